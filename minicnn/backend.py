@@ -1,0 +1,105 @@
+"""One place that decides where arrays live: NumPy on the CPU or CuPy on the GPU.
+
+Layer code never imports numpy or cupy directly for computation; it asks for the array module
+of the arrays it was given (``get_array_module(x)``), so the same line of code runs on both.
+This module only decides where *new* arrays (inputs, parameters) are put:
+
+    minicnn.backend.use("gpu")          # or MINICNN_DEVICE=gpu in the environment
+    x = minicnn.to_device(x_numpy)      # numpy -> cupy (no-op on the CPU)
+    y = minicnn.to_numpy(y)             # cupy -> numpy (no-op for numpy arrays)
+
+Asking for the GPU when it cannot be used is an error, never a silent fallback to the CPU.
+Arrays are float32 unless a function is handed float64 (gradient checks use float64).
+"""
+import os
+
+import numpy as np
+
+from .errors import BackendError
+
+DEVICES = ("cpu", "gpu")
+DEFAULT_DTYPE = np.float32
+
+_device = None   # resolved lazily, so that `import minicnn` never fails because of the GPU
+_cupy = None
+
+
+def _load_cupy():
+    """Import CuPy and check that a CUDA device is there; raise BackendError naming what is missing."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy
+    except ImportError as e:
+        raise BackendError(
+            "the GPU was requested but CuPy is not installed "
+            "(pip install -e \".[cuda12]\" or \".[cuda13]\", matching your CUDA driver): " + str(e)
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CUDA driver missing or broken: cupy raises its own runtime error types
+        raise BackendError(f"the GPU was requested but CuPy cannot reach a CUDA device: {e}") from None
+    if count < 1:
+        raise BackendError("the GPU was requested but CuPy found no CUDA device")
+    _cupy = cupy
+    return cupy
+
+
+def use(device):
+    """Choose where new arrays go: "cpu" or "gpu". Returns the array module (numpy or cupy)."""
+    global _device
+    device = str(device).strip().lower()
+    if device not in DEVICES:
+        raise BackendError(f"unknown device {device!r}: expected one of {', '.join(DEVICES)}")
+    if device == "gpu":
+        _load_cupy()
+    _device = device
+    return array_module()
+
+
+def device():
+    """The current device name; the first call reads MINICNN_DEVICE (default "cpu")."""
+    if _device is None:
+        use(os.environ.get("MINICNN_DEVICE", "cpu") or "cpu")
+    return _device
+
+
+def array_module():
+    """numpy or cupy: the module that creates arrays on the current device."""
+    return _cupy if device() == "gpu" else np
+
+
+def get_array_module(*arrays):
+    """The array module the given arrays belong to (cupy if any is a cupy array, else numpy)."""
+    if _cupy is not None:
+        for a in arrays:
+            if isinstance(a, _cupy.ndarray):
+                return _cupy
+    return np
+
+
+def is_gpu_array(a):
+    return _cupy is not None and isinstance(a, _cupy.ndarray)
+
+
+def to_device(a, dtype=None):
+    """Move an array (or anything array-like) to the current device, optionally casting it."""
+    xp = array_module()
+    if xp is np:
+        a = to_numpy(a)
+        return a if dtype is None else a.astype(dtype, copy=False)
+    return xp.asarray(a, dtype=dtype)
+
+
+def to_numpy(a):
+    """A NumPy array with the same values (copies from the GPU when needed)."""
+    if is_gpu_array(a):
+        return _cupy.asnumpy(a)
+    return np.asarray(a)
+
+
+def synchronize():
+    """Wait for queued GPU work (needed for honest timings); a no-op on the CPU."""
+    if _cupy is not None and device() == "gpu":
+        _cupy.cuda.get_current_stream().synchronize()

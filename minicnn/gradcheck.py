@@ -1,0 +1,218 @@
+"""Numerical gradient checks: the same functions the tests and ``minicnn gradcheck`` use.
+
+A backward pass is checked by comparing it with centered differences of the forward pass:
+
+    d/dx_i sum(f(x) * dout)  ~=  (sum(f(x + h e_i) * dout) - sum(f(x - h e_i) * dout)) / 2h
+
+Weighting by a random upstream gradient ``dout`` checks the whole Jacobian-vector product that
+backward computes, not just the gradient of a sum. In float64 with h = 1e-5 a correct backward
+agrees to about 1e-9 relative; an indexing mistake gives errors near 1.
+
+ReLU and max pooling are not differentiable at a kink (x == 0) or a tie (two equal maxima), and
+a difference quotient straddling one is meaningless, so inputs are first moved away from them.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backend import get_array_module, to_device, to_numpy
+from . import layers as L
+
+THRESHOLD = 1e-7     # the largest relative error accepted in float64
+
+
+def numerical_gradient(f, x, dout=None, h=1e-5):
+    """Centered-difference gradient of sum(f(x) * dout) with respect to x (or of f(x) if dout is None).
+
+    f: function of x returning an array shaped like dout (or a scalar). x is changed in place
+    one entry at a time and restored; f is called 2 * x.size times. Returns an array shaped like x.
+    """
+    xp = get_array_module(x)
+    grad = xp.zeros_like(x)
+    if not x.flags.c_contiguous:
+        raise ValueError("numerical_gradient: x must be C-contiguous (it is changed through a flat view)")
+    flat, gflat = x.reshape(-1), grad.reshape(-1)
+
+    def value():
+        out = f(x)
+        return float(out) if dout is None else float((out * dout).sum())
+
+    for i in range(flat.size):
+        old = flat[i].item()
+        flat[i] = old + h
+        plus = value()
+        flat[i] = old - h
+        minus = value()
+        flat[i] = old
+        gflat[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def rel_error(a, b):
+    """max |a - b| / (max |a| + max |b|): the worst error measured against the gradient's scale.
+
+    Unlike an entry-by-entry |a - b| / (|a| + |b|), a correct but tiny entry (1e-12 vs 1.1e-12)
+    does not count as a failure; a single wrong entry still shows at the scale of the largest.
+    Returns 0.0 when both are all zeros.
+    """
+    a, b = to_numpy(a).astype(np.float64), to_numpy(b).astype(np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
+    scale = np.abs(a).max(initial=0.0) + np.abs(b).max(initial=0.0)
+    return 0.0 if scale == 0 else float(np.abs(a - b).max() / scale)
+
+
+def away_from_kinks(x, margin=1e-2):
+    """x with every entry closer than ``margin`` to 0 pushed out to +-margin (keeping its sign)."""
+    xp = get_array_module(x)
+    near = xp.abs(x) < margin
+    return xp.where(near, xp.where(x < 0, -margin, margin), x).astype(x.dtype)
+
+
+def distinct_values(rng, shape, spacing=1e-2, dtype=np.float64):
+    """Random array whose entries are all at least ``spacing`` apart (no ties for max pooling)."""
+    n = int(np.prod(shape))
+    return ((rng.permutation(n) - n / 2) * spacing).reshape(shape).astype(dtype)
+
+
+# ---- the table printed by `minicnn gradcheck` ----------------------------------------------
+
+@dataclass
+class Case:
+    """A layer, a configuration, its inputs and how to run it.
+
+    forward(**inputs) -> (out, cache); backward(dout, cache) -> {input name: gradient}.
+    """
+    layer: str
+    config: str
+    inputs: dict
+    forward: object
+    backward: object
+
+
+def check_case(case, rng, h=1e-5):
+    """{input name: relative error between backward's gradient and the numerical one}.
+
+    Runs on the current device (the inputs are moved there first), always in float64.
+    """
+    inputs = {k: to_device(v, np.float64) for k, v in case.inputs.items()}
+    out, cache = case.forward(**inputs)
+    dout = to_device(rng.randn(*out.shape), np.float64)
+    analytic = case.backward(dout, cache)
+    errors = {}
+    for name, value in inputs.items():
+        def f(v, name=name):
+            return case.forward(**{**inputs, name: v})[0]
+        errors[name] = rel_error(analytic[name], numerical_gradient(f, value, dout, h))
+    return errors
+
+
+def _conv(rng, N, C, H, W, F, k, stride, pad):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    inputs = {"x": rng.randn(N, C, H, W), "w": rng.randn(F, C, kh, kw), "b": rng.randn(F)}
+    return Case("conv", f"x {N}x{C}x{H}x{W}  w {F}x{C}x{kh}x{kw}  stride {stride} pad {pad}", inputs,
+                lambda x, w, b: L.conv_forward(x, w, b, stride, pad),
+                lambda d, c: dict(zip("xwb", L.conv_backward(d, c))))
+
+
+def _relu(rng, shape, mode):
+    x = away_from_kinks(rng.randn(*shape))
+    return Case("relu", f"x {'x'.join(map(str, shape))}  mode {mode}", {"x": x}, L.relu_forward,
+                lambda d, c: {"x": L.relu_backward(d, c, mode)})
+
+
+def _pool(rng, kind, N, C, H, W, size, stride, pad, ceil_mode):
+    fwd, bwd = {"max": (L.maxpool_forward, L.maxpool_backward),
+                "avg": (L.avgpool_forward, L.avgpool_backward)}[kind]
+    x = distinct_values(rng, (N, C, H, W)) if kind == "max" else rng.randn(N, C, H, W)
+    what = "global" if size is None else f"size {size} stride {stride} pad {pad}" + (" ceil" if ceil_mode else "")
+    return Case(f"{kind}pool", f"x {N}x{C}x{H}x{W}  {what}", {"x": x},
+                lambda x: fwd(x, size, stride, pad, ceil_mode) if size else fwd(x),
+                lambda d, c: {"x": bwd(d, c)})
+
+
+def _linear(rng, x_shape, M):
+    D = int(np.prod(x_shape[1:]))
+    inputs = {"x": rng.randn(*x_shape), "w": rng.randn(M, D), "b": rng.randn(M)}
+    return Case("linear", f"x {'x'.join(map(str, x_shape))}  w {M}x{D}", inputs, L.linear_forward,
+                lambda d, c: dict(zip("xwb", L.linear_backward(d, c))))
+
+
+def _concat(rng, channels, H, W):
+    inputs = {f"x{i}": rng.randn(2, c, H, W) for i, c in enumerate(channels)}
+    return Case("concat", f"channels {'+'.join(map(str, channels))}  {H}x{W}", inputs,
+                lambda **xs: L.concat_forward(list(xs.values())),
+                lambda d, c: {f"x{i}": g for i, g in enumerate(L.concat_backward(d, c))})
+
+
+def _dropout(rng, shape, p):
+    return Case("dropout", f"x {'x'.join(map(str, shape))}  p {p} train", {"x": rng.randn(*shape)},
+                lambda x: L.dropout_forward(x, p, train=True, seed=7),
+                lambda d, c: {"x": L.dropout_backward(d, c)})
+
+
+def _softmax(rng, shape):
+    return Case("softmax", f"x {'x'.join(map(str, shape))}", {"x": rng.randn(*shape)},
+                L.softmax_forward, lambda d, c: {"x": L.softmax_backward(d, c)})
+
+
+def _softmax_loss(rng, N, K):
+    y = rng.randint(K, size=N)
+    return Case("softmax_loss", f"scores {N}x{K}", {"scores": rng.randn(N, K)},
+                lambda scores: (np.array(L.softmax_loss(scores, y)[0]), L.softmax_loss(scores, y)[1]),
+                lambda d, dscores: {"scores": dscores * d})
+
+
+def cases(seed=0):
+    """The configurations `minicnn gradcheck` runs: every layer, with odd sizes, strides, pads,
+    ceil mode, 1x1 and non-square kernels, and every ReLU mode that is a gradient."""
+    rng = np.random.RandomState(seed)
+    return [
+        _conv(rng, 2, 3, 7, 7, 4, 3, 1, 1),
+        _conv(rng, 1, 2, 9, 7, 3, 3, 2, 1),
+        _conv(rng, 2, 5, 6, 5, 4, 1, 1, 0),
+        _conv(rng, 1, 3, 7, 7, 2, 1, 2, 0),
+        _conv(rng, 2, 2, 8, 9, 3, (3, 5), (2, 1), (0, 2)),
+        _conv(rng, 1, 2, 5, 5, 2, 5, 1, 2),
+        _relu(rng, (2, 3, 5, 5), "backprop"),
+        _pool(rng, "max", 2, 3, 8, 8, 2, 2, 0, False),
+        _pool(rng, "max", 1, 2, 7, 7, 3, 2, 0, True),
+        _pool(rng, "max", 2, 2, 9, 8, 3, 2, 1, True),
+        _pool(rng, "max", 1, 3, 6, 7, 3, 1, 1, False),
+        _pool(rng, "max", 1, 2, 7, 9, (2, 3), (1, 2), 0, True),
+        _pool(rng, "avg", 2, 3, 8, 8, 2, 2, 0, False),
+        _pool(rng, "avg", 1, 2, 7, 7, 3, 2, 1, True),
+        _pool(rng, "avg", 2, 2, 9, 8, 3, 2, 0, True),
+        _pool(rng, "avg", 2, 3, 5, 7, None, None, 0, False),
+        _linear(rng, (3, 7), 5),
+        _linear(rng, (2, 3, 4, 5), 6),
+        _concat(rng, (2, 3, 1), 4, 5),
+        _dropout(rng, (3, 4, 5), 0.4),
+        _softmax(rng, (3, 7)),
+        _softmax(rng, (2, 6, 1, 1)),
+        _softmax_loss(rng, 5, 7),
+    ]
+
+
+def run(seed=0):
+    """Check every case; return rows (layer, config, {input: error}) and whether all passed."""
+    rng = np.random.RandomState(seed + 1)
+    rows = [(c.layer, c.config, check_case(c, rng)) for c in cases(seed)]
+    ok = all(e <= THRESHOLD for _, _, errors in rows for e in errors.values())
+    return rows, ok
+
+
+def format_table(rows):
+    """The rows of run() as text: one line per configuration, the error of every gradient."""
+    head = ["layer", "configuration", "relative errors (float64)", "ok"]
+    body = []
+    for layer, config, errors in rows:
+        worst = max(errors.values())
+        body.append([layer, config, "  ".join(f"d{k} {e:.1e}" for k, e in errors.items()),
+                     "yes" if worst <= THRESHOLD else "FAIL"])
+    widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in [head] + body]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append(f"threshold {THRESHOLD:.0e}. The deconvnet and guided ReLU rules are not gradients of "
+                 "anything, so they have no row here; the tests check them against their definitions.")
+    return "\n".join(lines)

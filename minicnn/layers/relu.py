@@ -1,0 +1,36 @@
+"""ReLU, with the three backward rules compared in the lecture.
+
+Forward is always out = max(x, 0). Backward differs in which signal is allowed through:
+
+    backprop   dx = (x > 0) * dout               the true gradient: the forward mask
+    deconvnet  dx = (dout > 0) * dout            Zeiler & Fergus: ignores the forward mask,
+                                                 passes only positive upstream signal
+    guided     dx = (x > 0) * (dout > 0) * dout  Springenberg et al.: both masks at once
+
+Only "backprop" is a gradient; the other two are the rules that make deconvnet and guided
+backpropagation images. At x == 0 the ReLU's derivative is taken to be 0.
+"""
+from ..backend import get_array_module
+from ..errors import ShapeError
+from . import _check
+
+RELU_MODES = ("backprop", "deconvnet", "guided")
+
+
+def relu_forward(x):
+    """x: any shape. Returns out = max(x, 0) (same shape) and cache = the mask x > 0."""
+    _check.floating("relu_forward", "x", x)
+    return get_array_module(x).maximum(x, 0), x > 0
+
+
+def relu_backward(dout, cache, mode="backprop"):
+    """dout: the upstream gradient, same shape as x. Returns dx (same shape) under ``mode``."""
+    mask = cache
+    _check.same_shape("relu_backward", "dout", dout, mask.shape)
+    if mode == "backprop":
+        return dout * mask
+    if mode == "deconvnet":
+        return dout * (dout > 0)
+    if mode == "guided":
+        return dout * (mask & (dout > 0))
+    raise ShapeError(f"relu_backward: unknown mode {mode!r}; expected one of {', '.join(RELU_MODES)}")

@@ -1,0 +1,29 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="minicnn",
+    version="0.1.0",
+    description="A from-scratch NumPy/CuPy engine for understanding and visualizing convolutional networks",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["minicnn", "minicnn.*"]),
+    install_requires=[
+        "numpy>=1.24",
+        "numba>=0.59",
+        "h5py>=3.8",
+        "pillow>=10.0",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        # CuPy wheels are built per CUDA major version: pick the one matching your driver.
+        "cuda12": ["cupy-cuda12x>=13.0"],
+        "cuda13": ["cupy-cuda13x>=14.0"],
+        "gpu": ["cupy-cuda12x>=13.0"],
+        "dev": ["pytest>=7.0"],
+        # Only for optional cross-checks against PyTorch; never needed to run or test minicnn.
+        "reference": ["torch>=2.0"],
+    },
+    entry_points={"console_scripts": ["minicnn=minicnn.cli:main"]},
+)
