@@ -75,6 +75,65 @@ def distinct_values(rng, shape, spacing=1e-2, dtype=np.float64):
     return ((rng.permutation(n) - n / 2) * spacing).reshape(shape).astype(dtype)
 
 
+# ---- whole networks ------------------------------------------------------------------------
+
+def kink_distance(net):
+    """How close the last forward came to a point where the network is not differentiable:
+    the smallest |input| of any ReLU and the smallest gap between the two largest values of any
+    max-pooling window. A numerical check with step h is only meaningful if this exceeds h.
+    """
+    from .kernels import reference
+    from .layers.pool_common import pool_geometry
+    nearest = np.inf
+    for name, spec in net.layers.items():
+        if name not in net.outputs:
+            continue
+        x = to_numpy(net.outputs[spec["inputs"][0]])
+        if spec["type"] == "relu":
+            nearest = min(nearest, float(np.abs(x).min()))
+        elif spec["type"] == "maxpool":
+            k, s, p, out_hw = pool_geometry("kink_distance", x, spec["size"], spec["stride"],
+                                            spec["pad"], spec["ceil_mode"])
+            N, C, H, W = x.shape
+            cols = reference.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, out_hw, fill=-np.inf)
+            top2 = np.sort(cols, axis=1)[:, -2:]
+            gaps = top2[:, 1] - top2[:, 0]          # inf where a window holds a single real pixel
+            # Zeros from ReLUs whose input is away from the kink stay exactly zero under a small
+            # step, so a tie between two of them cannot flip: leave those windows out.
+            gaps = gaps[(top2[:, 1] != 0) | (top2[:, 0] != 0)]
+            nearest = min(nearest, float(gaps.min(initial=np.inf)))
+    return nearest
+
+
+def check_net(net, x, end=None, params=True, h=1e-5, seed=0):
+    """Relative errors of net.backward against numerical gradients of a float64 net.
+
+    Checks the gradient with respect to the input x and, with params=True, every parameter.
+    Returns {"data": error, "conv1/W": error, ...}. Raises ValueError if x puts a ReLU or a
+    max-pooling window closer than 10 h to its kink (choose another x).
+    """
+    if net.dtype != np.float64:
+        raise ValueError("check_net: use a float64 net (net.astype(np.float64)); float32 is too coarse")
+    x = to_device(x, np.float64)
+    rng = np.random.RandomState(seed)
+    out = net.forward(x, end=end)
+    if kink_distance(net) < 10 * h:
+        raise ValueError(f"check_net: this input lies within {kink_distance(net):.1e} of a ReLU kink "
+                         "or a pooling tie; numerical gradients would be meaningless there")
+    dout = to_device(rng.randn(*out.shape), np.float64)
+    dx = net.backward(dout, params=params)
+    analytic = {"data": dx}
+    if params:
+        analytic.update({f"{n}/{k}": g for n, gs in net.grads.items() for k, g in gs.items()})
+    errors = {"data": rel_error(dx, numerical_gradient(lambda v: net.forward(v, end=end), x, dout, h))}
+    if params:
+        for name, ps in net.params.items():
+            for key, value in ps.items():
+                num = numerical_gradient(lambda _: net.forward(x, end=end), value, dout, h)
+                errors[f"{name}/{key}"] = rel_error(analytic[f"{name}/{key}"], num)
+    return errors
+
+
 # ---- the table printed by `minicnn gradcheck` ----------------------------------------------
 
 @dataclass

@@ -37,12 +37,14 @@ class LayerInfo:
 
 
 class Net:
-    def __init__(self, spec, input_shape, params=None, dtype=np.float32, seed=0):
+    def __init__(self, spec, input_shape, params=None, dtype=np.float32, seed=0, allocate=True):
         """spec: list of layer dicts; input_shape: (C, H, W) of one example.
 
         params: {layer: {"W": array, "b": array}} with exactly the shapes the spec implies;
         None draws random ones (He-normal weights, zero biases) from ``seed``.
         Parameters are cast to ``dtype`` and put on the current device (minicnn.backend).
+        allocate=False builds a net that can only describe itself (summary, receptive
+        fields) without the memory for its parameters.
         """
         self.dtype = np.dtype(dtype)
         self.input_shape = tuple(int(d) for d in input_shape)
@@ -52,7 +54,7 @@ class Net:
         self.layer_names = [s["name"] for s in self.spec]
         self._infer_graph()
         self.params = {}
-        for name, shapes in self._param_shapes.items():
+        for name, shapes in (self._param_shapes if allocate else {}).items():
             given = None if params is None else params.get(name)
             self.params[name] = self._make_params(name, shapes, given, seed)
         if params is not None:
@@ -96,9 +98,10 @@ class Net:
         out = {}
         for key, shape in shapes.items():
             if given is None:
-                rng = np.random.RandomState([seed, self.layer_names.index(name)])
-                fan_in = int(np.prod(shape[1:]))
-                value = (rng.randn(*shape) * np.sqrt(2.0 / fan_in) if key == "W" else np.zeros(shape))
+                rng = np.random.default_rng([seed, self.layer_names.index(name)])
+                draw = np.float64 if self.dtype == np.float64 else np.float32
+                std = np.sqrt(2.0 / int(np.prod(shape[1:])))       # He initialisation
+                value = rng.standard_normal(shape, dtype=draw) * draw(std) if key == "W" else np.zeros(shape, draw)
             else:
                 if key not in given:
                     raise ShapeError(f"layer {name!r}: parameter {key} is missing")
@@ -133,6 +136,8 @@ class Net:
                              f"got {getattr(x, 'shape', type(x).__name__)}")
         x = x.astype(self.dtype, copy=False)
         finite("forward", "the input", x)
+        if len(self.params) != len(self._param_shapes):
+            raise ShapeError("forward: this net was built with allocate=False and has no parameters")
         needed = self._ancestors[end] | {end}
         self.outputs, self._caches = {INPUT: x}, {}
         for name in self.layer_names:

@@ -8,12 +8,14 @@ def pool_output_size(size, k, s, p, ceil_mode):
 
     floor mode (the default everywhere): (size + 2p - k) // s + 1 windows, all inside the
     padded input. ceil mode (Caffe): round up instead, so a last, partial window overhangs the
-    bottom/right edge; but never start a window in the padding beyond the last real pixel.
+    bottom/right edge; but never start a window past the last real pixel. Caffe applies that
+    guard only when p > 0, so with k < s (1x1 stride 2) it makes a window holding no pixel at
+    all; like PyTorch, minicnn applies it always. The two agree whenever Caffe's is meaningful.
     """
     if not ceil_mode:
         return (size + 2 * p - k) // s + 1
     out = -(-(size + 2 * p - k) // s) + 1
-    if p > 0 and (out - 1) * s >= size + p:
+    if (out - 1) * s >= size + p:
         out -= 1
     return out
 

@@ -1,0 +1,68 @@
+"""Device selection, array moves and the thread settings made at import."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minicnn import backend
+from minicnn.errors import BackendError
+
+
+def python(code, **env):
+    """Run code in a fresh interpreter (so import-time behaviour can be observed)."""
+    full = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
+                                                             "MINICNN_DEVICE")}
+    full.update(env)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=120)
+    return r.returncode, r.stdout.strip(), r.stderr.strip()
+
+
+def test_thread_settings_are_made_before_numpy_loads():
+    rc, out, _ = python("import minicnn, os; print(os.environ['OMP_WAIT_POLICY'], "
+                        "os.environ['OPENBLAS_THREAD_TIMEOUT'], minicnn._threads.numpy_was_loaded)")
+    assert rc == 0 and out == "passive 4 False"
+
+
+def test_thread_settings_never_override_the_user():
+    rc, out, _ = python("import minicnn, os; print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_THREAD_TIMEOUT'])",
+                        OMP_WAIT_POLICY="active", OPENBLAS_THREAD_TIMEOUT="20")
+    assert out == "active 20"
+
+
+def test_cpu_round_trip():
+    a = np.arange(6.0).reshape(2, 3)
+    with_device = backend.to_device(a, np.float32)
+    assert with_device.dtype == np.float32
+    np.testing.assert_array_equal(backend.to_numpy(with_device), a)
+    assert backend.get_array_module(a) is np
+
+
+def test_unknown_device():
+    with pytest.raises(BackendError, match="unknown device 'tpu': expected one of cpu, gpu"):
+        backend.use("tpu")
+
+
+def test_asking_for_the_gpu_is_never_a_silent_fallback():
+    """Without CuPy or a CUDA device, asking for the GPU names what is missing."""
+    rc, out, err = python("import minicnn.backend as b\ntry:\n    b.use('gpu'); print('gpu')\n"
+                          "except b.BackendError as e:\n    print('refused:', e)")
+    if out == "gpu":
+        pytest.skip("this machine has a usable GPU")
+    assert out.startswith("refused: the GPU was requested but ") and ("CuPy" in out), out
+
+
+def test_environment_variable_selects_the_device():
+    rc, out, err = python("import minicnn.backend as b\ntry:\n    print(b.device())\n"
+                          "except b.BackendError as e:\n    print('refused')", MINICNN_DEVICE="gpu")
+    assert out in ("gpu", "refused")
+    rc, out, _ = python("import minicnn.backend as b; print(b.device())", MINICNN_DEVICE="cpu")
+    assert out == "cpu"
+
+
+def test_cli_reports_a_missing_gpu_in_one_line():
+    rc, out, err = python("import sys, minicnn.cli; sys.exit(minicnn.cli.main(['--device', 'gpu', 'gradcheck']))")
+    if rc == 0:
+        pytest.skip("this machine has a usable GPU")
+    assert rc == 2 and len(err.splitlines()) == 1 and err.startswith("minicnn: error: the GPU was requested")
