@@ -12,6 +12,14 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True, inline="always")
+def _valid_columns(j, sw, pw, W, Wo):
+    """The range [lo, hi) of output columns ow whose input column ow*sw - pw + j lies in [0, W)."""
+    lo = max(0, -((j - pw) // sw))                 # ceil((pw - j) / sw)
+    hi = min(Wo, (W - 1 + pw - j) // sw + 1)
+    return lo, max(lo, hi)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, fill, cols):
     N, C, H, W = x.shape
@@ -46,13 +54,12 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, Ho, Wo, dx):
             t = h + ph - i                       # = oh * sh for the window that puts offset i on row h
             if t < 0 or t % sh != 0 or t // sh >= Ho:
                 continue
-            oh = t // sh
+            base = (t // sh) * Wo
             for j in range(kw):
                 row = (c * kh + i) * kw + j
-                for ow in range(Wo):
-                    w = ow * sw - pw + j
-                    if 0 <= w < W:
-                        dx[n, c, h, w] += cols[n, row, oh * Wo + ow]
+                lo, hi = _valid_columns(j, sw, pw, W, Wo)
+                for ow in range(lo, hi):            # no bounds test inside the hot loop
+                    dx[n, c, h, ow * sw - pw + j] += cols[n, row, base + ow]
 
 
 def im2col(x, kh, kw, stride, pad, out_hw, fill=0.0):

@@ -17,29 +17,39 @@ from . import _check
 from .pool_common import pool_geometry
 
 
+def _windows(x, k, s, p, out_hw):
+    """(N*C, kh*kw, Ho*Wo): every window of every channel as a column; outside reads -inf."""
+    N, C, H, W = x.shape
+    return kernels.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, out_hw, fill=-np.inf)
+
+
 def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
     """x: (N, C, H, W). size, stride (default: size), pad: int or (h, w) pair.
 
     Returns out (N, C, Ho, Wo) and a cache for maxpool_backward. With ceil_mode the output
-    size is rounded up (Caffe), e.g. 3x3 stride 2 on 112 pixels gives 56 windows, not 55.
+    size is rounded up (Caffe), e.g. 3x3 stride 2 on 56 pixels gives 28 windows, not 27.
     """
-    k, s, p, (Ho, Wo) = pool_geometry("maxpool_forward", x, size, stride, pad, ceil_mode)
-    N, C, H, W = x.shape
-    planes = x.reshape(N * C, 1, H, W)                                    # one channel per "image"
-    cols = kernels.im2col(planes, k[0], k[1], s, p, (Ho, Wo), fill=-np.inf)  # (N*C, kh*kw, L)
-    arg = cols.argmax(axis=1)                                             # (N*C, L): first maximum
-    out = cols.max(axis=1).reshape(N, C, Ho, Wo)
-    return out, (x.shape, arg, k, s, p, (Ho, Wo))
+    k, s, p, out_hw = pool_geometry("maxpool_forward", x, size, stride, pad, ceil_mode)
+    N, C = x.shape[:2]
+    out = _windows(x, k, s, p, out_hw).max(axis=1).reshape(N, C, *out_hw)
+    # Which element won is found again in the backward pass: that is cheaper than an argmax
+    # here, and forward-only uses (features, classification) never pay for it.
+    return out, (x, out, k, s, p, out_hw)
 
 
 def maxpool_backward(dout, cache):
     """dout: (N, C, Ho, Wo). Returns dx (N, C, H, W): each dout entry added to its window's max."""
-    x_shape, arg, k, s, p, (Ho, Wo) = cache
-    N, C, H, W = x_shape
-    _check.same_shape("maxpool_backward", "dout", dout, (N, C, Ho, Wo))
+    x, out, k, s, p, out_hw = cache
+    N, C, H, W = x.shape
+    _check.same_shape("maxpool_backward", "dout", dout, out.shape)
     xp = get_array_module(dout)
-    window = xp.arange(k[0] * k[1]).reshape(1, -1, 1)
-    # Scatter each gradient to the row of its winner: a one-hot mask times dout.
-    dcols = (window == arg[:, None, :]) * dout.reshape(N * C, 1, Ho * Wo)
-    dx = kernels.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))
-    return dx.reshape(x_shape)
+    cols = _windows(x, k, s, p, out_hw)
+    out, dout = out.reshape(N * C, -1), dout.reshape(N * C, -1)
+    dcols = xp.empty_like(cols)
+    unclaimed = xp.ones(out.shape, dtype=bool)         # windows whose max has no owner yet
+    for r in range(cols.shape[1]):                      # window positions in row-major order
+        wins = (cols[:, r] == out) & unclaimed          # the first position equal to the max
+        dcols[:, r] = dout * wins
+        unclaimed &= ~wins
+    dx = kernels.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, out_hw)
+    return dx.reshape(N, C, H, W)
