@@ -27,10 +27,12 @@ def relu_backward(dout, cache, mode="backprop"):
     """dout: the upstream gradient, same shape as x. Returns dx (same shape) under ``mode``."""
     mask = cache
     _check.same_shape("relu_backward", "dout", dout, mask.shape)
+    xp = get_array_module(dout)
+    # where(..., dout, 0) rather than dout * mask: a blocked negative gradient becomes 0, not -0.
     if mode == "backprop":
-        return dout * mask
+        return xp.where(mask, dout, 0)
     if mode == "deconvnet":
-        return dout * (dout > 0)
+        return xp.where(dout > 0, dout, 0)
     if mode == "guided":
-        return dout * (mask & (dout > 0))
+        return xp.where(mask & (dout > 0), dout, 0)
     raise ShapeError(f"relu_backward: unknown mode {mode!r}; expected one of {', '.join(RELU_MODES)}")

@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from minicnn.figures import plt, save_figure
+
+DEMOS = Path(__file__).resolve().parents[1] / "demos"
+
+
+def test_relu_demo_writes_the_picture_and_the_rules_numbers(tmp_path):
+    out = tmp_path / "relu.png"
+    r = subprocess.run([sys.executable, str(DEMOS / "relu_backward_modes.py"), "-o", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.width > 600
+        assert np.asarray(im.convert("L")).std() > 20          # not a blank picture
+    params = json.loads(out.with_name("relu.png.json").read_text())
+    x, d = np.array(params["x"]), np.array(params["dout"])
+    res = {k: np.array(v) for k, v in params["results"].items()}
+    np.testing.assert_array_equal(res["backprop"], np.where(x > 0, d, 0))
+    np.testing.assert_array_equal(res["deconvnet"], np.where(d > 0, d, 0))
+    np.testing.assert_array_equal(res["guided"], np.where((x > 0) & (d > 0), d, 0))
+
+
+def test_save_figure_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    fig = plt.figure()
+    plt.plot([0, 1], [1, 0])
+    png, sidecar = save_figure(fig, tmp_path / "sub" / "a.png", {"seed": 3})
+    assert json.loads(sidecar.read_text()) == {"seed": 3}
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.png", "a.png.json"]
