@@ -8,6 +8,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["minicnn", "minicnn.*"]),
+    package_data={"minicnn.models": ["imagenet_classes.txt"]},
     install_requires=[
         "numpy>=1.24",
         "numba>=0.59",

@@ -37,7 +37,8 @@ class LayerInfo:
 
 
 class Net:
-    def __init__(self, spec, input_shape, params=None, dtype=np.float32, seed=0, allocate=True):
+    def __init__(self, spec, input_shape, params=None, dtype=np.float32, seed=0, allocate=True,
+                 space=None, classes=None, meta=None):
         """spec: list of layer dicts; input_shape: (C, H, W) of one example.
 
         params: {layer: {"W": array, "b": array}} with exactly the shapes the spec implies;
@@ -45,7 +46,10 @@ class Net:
         Parameters are cast to ``dtype`` and put on the current device (minicnn.backend).
         allocate=False builds a net that can only describe itself (summary, receptive
         fields) without the memory for its parameters.
+        space: the ImageSpace its inputs live in; classes: the names of its outputs;
+        meta: anything else worth keeping (a model file's name and provenance).
         """
+        self.space, self.classes, self.meta = space, list(classes or []), dict(meta or {})
         self.dtype = np.dtype(dtype)
         self.input_shape = tuple(int(d) for d in input_shape)
         self.spec = [normalize_spec(s, i) for i, s in enumerate(spec)]
@@ -115,7 +119,8 @@ class Net:
 
     def astype(self, dtype):
         """A copy of this net with parameters cast to dtype (float64 for gradient checks)."""
-        return Net(self.spec, self.input_shape, params=self.params, dtype=dtype)
+        return Net(self.spec, self.input_shape, params=self.params, dtype=dtype,
+                   space=self.space, classes=self.classes, meta=self.meta)
 
     # ---- running --------------------------------------------------------------------------
     def _check_layer(self, name, what):
