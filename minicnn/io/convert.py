@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MinicnnError
-from ..images import CAFFE, ImageSpace
+from ..images import CAFFE, TORCHVISION, ImageSpace
 from ..net import Net
-from . import caffe, default_classes, provenance, read_classes, save
+from . import caffe, default_classes, keras, provenance, read_classes, save, torchvision
+from .pth import load_state_dict
 
 
 def convert_caffe(prototxt, weights, out, classes=None, name=None):
@@ -26,8 +27,31 @@ def convert_caffe(prototxt, weights, out, classes=None, name=None):
     return _write(spec, input_shape, params, space, classes, out, name, provenance(prototxt, weights, format="caffe"))
 
 
-def _write(spec, input_shape, params, space, classes, out, name, prov):
+def convert_torchvision(pth, out, arch=None, classes=None, name=None):
+    """A torchvision state_dict (.pth) -> model file. ImageSpace: RGB, 0..1, ImageNet mean/std."""
+    state = load_state_dict(pth)
+    arch = arch or torchvision.detect_arch(state)
+    spec, input_shape, params = torchvision.params_from_state_dict(state, arch)
+    space = ImageSpace(**TORCHVISION, size=input_shape[1:])
+    return _write(spec, input_shape, params, space, classes, out, name or arch,
+                  provenance(pth, format="torchvision", arch=arch))
+
+
+def convert_keras(h5, out, arch=None, classes=None, name=None):
+    """A Keras VGG weights file -> model file. ImageSpace: BGR, 0..255, Keras's Caffe means."""
+    layers = keras.read_layers(h5)
+    arch = arch or keras.detect_arch(layers)
+    spec, input_shape, params = keras.params_from_layers(layers, arch)
+    space = ImageSpace(channels="BGR", pixel_max=255.0, mean=keras.KERAS_VGG_MEAN_BGR, size=input_shape[1:])
+    top = spec[-1]["type"] == "softmax"
+    return _write(spec, input_shape, params, space, classes, out, name or (arch if top else f"{arch}_notop"),
+                  provenance(h5, format="keras", arch=arch), classifier=top)
+
+
+def _write(spec, input_shape, params, space, classes, out, name, prov, classifier=True):
     net = Net(spec, input_shape, params=params, space=space)
+    if not classifier:                   # a feature extractor: its outputs are not classes
+        return save(net, out, name=name, provenance=prov)
     n_out = int(np.prod(net.shapes[net.layer_names[-1]]))
     names = read_classes(classes) if classes else default_classes(n_out)
     if len(names) != n_out:
@@ -45,5 +69,9 @@ def convert(src, out, arch=None, prototxt=None, classes=None, name=None):
         if not prototxt:
             raise MinicnnError(f"{src.name}: Caffe weights need the network definition: --prototxt deploy.prototxt")
         return convert_caffe(prototxt, src, out, classes, name)
+    if src.suffix in (".pth", ".pt"):
+        return convert_torchvision(src, out, arch, classes, name)
+    if src.suffix in (".h5", ".hdf5"):
+        return convert_keras(src, out, arch, classes, name)
     raise MinicnnError(f"{src}: unrecognised model file (expected a Keras .h5, a torchvision .pth, "
                        "or Caffe weights with --prototxt)")
