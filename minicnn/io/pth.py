@@ -170,8 +170,8 @@ def load_state_dict(path):
     try:
         obj = _load_zip(path) if zipfile.is_zipfile(path) else _load_legacy(path)
         return _materialize(obj)
-    except PthError:
-        raise
+    except PthError as e:
+        raise e if str(path) in str(e) else PthError(f"{path}: {e}") from None
     except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, KeyError, ValueError,
             TypeError, AttributeError, IndexError, OSError) as e:
         raise PthError(f"{path}: not a readable PyTorch state_dict ({type(e).__name__}: {e})") from None
