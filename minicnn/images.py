@@ -148,6 +148,13 @@ def to_rgb(im):
       taken as 0..1 if its values lie in 0..1, else as 0..255; values are clipped;
     * CMYK, YCbCr, LAB, HSV use Pillow's conversion.
     """
+    try:
+        return _to_rgb(im)
+    except (ValueError, OSError) as e:
+        raise ImageError(f"cannot convert an image of mode {im.mode} to RGB: {e}") from None
+
+
+def _to_rgb(im):
     if im.mode == "RGB":
         return im
     if im.mode == "P":
