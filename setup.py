@@ -16,13 +16,16 @@ setup(
         "pillow>=10.0",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "scipy>=1.9",
     ],
     extras_require={
         # CuPy wheels are built per CUDA major version: pick the one matching your driver.
         "cuda12": ["cupy-cuda12x>=13.0"],
         "cuda13": ["cupy-cuda13x>=14.0"],
         "gpu": ["cupy-cuda12x>=13.0"],
-        "dev": ["pytest>=7.0"],
+        "dev": ["pytest>=7.0", "opencv-python-headless>=4.5", "scikit-learn>=1.2"],
+        # GrabCut segmentation from saliency maps.
+        "segment": ["opencv-python-headless>=4.5"],
         # Only for optional cross-checks against PyTorch; never needed to run or test minicnn.
         "reference": ["torch>=2.0"],
     },

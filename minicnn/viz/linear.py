@@ -1,0 +1,70 @@
+"""Adversarial examples of linear models: why a small, aligned change moves a high-dimensional score.
+
+``logistic_example`` is the lecture's binary logistic regression: x·w = -3, P(class 1) = 0.0474;
+adding 0.5·sign(w) to x changes every term by 0.5 in the same direction, so the score rises by
+0.5·Σ|w_i| = 5 to 2, and P = 0.88.
+
+``train_linear_classifier`` and ``break_linear`` reproduce "breaking linear classifiers": a
+softmax classifier (minicnn's own linear layer and softmax loss) is trained on small images,
+and adding ε times one class's weight template to an image flips the prediction to that class.
+"""
+import numpy as np
+from tqdm import tqdm
+
+from ..layers import linear_backward, linear_forward, softmax_loss
+
+LECTURE_X = np.array([2, -1, 3, -2, 2, 2, 1, -4, 5, 1], np.float64)
+LECTURE_W = np.array([-1, -1, 1, -1, 1, -1, 1, 1, -1, 1], np.float64)
+
+
+def _sigmoid(s):
+    return 1.0 / (1.0 + np.exp(-s))
+
+
+def logistic_example(x=LECTURE_X, w=LECTURE_W, epsilon=0.5):
+    """{score, p, x_adv, score_adv, p_adv} for P(class 1 | x) = σ(w·x), attacked with ε·sign(∂score/∂x)."""
+    score, cache = linear_forward(x[None], w[None], np.zeros(1))
+    dx, _, _ = linear_backward(np.ones((1, 1)), cache, params=False)        # ∂score/∂x = w
+    x_adv = x + epsilon * np.sign(dx[0])
+    score_adv = linear_forward(x_adv[None], w[None], np.zeros(1))[0]
+    return {"score": float(score[0, 0]), "p": float(_sigmoid(score[0, 0])), "x_adv": x_adv,
+            "score_adv": float(score_adv[0, 0]), "p_adv": float(_sigmoid(score_adv[0, 0]))}
+
+
+def train_linear_classifier(X, y, classes, epochs=300, lr=0.5, reg=1e-4, seed=0, progress=False):
+    """Full-batch gradient descent on the softmax loss of scores X w^T + b (X: (N, D)).
+    Returns (w (classes, D), b (classes,), final loss)."""
+    rng = np.random.RandomState(seed)
+    w, b = 0.001 * rng.randn(classes, X.shape[1]), np.zeros(classes)
+    loss = np.inf
+    for _ in tqdm(range(epochs), desc="training", disable=not progress):
+        scores, cache = linear_forward(X, w, b)
+        loss, dscores = softmax_loss(scores, y)
+        _, dw, db = linear_backward(dscores, cache)
+        w -= lr * (dw + 2 * reg * w)
+        b -= lr * db
+        loss += reg * float((w * w).sum())
+    return w, b, loss
+
+
+def break_linear(x, w, b, target, max_epsilon=10.0, steps=200):
+    """The smallest ε on a grid up to ``max_epsilon`` for which x + ε·w[target]/‖w[target]‖∞ is
+    classified as ``target``. Returns (ε or None, the changed image, its predicted class)."""
+    template = w[target] / np.abs(w[target]).max()
+    for eps in np.linspace(0, max_epsilon, steps + 1)[1:]:
+        changed = x + eps * template
+        predicted = int((changed @ w.T + b).argmax())
+        if predicted == target:
+            return float(eps), changed, predicted
+    return None, x + max_epsilon * template, int(((x + max_epsilon * template) @ w.T + b).argmax())
+
+
+def digits():
+    """scikit-learn's bundled 8x8 handwritten digits: (X (1797, 64) in 0..1, y, images (1797, 8, 8))."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        from ..errors import MinicnnError
+        raise MinicnnError("the linear-classifier example needs scikit-learn (pip install scikit-learn)") from None
+    d = load_digits()
+    return d.data / 16.0, d.target, d.images / 16.0

@@ -1,0 +1,77 @@
+"""Choosing what to explain: a class by index or name, a unit of a layer, its score layer."""
+import numpy as np
+
+from ..backend import get_array_module, to_numpy
+from ..errors import MinicnnError
+
+
+def score_layer(net):
+    """The layer holding the unnormalized class scores: the input of a final softmax, else the last layer."""
+    last = net.layer_names[-1]
+    spec = net.layers[last]
+    return spec["inputs"][0] if spec["type"] == "softmax" else last
+
+
+def resolve_target(net, target):
+    """A class index (int or digit string) or (part of) a class name -> the class index."""
+    n = int(np.prod(net.shapes[score_layer(net)]))
+    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
+        index = int(target)
+        if not 0 <= index < n:
+            raise MinicnnError(f"class {index} is out of range: the model has {n} classes")
+        return index
+    text = str(target).strip().lower()
+    matches = [i for i, name in enumerate(net.classes) if text in name.lower()]
+    exact = [i for i in matches if text in [part.strip().lower() for part in net.classes[i].split(",")]]
+    if len(exact) == 1:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise MinicnnError(f"no class name contains {target!r}")
+    shown = ", ".join(f"{i} {net.classes[i]!r}" for i in matches[:6])
+    raise MinicnnError(f"{target!r} matches {len(matches)} classes ({shown}{', ...' if len(matches) > 6 else ''}); "
+                       "give the index or a longer name")
+
+
+def scores(net, x):
+    """(N, classes) unnormalized class scores of x."""
+    out = net.forward(x, end=score_layer(net))
+    return out.reshape(out.shape[0], -1)
+
+
+def probabilities(net, x):
+    """(N, classes) softmax probabilities of x."""
+    s = scores(net, x).astype(np.float64)
+    xp = get_array_module(s)
+    e = xp.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def unit_gradient(out, unit, n=0):
+    """A gradient that is 1 at one unit of a layer's output and 0 elsewhere.
+
+    out: the layer's output (N, C, H, W) or (N, D); unit: a channel c (then the strongest
+    position of that channel in example n), or (c, y, x). Returns (gradient, (c, y, x)); y and x
+    are None for a vector output.
+    """
+    xp = get_array_module(out)
+    d = xp.zeros_like(out)
+    flat = out.reshape(out.shape[0], out.shape[1], -1)
+    if np.ndim(unit) == 0:
+        c = int(unit)
+        if not 0 <= c < out.shape[1]:
+            raise MinicnnError(f"unit {c} is out of range: the layer has {out.shape[1]} channels")
+        if out.ndim == 2 or flat.shape[2] == 1:
+            y = x = None if out.ndim == 2 else 0
+        else:
+            y, x = divmod(int(to_numpy(flat[n, c].argmax())), out.shape[3])
+    else:
+        c, y, x = (int(v) for v in unit)
+        if out.ndim != 4 or not (0 <= c < out.shape[1] and 0 <= y < out.shape[2] and 0 <= x < out.shape[3]):
+            raise MinicnnError(f"unit {tuple(unit)} is outside the layer's output of shape {tuple(out.shape[1:])}")
+    if out.ndim == 2:
+        d[n, c] = 1
+    else:
+        d[n, c, y, x] = 1
+    return d, (c, y, x)

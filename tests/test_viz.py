@@ -1,0 +1,201 @@
+"""The lecture's techniques on tiny hand-built networks with known answers, and invariants."""
+import numpy as np
+import pytest
+
+from minicnn import Net, viz
+from minicnn.images import CAFFE, TORCHVISION, ImageSpace
+from minicnn.layers import relu_backward
+
+from nets import vgg_style
+from test_net import reference_backward
+
+IDENTITY = ImageSpace(channels="RGB", pixel_max=255.0, mean=(0, 0, 0), std=(1, 1, 1), size=(8, 8))
+
+
+def test_saliency_of_a_linear_model_is_the_max_of_its_weights():
+    rng = np.random.RandomState(0)
+    net = Net([{"name": "fc", "type": "linear", "out_features": 4}, {"name": "prob", "type": "softmax"}],
+              (3, 8, 8), dtype=np.float64, space=IDENTITY)
+    x = rng.randn(1, 3, 8, 8)
+    for c in range(4):
+        expected = np.abs(net.params["fc"]["W"][c].reshape(3, 8, 8)).max(axis=0)
+        np.testing.assert_allclose(viz.saliency(net, x, c), expected, rtol=1e-12)
+
+
+def test_saliency_of_a_tiny_conv_net_by_hand():
+    """S = mean over the 4x4 map of relu(1*R - 2*G + 3*B): dS/dx_c = w_c/16 where the
+    pre-activation is positive, else 0; the max over channels is |3|/16 there."""
+    spec = [{"name": "conv", "type": "conv", "out_channels": 1, "kernel": 1},
+            {"name": "relu", "type": "relu"}, {"name": "gap", "type": "avgpool"}]
+    w = np.array([1.0, -2.0, 3.0]).reshape(1, 3, 1, 1)
+    net = Net(spec, (3, 4, 4), params={"conv": {"W": w, "b": np.zeros(1)}}, dtype=np.float64,
+              space=ImageSpace(**CAFFE, size=(4, 4)))
+    x = np.random.RandomState(1).randn(1, 3, 4, 4)
+    positive = (x[0] * w[0]).sum(axis=0) > 0
+    assert 0 < positive.sum() < 16
+    np.testing.assert_allclose(viz.saliency(net, x, 0), np.where(positive, 3 / 16, 0))
+
+
+def test_saliency_is_in_pixel_units():
+    """The same linear model on a torchvision-style space: dS/dpixel = dS/dx * (1/255)/std."""
+    space = ImageSpace(**TORCHVISION, size=(8, 8))
+    net = Net([{"name": "fc", "type": "linear", "out_features": 2}], (3, 8, 8), dtype=np.float64, space=space)
+    W = net.params["fc"]["W"][1].reshape(3, 8, 8)
+    expected = np.abs(W / 255 / np.array(space.std).reshape(3, 1, 1)).max(axis=0)
+    np.testing.assert_allclose(viz.saliency(net, np.zeros((1, 3, 8, 8)), 1), expected, rtol=1e-12)
+
+
+def small_net(seed=0, space=None):
+    net = Net(vgg_style(), (3, 8, 8), dtype=np.float64, seed=seed, space=space or ImageSpace(**CAFFE, size=(8, 8)),
+              classes=["zero", "one", "two", "three", "four"])
+    rng = np.random.RandomState(seed)
+    for p in net.params.values():
+        p["b"][...] = 0.1 * rng.randn(*p["b"].shape)
+    return net
+
+
+def test_guided_neuron_gradient_is_backprop_with_negative_upstream_zeroed():
+    net = small_net()
+    x = np.random.RandomState(2).randn(1, 3, 8, 8) * 50
+    guided, where = viz.neuron_gradient(net, x, "conv2_1", 3, "guided")
+    d = np.zeros_like(net.outputs["conv2_1"])
+    d[0, where[0], where[1], where[2]] = 1
+    expected = reference_backward(net, d, "conv2_1", lambda g, c: relu_backward(np.maximum(g, 0), c))
+    np.testing.assert_allclose(guided, expected, rtol=1e-12, atol=1e-15)
+    assert net.outputs["conv2_1"][0, 3].max() == net.outputs["conv2_1"][0, 3, where[1], where[2]]
+
+
+def test_deconvnet_map_does_not_depend_on_forward_relu_masks():
+    spec = [s for s in vgg_style() if s["type"] in ("conv", "relu")]
+    net = Net(spec, (3, 8, 8), dtype=np.float64)
+    maps = [viz.neuron_gradient(net, np.random.RandomState(s).randn(1, 3, 8, 8), "relu2_1", (2, 3, 4), "deconvnet")[0]
+            for s in (3, 4)]
+    np.testing.assert_array_equal(maps[0], maps[1])
+
+
+def test_all_three_modes_agree_without_relus():
+    spec = [s for s in vgg_style() if s["type"] in ("conv", "maxpool")]
+    net = Net(spec, (3, 8, 8), dtype=np.float64)
+    grads, _ = viz.all_modes(net, np.random.RandomState(5).randn(1, 3, 8, 8), "conv2_1", 1)
+    np.testing.assert_array_equal(grads["backprop"], grads["deconvnet"])
+    np.testing.assert_array_equal(grads["backprop"], grads["guided"])
+
+
+def test_receptive_crop_of_a_unit():
+    net = small_net()
+    box = viz.receptive_box(net, "conv2_1", (0, 1, 2), (8, 8))
+    rf = net.receptive_field("conv2_1")                      # size 10, stride 2, offset -4
+    assert (rf.size, rf.stride, rf.offset) == ((10, 10), (2, 2), (-4, -4))
+    assert box == (0, 0, 8, 8) or box == (max(-4 + 2, 0), max(-4 + 4, 0), min(-4 + 2 + 10, 8), min(-4 + 4 + 10, 8))
+
+
+def patch_net():
+    """Class 0's score is the sum of channel 0 over rows 4..7, columns 8..11; class 1's is constant."""
+    W = np.zeros((2, 3, 16, 16))
+    W[0, 0, 4:8, 8:12] = 1.0
+    return Net([{"name": "fc", "type": "linear", "out_features": 2}, {"name": "prob", "type": "softmax"}],
+               (3, 16, 16), params={"fc": {"W": W.reshape(2, -1), "b": np.array([0.0, 8.0])}},
+               dtype=np.float64, space=ImageSpace(**CAFFE, size=(16, 16)))
+
+
+def test_occlusion_drops_most_where_the_evidence_is():
+    net = patch_net()
+    x = np.zeros((1, 3, 16, 16))
+    x[0, 0, 4:8, 8:12] = 1.0                                  # evidence 16 > 8: class 0 wins
+    result = viz.occlusion(net, x, 0, layer="fc", size=4, stride=2, batch=5)
+    i, j = np.unravel_index(result.prob.argmin(), result.prob.shape)
+    assert (result.tops[i], result.lefts[j]) == (4, 8)
+    assert result.base_prob > 0.99 and result.prob.min() < 0.01
+    assert result.prob[0, 0] == pytest.approx(result.base_prob)   # far from the patch: no change
+
+
+def test_plain_ascent_raises_the_score_at_every_step():
+    net = small_net(3)
+    history = []
+    viz.class_model(net, "fc4", 2, viz.Settings(iterations=30, lr=0.05, clip=False), history=history)
+    assert len(history) == 30 and all(b > a for a, b in zip(history, history[1:])), history
+
+
+@pytest.mark.parametrize("preset", sorted(viz.PRESETS))
+def test_presets_raise_the_unit(preset):
+    net = small_net(4)
+    history = []
+    img = viz.class_model(net, "conv2_1", 1, preset, iterations=40, history=history)
+    assert history[-1] > history[0]
+    low, high = net.space.bounds()
+    if viz.PRESETS[preset].clip:
+        assert (img >= low - 1e-9).all() and (img <= high + 1e-9).all()
+
+
+def test_yosinski_presets_are_the_papers_table():
+    p = viz.PRESETS
+    assert (p["yosinski1"].decay, p["yosinski1"].blur_radius, p["yosinski1"].blur_every, p["yosinski1"].norm_pct) == (0, 0.5, 4, 50)
+    assert (p["yosinski2"].decay, p["yosinski2"].blur_every, p["yosinski2"].norm_pct) == (0.3, 0, 20)
+    assert (p["yosinski3"].decay, p["yosinski3"].blur_radius, p["yosinski3"].blur_every) == (0.0001, 1.0, 4)
+    assert (p["yosinski4"].blur_radius, p["yosinski4"].contrib_pct, p["yosinski4"].max_lr) == (0.5, 90, 1e8)
+
+
+def test_fooling_image_reaches_the_target_quickly():
+    net = small_net(5)
+    for target in ("three", 1):
+        r = viz.fooling(net, target, max_steps=100)
+        assert r.success and r.steps <= 100 and r.confidence > 0.996
+        assert r.predicted == viz.resolve_target(net, target)
+
+
+@pytest.mark.parametrize("kind", ["caffe", "torchvision"])
+def test_fgsm_stays_within_epsilon_pixel_units(kind):
+    space = ImageSpace(**(CAFFE if kind == "caffe" else TORCHVISION), size=(8, 8))
+    net = small_net(6, space)
+    x = space.to_input(np.random.RandomState(7).uniform(0, 255, (8, 8, 3))).astype(np.float64)
+    label = int(viz.probabilities(net, x).argmax())
+    for eps in (0.5, 3.0):
+        r = viz.fgsm(net, x, label, epsilon=eps)
+        change = space.to_pixels(r.x) - space.to_pixels(x)
+        assert np.abs(change).max() <= eps + 1e-9 and r.linf <= eps + 1e-9
+        assert np.abs(change).max() > 0.9 * eps                 # the step is really taken
+        low, high = space.bounds()
+        assert (r.x >= low - 1e-9).all() and (r.x <= high + 1e-9).all()
+
+
+def test_adversarial_to_target_stops_as_soon_as_it_is_classified():
+    net = small_net(8)
+    x = net.space.to_input(np.random.RandomState(9).uniform(0, 255, (8, 8, 3))).astype(np.float64)
+    start = int(viz.probabilities(net, x).argmax())
+    target = (start + 1) % 5
+    r = viz.to_target(net, x, target, step=0.5, max_steps=300)
+    assert r.success and r.predicted == target
+    assert r.linf <= 0.5 * r.steps + 1e-9
+    before = viz.to_target(net, x, target, step=0.5, max_steps=r.steps - 1)
+    assert not before.success                                  # one step fewer is not enough
+
+
+def test_lecture_logistic_regression_numbers():
+    r = viz.logistic_example()
+    assert r["score"] == -3 and round(r["p"], 4) == 0.0474
+    assert r["score_adv"] == 2 and round(r["p_adv"], 2) == 0.88
+    np.testing.assert_array_equal(r["x_adv"], [1.5, -1.5, 3.5, -2.5, 2.5, 1.5, 1.5, -3.5, 4.5, 1.5])
+
+
+def test_breaking_a_linear_classifier_trained_by_minicnn():
+    pytest.importorskip("sklearn", reason="the digits dataset ships with scikit-learn")
+    from minicnn.viz.linear import digits
+    X, y, _ = digits()
+    w, b, loss = viz.train_linear_classifier(X, y, 10, epochs=200)
+    assert ((X @ w.T + b).argmax(axis=1) == y).mean() > 0.9
+    i = int(np.where(((X @ w.T + b).argmax(axis=1) == y) & (y == 0))[0][0])
+    eps, changed, predicted = viz.break_linear(X[i], w, b, 3)
+    assert eps is not None and predicted == 3 and eps < 3
+
+
+def test_targets_by_index_or_name():
+    net = small_net()
+    assert viz.resolve_target(net, 3) == 3 and viz.resolve_target(net, "3") == 3
+    assert viz.resolve_target(net, "Three") == 3
+    from minicnn.errors import MinicnnError
+    with pytest.raises(MinicnnError, match="no class name contains 'seven'"):
+        viz.resolve_target(net, "seven")
+    with pytest.raises(MinicnnError, match="matches 4 classes"):
+        viz.resolve_target(net, "o")
+    with pytest.raises(MinicnnError, match="out of range"):
+        viz.resolve_target(net, 5)
