@@ -88,6 +88,9 @@ def build_parser():
     p = sub.add_parser("info", help="layers, shapes, parameters, receptive fields, input convention and source of a model")
     p.add_argument("model", help="a model name (vgg16) or a model file")
     p.set_defaults(run=cmd_info)
+
+    from .cli_viz import build
+    build(sub)
     return parser
 
 

@@ -64,7 +64,7 @@ def _default_layer(net):
     return net.layer_names[-1]
 
 
-def to_map(result, image_hw, size):
+def occlusion_map(result, image_hw, size):
     """Spread the per-position probabilities over the pixels each square covered (mean per pixel)."""
     total, count = np.zeros(image_hw), np.zeros(image_hw)
     for i, t in enumerate(result.tops):
