@@ -83,7 +83,7 @@ def cmd_neuron(args):
     modes = ["backprop", "deconvnet", "guided"] if args.mode == "all" else [args.mode]
     grads, where = viz.all_modes(net, x, args.layer, _unit(args.unit))
     img = net.space.deprocess(x)
-    tiles = [img] + [display.signed_to_rgb(grads[m], net.space, scale=np.percentile(np.abs(grads[m]), 99.5))
+    tiles = [img] + [display.signed_to_rgb(grads[m], net.space, scale=display.robust_scale(grads[m]))
                      for m in modes]
     box = viz.receptive_box(net, args.layer, where, img.shape[:2])
     path = display.save_png(display.grid(tiles, cols=len(tiles)), args.output,

@@ -31,6 +31,14 @@ def colorize(values, cmap="hot", low=None, high=None):
     return (rgba[..., :3] * 255 + 0.5).astype(np.uint8)
 
 
+def robust_scale(a, q=99.5):
+    """The q-th percentile of |a| over its non-zero entries: a display scale that a few extreme
+    values cannot dominate, and that a mostly-zero map (a small receptive field) does not shrink."""
+    a = np.abs(np.asarray(a))
+    nonzero = a[a > 0]
+    return float(np.percentile(nonzero, q)) if nonzero.size else 1.0
+
+
 def signed_to_rgb(g, space=None, scale=None):
     """A signed (1, 3, H, W) image-space gradient -> (H, W, 3) uint8 RGB with 0 shown as mid-grey.
 

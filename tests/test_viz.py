@@ -199,3 +199,22 @@ def test_targets_by_index_or_name():
         viz.resolve_target(net, "o")
     with pytest.raises(MinicnnError, match="out of range"):
         viz.resolve_target(net, 5)
+
+
+def test_units_after_relus_are_pushed_through_their_pre_activation():
+    from minicnn.models import squeezenet1_1
+    from minicnn.viz.class_model import pre_activation
+    net = Net(squeezenet1_1(num_classes=10), (3, 67, 67), allocate=False)
+    assert pre_activation(net, "fire2/concat", (70, 3, 4)) == ("fire2/expand3x3", (6, 3, 4))     # 64 + 6
+    assert pre_activation(net, "fire2/concat", (10, 3, 4)) == ("fire2/expand1x1", (10, 3, 4))
+    assert pre_activation(net, "relu_conv1", 5) == ("conv1", 5)
+    assert pre_activation(net, "pool1", (5, 1, 1)) == ("pool1", (5, 1, 1))
+
+
+def test_a_unit_that_is_off_at_the_mean_image_still_rises():
+    net = small_net(10)
+    out = net.forward(np.zeros((1, 3, 8, 8)), end="relu1_2")[0]
+    c, y, x = np.argwhere(out == 0)[0]                       # off at the start
+    history = []
+    img = viz.class_model(net, "relu1_2", (int(c), int(y), int(x)), viz.Settings(iterations=50, lr=1.0), history=history)
+    assert history[-1] > history[0] and net.forward(img, end="relu1_2")[0, c, y, x] > 0

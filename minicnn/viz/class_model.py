@@ -1,7 +1,9 @@
 """Class model visualization (Simonyan et al. 2014) with the regularizers of Yosinski et al. 2015.
 
 Find an image I that maximizes a unit's activation S(I) (a class score, or any neuron of any
-layer) by gradient ascent from the mean image (zeros). Plain Simonyan: maximize S(I) - λ‖I‖².
+layer) by gradient ascent from the mean image (zeros in input space). A unit behind ReLUs that are
+all off there has no gradient at all; then noise of 2, 4, 8, 16, 32 pixel units is tried in turn
+before giving up (MAX_RESTARTS). Plain Simonyan: maximize S(I) - λ‖I‖².
 Yosinski et al. add, after each step, in this order:
 
     decay       I <- (1 - decay) I                          (L2 decay)
@@ -40,7 +42,10 @@ class Settings:
     contrib_pct: float = 0.0
     jitter: int = 0
     clip: bool = True                # keep pixels in 0..255
+    init_std: float = 0.0            # start at the mean image plus noise of this std (pixel units)
 
+
+MAX_RESTARTS = 5
 
 PRESETS = {   # Yosinski et al. 2015, Table 1, in its order
     "yosinski1": Settings(iterations=500, progress=2.0, max_lr=100.0, blur_radius=0.5, blur_every=4, norm_pct=50),
@@ -49,6 +54,28 @@ PRESETS = {   # Yosinski et al. 2015, Table 1, in its order
     "yosinski4": Settings(iterations=1000, progress=2.0, max_lr=1e8, blur_radius=0.5, blur_every=4, contrib_pct=90),
     "simonyan": Settings(iterations=200, lr=1.0, l2=1e-3, clip=False),
 }
+
+
+def pre_activation(net, layer, unit):
+    """The (layer, unit) whose value a ReLU (and concatenations) pass on as ``unit`` of ``layer``.
+
+    A ReLU's output has no gradient while it is off; its input always has one, equal wherever
+    the unit is on. So a unit after a ReLU is pushed through the value before it.
+    """
+    while net.layers[layer]["type"] in ("relu", "concat"):
+        spec = net.layers[layer]
+        if spec["type"] == "relu":
+            layer = spec["inputs"][0]
+            continue
+        c = unit[0] if np.ndim(unit) else unit
+        for source in spec["inputs"]:
+            width = net.shapes[source][0]
+            if c < width:
+                break
+            c -= width
+        unit = (c,) + tuple(unit[1:]) if np.ndim(unit) else c
+        layer = source
+    return layer, unit
 
 
 def objective_gradient(net, p, step, layer, unit):
@@ -68,18 +95,21 @@ def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, 
     layer, unit: e.g. (score layer, class index), or ("conv5_3", 12): a channel of a conv layer
     is pushed at the centre of its map (as in Yosinski et al.), or give (c, y, x).
     settings: a PRESETS name or a Settings; keyword overrides replace single fields.
-    history: a list to append the unit's value to at every step.
+    history: a list to append the pushed value to at every step (for a unit after a ReLU, the
+    value before it: see pre_activation).
     """
     s = PRESETS[settings] if isinstance(settings, str) else settings
     s = replace(s, **overrides) if overrides else s
     shape = net.shapes[layer]
     if np.ndim(unit) == 0 and len(shape) == 3 and shape[1] * shape[2] > 1:
         unit = (int(unit), shape[1] // 2, shape[2] // 2)
+    layer, unit = pre_activation(net, layer, unit)
     space = net.space
     step = space.pixel_step() if space is not None else np.ones((1, 3, 1, 1))
     low, high = (space.bounds() if space is not None else (None, None))
     rng = np.random.RandomState(seed)
-    p = np.zeros((1, 3) + net.input_shape[1:])              # pixel-unit offset from the mean image
+    p = s.init_std * rng.randn(1, 3, *net.input_shape[1:])  # pixel-unit offset from the mean image
+    restarts = 0
     for it in tqdm(range(s.iterations), desc=f"{layer} {unit}", disable=not progress):
         dy, dx = rng.randint(-s.jitter, s.jitter + 1, size=2) if s.jitter else (0, 0)
         p = np.roll(p, (dy, dx), axis=(2, 3))
@@ -89,7 +119,15 @@ def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, 
         g = g - 2 * s.l2 * p
         norm2 = float((g * g).sum())
         if norm2 == 0:
-            break
+            # The unit sits behind ReLUs that are all off here: no gradient at all. Start again
+            # from stronger noise (each restart counts as a step), or give up.
+            restarts += 1
+            if restarts > MAX_RESTARTS:
+                break
+            p = 2.0 ** restarts * rng.randn(*p.shape)
+            if s.clip and space is not None:
+                p = np.clip(p * step, low, high) / step
+            continue
         lr = min(s.max_lr, s.progress / norm2) if s.progress > 0 else s.lr
         p = p + lr * g
         p *= 1 - s.decay
