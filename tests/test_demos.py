@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from minicnn.figures import plt, save_figure
@@ -33,3 +34,33 @@ def test_save_figure_is_atomic_and_leaves_no_temporary_files(tmp_path):
     png, sidecar = save_figure(fig, tmp_path / "sub" / "a.png", {"seed": 3})
     assert json.loads(sidecar.read_text()) == {"seed": 3}
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.png", "a.png.json"]
+
+
+DEMO_ARGS = {
+    "saliency_maps.py": [], "deconv_guided.py": [], "occlusion.py": ["--stride", "24"],
+    "class_models.py": ["--iterations", "10"], "adversarial.py": [], "linear_adversarial.py": [],
+}
+
+
+@pytest.fixture(scope="module")
+def real_model(tmp_path_factory):
+    from conftest import shared_or_skip
+    from minicnn.io.convert import convert
+    d = shared_or_skip("models", "squeezenet_v1.1")
+    return convert(d / "weights_fp16.npz", tmp_path_factory.mktemp("m") / "squeezenet1_1.h5",
+                   prototxt=d / "deploy.prototxt")
+
+
+@pytest.mark.parametrize("demo", sorted(DEMO_ARGS))
+def test_every_demo_draws_its_figure(real_model, tmp_path, demo):
+    if demo == "linear_adversarial.py":
+        pytest.importorskip("sklearn", reason="the digits dataset ships with scikit-learn")
+    args = [sys.executable, str(DEMOS / demo), "-o", str(tmp_path)] + DEMO_ARGS[demo]
+    if demo != "linear_adversarial.py":
+        args += ["--model", str(real_model)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    pngs = list(tmp_path.glob("*.png"))
+    assert len(pngs) == 1 and (tmp_path / (pngs[0].name + ".json")).exists()
+    with Image.open(pngs[0]) as im:
+        assert np.asarray(im.convert("L")).std() > 20

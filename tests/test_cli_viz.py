@@ -1,0 +1,104 @@
+"""The visualization commands: each writes a non-blank PNG and a JSON sidecar with its parameters."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from minicnn import Net, cli
+from minicnn.images import CAFFE, ImageSpace
+from minicnn.io import save
+
+from cli_helpers import assert_one_line_error, run_cli
+
+CLASSES = ["tench", "goldfish", "great white shark", "tiger shark", "hammerhead", "electric ray", "stingray",
+           "cock", "hen", "ostrich"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    spec = [{"name": "conv1", "type": "conv", "out_channels": 8, "kernel": 3, "pad": 1},
+            {"name": "relu1", "type": "relu"},
+            {"name": "pool1", "type": "maxpool", "size": 2, "stride": 2},
+            {"name": "conv2", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},
+            {"name": "relu2", "type": "relu"},
+            {"name": "pool2", "type": "maxpool", "size": 2, "stride": 2},
+            {"name": "fc", "type": "linear", "out_features": 10},
+            {"name": "prob", "type": "softmax"}]
+    net = Net(spec, (3, 32, 32), space=ImageSpace(**CAFFE, size=(32, 32)), classes=CLASSES, seed=1)
+    for p in net.params.values():
+        p["b"][...] = 0.1 * np.random.RandomState(2).randn(*p["b"].shape)
+    model = save(net, d / "tiny.h5")
+    image = d / "photo.png"
+    Image.fromarray(np.random.RandomState(0).randint(0, 256, (80, 100, 3)).astype(np.uint8)).save(image)
+    return d, model, image
+
+
+def run(args, capsys):
+    rc = cli.main([str(a) for a in args])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    return out.out
+
+
+def check_output(path, **expected):
+    with Image.open(path) as im:
+        assert np.asarray(im.convert("L")).std() > 5, "blank picture"
+    params = json.loads(path.with_name(path.name + ".json").read_text())
+    for key, value in expected.items():
+        assert params[key] == value, (key, params[key])
+    return params
+
+
+@pytest.mark.parametrize("verb, extra, expected", [
+    ("saliency", ["--target", "goldfish"], {"target": "goldfish"}),
+    ("segment", ["--target", "3"], {"fg": 95}),
+    ("neuron", ["--layer", "relu2", "--unit", "5"], {"layer": "relu2", "mode": "all"}),
+    ("occlusion", ["--patch", "8", "--stride", "4", "--target", "ostrich"], {"patch": 8, "stride": 4}),
+    ("adversarial", ["--target", "ostrich", "--step", "0.5"], {"step": 0.5}),
+    ("fgsm", ["--epsilon", "3"], {"epsilon": 3.0}),
+])
+def test_image_commands(files, capsys, verb, extra, expected):
+    d, model, image = files
+    out = d / f"{verb}.png"
+    printed = run([verb, image, "--model", model, "-o", out] + extra, capsys)
+    params = check_output(out, image=str(image), model=str(model), **expected)
+    assert f"wrote {out}" in printed
+    if "target_class" in params:
+        assert params["target_class"]["name"] == CLASSES[params["target_class"]["index"]]
+
+
+def test_fgsm_sidecar_reports_the_change_within_epsilon(files, capsys):
+    d, model, image = files
+    run(["fgsm", image, "--model", model, "--epsilon", "2", "-o", d / "f.png"], capsys)
+    result = json.loads((d / "f.png.json").read_text())["result"]
+    assert 0 < result["linf_pixels"] <= 2 + 1e-9
+
+
+def test_classviz_and_fool(files, capsys):
+    d, model, _ = files
+    run(["classviz", "--model", model, "--target", "hen", "--iterations", "20", "--seed", "3", "-o", d / "c.png"], capsys)
+    params = check_output(d / "c.png", seed=3, unit_used=8, preset="yosinski3")
+    assert params["settings"]["iterations"] == 20 and params["final_value"] > params["start_value"]
+    run(["fool", "--model", model, "--target", "tench", "--max-steps", "100", "-o", d / "fool.png"], capsys)
+    assert check_output(d / "fool.png")["result"]["predicted"]["name"] == "tench"
+
+
+def test_linear_example_prints_the_lecture_numbers(capsys):
+    printed = run(["linear-example"], capsys)
+    assert "w . x  = -3        P(class 1) = 0.0474" in printed
+    assert "w . x_adv = 2     P(class 1) = 0.8808" in printed
+
+
+def test_bad_arguments_are_one_line_errors(files, tmp_path):
+    d, model, image = files
+    rc, _, err = run_cli("neuron", image, "--model", model, "--layer", "conv99", "--unit", "1", "-o", tmp_path / "a.png")
+    assert_one_line_error(rc, err, "no layer 'conv99'")
+    rc, _, err = run_cli("saliency", image, "--model", model, "--target", "zebra", "-o", tmp_path / "b.png")
+    assert_one_line_error(rc, err, "no class name contains 'zebra'")
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    rc, _, err = run_cli("saliency", bad, "--model", model, "-o", tmp_path / "c.png")
+    assert_one_line_error(rc, err, "cannot read image")
+    assert not list(tmp_path.glob("*.png"))
