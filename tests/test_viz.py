@@ -218,3 +218,17 @@ def test_a_unit_that_is_off_at_the_mean_image_still_rises():
     history = []
     img = viz.class_model(net, "relu1_2", (int(c), int(y), int(x)), viz.Settings(iterations=50, lr=1.0), history=history)
     assert history[-1] > history[0] and net.forward(img, end="relu1_2")[0, c, y, x] > 0
+
+
+def test_grabcut_segmentation_finds_the_salient_object():
+    pytest.importorskip("cv2", reason="segmentation uses OpenCV (the [segment] extra)")
+    rng = np.random.RandomState(11)
+    image = np.clip(rng.normal(120, 10, (64, 64, 3)), 0, 255).astype(np.uint8)
+    image[20:44, 16:40] = np.clip(rng.normal((200, 40, 40), 10, (24, 24, 3)), 0, 255).astype(np.uint8)
+    truth = np.zeros((64, 64), bool)
+    truth[20:44, 16:40] = True
+    saliency = rng.uniform(0, 0.2, (64, 64))
+    saliency[24:40, 20:36] += 1.0                               # salient inside the object only
+    mask = viz.segment(image, saliency)
+    iou = (mask & truth).sum() / (mask | truth).sum()
+    assert iou > 0.8, iou
