@@ -43,12 +43,16 @@ def _done(path, summary):
     return 0
 
 
-def cmd_saliency(args):
+def _saliency(args):
+    """(net, class, saliency map, the image as the model sees it) for the saliency verbs."""
     net = _model(args)
     x = _image(net, args)
     c = _target(net, x, args.target)
-    s = viz.saliency(net, x, c)
-    img = net.space.deprocess(x)
+    return net, c, viz.saliency(net, x, c), net.space.deprocess(x)
+
+
+def cmd_saliency(args):
+    net, c, s, img = _saliency(args)
     picture = display.grid([img, display.colorize(s, "hot", 0, np.percentile(s, 99))], cols=2)
     path = display.save_png(picture, args.output, _params(args, net, target_class=_class(net, c),
                                                             display="hot colour map, clipped at the 99th percentile"))
@@ -56,11 +60,7 @@ def cmd_saliency(args):
 
 
 def cmd_segment(args):
-    net = _model(args)
-    x = _image(net, args)
-    c = _target(net, x, args.target)
-    s = viz.saliency(net, x, c)
-    img = net.space.deprocess(x)
+    net, c, s, img = _saliency(args)
     mask = viz.segment(img, s, smooth=args.smooth, fg_percentile=args.fg, bg_percentile=args.bg)
     shown = img.copy()
     shown[~mask] = shown[~mask] // 4
