@@ -109,10 +109,6 @@ class ImageSpace:
         high = (self.pixel_max - self._column(self.mean)) / self._column(self.std)
         return low, high
 
-    def gray(self):
-        """(1, 3, 1, 1): the input-space value of the dataset mean colour (what zero means)."""
-        return np.zeros((1, 3, 1, 1))
-
     # ---- storage ------------------------------------------------------------------------
     def to_json(self):
         return json.dumps(asdict(self))

@@ -20,6 +20,8 @@ import numpy as np
 
 from . import layers as L
 from .errors import ShapeError
+from .layers.conv import check_kernel_fits
+from .layers.pool_common import window_geometry
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,7 @@ class Conv(LayerType):
     def out_shape(self, spec, in_shapes):
         C, H, W = _map_shape("conv", in_shapes[0])
         (kh, kw), s, p = _pair(spec["kernel"]), _pair(spec["stride"]), _pair(spec["pad"])
-        if kh > H + 2 * p[0] or kw > W + 2 * p[1]:
-            raise ShapeError(f"kernel {kh}x{kw} is larger than the padded input "
-                             f"{H + 2 * p[0]}x{W + 2 * p[1]} (input {in_shapes[0]}, pad {p})")
+        check_kernel_fits("conv", H, W, kh, kw, p)
         return (spec["out_channels"],) + L.conv_output_size(H, W, kh, kw, s, p)
 
     def receptive_field(self, spec, in_fields, in_shapes):
@@ -161,15 +161,9 @@ class MaxPool(LayerType):
 
     def out_shape(self, spec, in_shapes):
         C, H, W = _map_shape(spec["type"], in_shapes[0])
-        k, p = _pair(spec["size"]), _pair(spec["pad"])
-        s = _pair(spec["stride"] if spec["stride"] is not None else spec["size"])
-        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-            raise ShapeError(f"pad {p} must be at most half the window {k}")
-        if k[0] > H + 2 * p[0] or k[1] > W + 2 * p[1]:
-            raise ShapeError(f"window {k[0]}x{k[1]} is larger than the padded input "
-                             f"{H + 2 * p[0]}x{W + 2 * p[1]} (input {in_shapes[0]}, pad {p})")
-        return (C, L.pool_output_size(H, k[0], s[0], p[0], spec["ceil_mode"]),
-                L.pool_output_size(W, k[1], s[1], p[1], spec["ceil_mode"]))
+        _, _, _, out_hw = window_geometry(spec["type"], H, W, spec["size"], spec["stride"], spec["pad"],
+                                          spec["ceil_mode"])
+        return (C,) + out_hw
 
     def receptive_field(self, spec, in_fields, in_shapes):
         k = _pair(spec["size"])

@@ -19,6 +19,13 @@ def conv_output_size(H, W, kh, kw, stride, pad):
     return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
 
 
+def check_kernel_fits(fn, H, W, kh, kw, pad):
+    """Refuse a kernel larger than the zero-padded input (it would have no valid position)."""
+    if kh > H + 2 * pad[0] or kw > W + 2 * pad[1]:
+        raise ShapeError(f"{fn}: kernel {kh}x{kw} is larger than the padded input "
+                         f"{H + 2 * pad[0]}x{W + 2 * pad[1]} (input {H}x{W}, pad {pad})")
+
+
 def _is_pointwise(kh, kw, stride, pad):
     """A 1x1, stride-1, unpadded conv needs no im2col: cols is x itself, reshaped."""
     return (kh, kw, stride, pad) == (1, 1, (1, 1), (0, 0))

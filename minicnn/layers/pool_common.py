@@ -20,20 +20,24 @@ def pool_output_size(size, k, s, p, ceil_mode):
     return out
 
 
-def pool_geometry(fn, x, size, stride, pad, ceil_mode):
-    """Check a pooling layer's arguments; return (k, s, p, (Ho, Wo)) with each a (h, w) pair."""
-    _check.rank(fn, "x", x, 4)
-    _check.floating(fn, "x", x)
+def window_geometry(fn, H, W, size, stride, pad, ceil_mode):
+    """Check a pooling window on an H x W map; return (k, s, p, (Ho, Wo)), each an (h, w) pair."""
     k = _check.pair(fn, "size", size, 1)
     s = _check.pair(fn, "stride", k if stride is None else stride, 1)
     p = _check.pair(fn, "pad", pad, 0)
-    H, W = x.shape[2:]
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         # A larger pad would allow windows made only of padding.
         raise ShapeError(f"{fn}: pad {p} must be at most half the window {k}")
     if k[0] > H + 2 * p[0] or k[1] > W + 2 * p[1]:
         raise ShapeError(f"{fn}: window {k[0]}x{k[1]} is larger than the padded input "
-                         f"{H + 2 * p[0]}x{W + 2 * p[1]} (x {x.shape}, pad {p})")
+                         f"{H + 2 * p[0]}x{W + 2 * p[1]} (input {H}x{W}, pad {p})")
     out_hw = (pool_output_size(H, k[0], s[0], p[0], ceil_mode),
               pool_output_size(W, k[1], s[1], p[1], ceil_mode))
     return k, s, p, out_hw
+
+
+def pool_geometry(fn, x, size, stride, pad, ceil_mode):
+    """Check a pooling layer's input and arguments; see window_geometry."""
+    _check.rank(fn, "x", x, 4)
+    _check.floating(fn, "x", x)
+    return window_geometry(fn, x.shape[2], x.shape[3], size, stride, pad, ceil_mode)

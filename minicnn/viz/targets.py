@@ -3,6 +3,7 @@ import numpy as np
 
 from ..backend import get_array_module, to_numpy
 from ..errors import MinicnnError
+from ..layers import softmax_forward
 
 
 def score_layer(net):
@@ -42,10 +43,7 @@ def scores(net, x):
 
 def probabilities(net, x):
     """(N, classes) softmax probabilities of x."""
-    s = scores(net, x).astype(np.float64)
-    xp = get_array_module(s)
-    e = xp.exp(s - s.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax_forward(scores(net, x).astype(np.float64))[0]
 
 
 def unit_gradient(out, unit, n=0):
