@@ -156,8 +156,9 @@ def prototxt_from_spec(spec, input_shape):
                                 f'stride: {s.get("stride", 1)} pad: {s.get("pad", 0)} }}',
                 "maxpool": lambda: f'pooling_param {{ pool: MAX kernel_size: {s["size"]} stride: {s["stride"]} }}',
                 "avgpool": lambda: "pooling_param { pool: AVE global_pooling: true }",
-                "dropout": lambda: f'dropout_param {{ dropout_ratio: {s["p"]} }}'}.get(s["type"], lambda: "")()
-        kind = {"conv": "Convolution", "relu": "ReLU", "maxpool": "Pooling", "avgpool": "Pooling",
+                "dropout": lambda: f'dropout_param {{ dropout_ratio: {s["p"]} }}',
+                "linear": lambda: f'inner_product_param {{ num_output: {s["out_features"]} }}'}.get(s["type"], lambda: "")()
+        kind = {"conv": "Convolution", "linear": "InnerProduct", "relu": "ReLU", "maxpool": "Pooling", "avgpool": "Pooling",
                 "concat": "Concat", "dropout": "Dropout", "softmax": "Softmax"}[s["type"]]
         b = " ".join(f'bottom: "{x}"' for x in bottoms)
         lines.append(f'layer {{\n  name: "{s["name"]}"\n  type: "{kind}"\n  {b}\n  top: "{top}"\n  {body}\n}}')
@@ -201,3 +202,35 @@ def write_keras(path, layers, old_names=False):
             g.attrs["weight_names"] = np.array([n.encode() for n in names], dtype="S")
             for n, t in zip(names, tensors):
                 g.create_dataset(n, data=t)
+
+
+def torchvision_vgg_state(arch, rng):
+    """Random weights under torchvision's VGG names and shapes (features.<i>, classifier.<i>)."""
+    blocks = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}[arch]
+    fast = np.random.default_rng(rng.randint(2 ** 31))
+    state, idx, cin = {}, 0, 3
+    for n, c in zip(blocks, (64, 128, 256, 512, 512)):
+        for _ in range(n):
+            state[f"features.{idx}.weight"] = (fast.standard_normal((c, cin, 3, 3), dtype=np.float32)
+                                               * np.float32(np.sqrt(2.0 / (9 * cin))))
+            state[f"features.{idx}.bias"] = (0.05 * fast.standard_normal(c, dtype=np.float32))
+            idx, cin = idx + 2, c                               # conv, ReLU
+        idx += 1                                                # max pool
+    for i, (m, d) in {0: (4096, 25088), 3: (4096, 4096), 6: (1000, 4096)}.items():
+        state[f"classifier.{i}.weight"] = fast.standard_normal((m, d), dtype=np.float32) * np.float32(np.sqrt(2.0 / d))
+        state[f"classifier.{i}.bias"] = 0.05 * fast.standard_normal(m, dtype=np.float32)
+    return state
+
+
+def write_caffemodel_v1(path, blobs):
+    """The old NetParameter form: V1LayerParameter entries (field 2) with name 4 and blobs 6,
+    blobs given by the legacy num/channels/height/width fields."""
+    layers = b""
+    for name, arrays in blobs.items():
+        body = _field(4, name.encode())
+        for a in arrays:
+            dims = (1,) * (4 - a.ndim) + tuple(a.shape)
+            header = b"".join(_varint(k << 3) + _varint(int(d)) for k, d in zip((1, 2, 3, 4), dims))
+            body += _field(6, header + _field(5, np.asarray(a, "<f4").tobytes()))
+        layers += _field(2, body)
+    path.write_bytes(_field(1, b"synthetic-v1") + layers)

@@ -163,3 +163,20 @@ def check_against(reference, net, x, end, seed=0):
         grad_err = abs(analytic - numeric) / max(abs(numeric), 1e-12)
     out_err = np.abs(out - ref_out).max() / np.abs(ref_out).max()
     return out_err, grad_err
+
+
+def torchvision_vgg(params, x, ops=OPS):
+    """VGG scores (fc8, before softmax) from torchvision-named parameters: convs are the
+    features.<i> entries that have weights (each followed by a ReLU); a 2x2 max pool ends each
+    block, found where the features index skips; then classifier.0, .3, .6 with ReLUs."""
+    P = {k: ops.tensor(v) for k, v in params.items()}
+    convs = sorted(int(k.split(".")[1]) for k in params if k.startswith("features.") and k.endswith(".weight"))
+    h = x
+    for i, idx in enumerate(convs):
+        h = ops.relu(ops.conv(h, P[f"features.{idx}.weight"], P[f"features.{idx}.bias"], pad=1))
+        if i + 1 == len(convs) or convs[i + 1] != idx + 2:       # a pool sits between blocks
+            h = ops.maxpool(h, 2, 2, False)
+    h = h.reshape(h.shape[0], -1)
+    h = ops.relu(ops.linear(h, P["classifier.0.weight"], P["classifier.0.bias"]))
+    h = ops.relu(ops.linear(h, P["classifier.3.weight"], P["classifier.3.bias"]))
+    return ops.linear(h, P["classifier.6.weight"], P["classifier.6.bias"])

@@ -122,3 +122,47 @@ def test_save_and_load_round_trip(tmp_path):
     assert again.meta["provenance"] == {"note": "random"}
     x = np.random.RandomState(7).randn(1, 3, 67, 67).astype(np.float32)
     np.testing.assert_array_equal(again.forward(x), net.forward(x))
+
+
+def test_torchvision_vgg_names_are_torchvisions_indices():
+    from minicnn.io.torchvision import names
+    vgg16 = names("vgg16")
+    assert [k for k in vgg16 if k.startswith("features")] == [
+        f"features.{i}" for i in (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)]
+    assert vgg16["features.28"] == "conv5_3" and vgg16["features.5"] == "conv2_1"
+    assert {k: v for k, v in vgg16.items() if k.startswith("classifier")} == {
+        "classifier.0": "fc6", "classifier.3": "fc7", "classifier.6": "fc8"}
+    assert names("vgg19")["features.34"] == "conv5_4" and names("vgg19")["features.16"] == "conv3_4"
+
+
+def test_torchvision_vgg16_full_size_legacy_container(tmp_path):
+    from model_files import torchvision_vgg_state
+    state = torchvision_vgg_state("vgg16", np.random.RandomState(8))
+    src = tmp_path / "vgg16-397923af.pth"
+    write_pth(src, state, legacy=True)
+    out = convert(src, tmp_path / "vgg16.h5")
+    src.unlink()
+    net = load(out, dtype=np.float64)
+    assert net.meta["name"] == "vgg16" and net.space.channels == "RGB"
+    out_err, grad_err = ref.check_against(lambda x: ref.torchvision_vgg(state, x), net, image(net.space, 8), end="fc8")
+    assert out_err < TOL and grad_err < TOL, (ref.OPS.name, out_err, grad_err)
+
+
+def test_caffe_v1_caffemodel(tmp_path):
+    """Old .caffemodel files keep layers in V1LayerParameter with legacy 4-d blob shapes
+    (InnerProduct weights as (1, 1, M, D)); a tiny conv + fc net in that form."""
+    from model_files import write_caffemodel_v1
+    spec = [{"name": "conv1", "type": "conv", "out_channels": 4, "kernel": 3, "pad": 1},
+            {"name": "relu1", "type": "relu"},
+            {"name": "pool1", "type": "maxpool", "size": 2, "stride": 2},
+            {"name": "fc2", "type": "linear", "out_features": 5},
+            {"name": "prob", "type": "softmax"}]
+    text = prototxt_from_spec(spec, (3, 8, 8))
+    (tmp_path / "deploy.prototxt").write_text(text)
+    rng = np.random.RandomState(9)
+    W1, b1, W2, b2 = rng.randn(4, 3, 3, 3), rng.randn(4), rng.randn(5, 64), rng.randn(5)
+    write_caffemodel_v1(tmp_path / "old.caffemodel", {"conv1": [W1, b1], "fc2": [W2, b2]})
+    net = load(convert(tmp_path / "old.caffemodel", tmp_path / "old.h5", prototxt=tmp_path / "deploy.prototxt"))
+    assert net.layer_names == ["conv1", "relu1", "pool1", "fc2", "prob"]
+    np.testing.assert_array_equal(net.params["fc2"]["W"], W2.astype(np.float32))
+    np.testing.assert_array_equal(net.params["conv1"]["W"], W1.astype(np.float32))
