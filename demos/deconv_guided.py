@@ -4,7 +4,6 @@ Springenberg et al. 2015).
 
     python demos/deconv_guided.py [--model squeezenet1_1] [-o out]
 """
-import numpy as np
 
 from minicnn import display, viz
 

@@ -4,7 +4,7 @@
 """
 import numpy as np
 
-from minicnn import display, viz
+from minicnn import viz
 
 import common
 

@@ -117,8 +117,9 @@ def check_net(net, x, end=None, params=True, h=1e-5, seed=0):
     x = to_device(x, np.float64)
     rng = np.random.RandomState(seed)
     out = net.forward(x, end=end)
-    if kink_distance(net) < 10 * h:
-        raise ValueError(f"check_net: this input lies within {kink_distance(net):.1e} of a ReLU kink "
+    nearest = kink_distance(net)
+    if nearest < 10 * h:
+        raise ValueError(f"check_net: this input lies within {nearest:.1e} of a ReLU kink "
                          "or a pooling tie; numerical gradients would be meaningless there")
     dout = to_device(rng.randn(*out.shape), np.float64)
     dx = net.backward(dout, params=params)

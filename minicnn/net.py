@@ -48,6 +48,7 @@ class Net:
         fields) without the memory for its parameters.
         space: the ImageSpace its inputs live in; classes: the names of its outputs;
         meta: anything else worth keeping (a model file's name and provenance).
+        ``net.param_shapes`` is {layer: {"W": shape, "b": shape}}: what the architecture requires.
         """
         self.space, self.classes, self.meta = space, list(classes or []), dict(meta or {})
         self.dtype = np.dtype(dtype)
@@ -58,11 +59,11 @@ class Net:
         self.layer_names = [s["name"] for s in self.spec]
         self._infer_graph()
         self.params = {}
-        for name, shapes in (self._param_shapes if allocate else {}).items():
+        for name, shapes in (self.param_shapes if allocate else {}).items():
             given = None if params is None else params.get(name)
             self.params[name] = self._make_params(name, shapes, given, seed)
         if params is not None:
-            extra = set(params) - set(self._param_shapes)
+            extra = set(params) - set(self.param_shapes)
             if extra:
                 raise ShapeError(f"parameters given for layers that have none or do not exist: {sorted(extra)}")
         self._relu_modes = {n: "backprop" for n in self.layer_names if self.layers[n]["type"] == "relu"}
@@ -73,7 +74,7 @@ class Net:
     def _infer_graph(self):
         """Wire inputs, then compute every layer's output shape and receptive field from shapes."""
         self.layers, self.shapes, self.fields = {}, {INPUT: self.input_shape}, {INPUT: ReceptiveField()}
-        self._param_shapes, self._ancestors = {}, {INPUT: frozenset()}
+        self.param_shapes, self._ancestors = {}, {INPUT: frozenset()}
         previous = INPUT
         for spec in self.spec:
             name = spec["name"]
@@ -93,7 +94,7 @@ class Net:
             if min(self.shapes[name]) < 1:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): output shape {self.shapes[name]} is empty")
             if shapes:
-                self._param_shapes[name] = shapes
+                self.param_shapes[name] = shapes
             self.layers[name] = spec
             self._ancestors[name] = frozenset().union(*({i} | self._ancestors[i] for i in spec["inputs"]))
             previous = name
@@ -141,7 +142,7 @@ class Net:
                              f"got {getattr(x, 'shape', type(x).__name__)}")
         x = x.astype(self.dtype, copy=False)
         finite("forward", "the input", x)
-        if len(self.params) != len(self._param_shapes):
+        if len(self.params) != len(self.param_shapes):
             raise ShapeError("forward: this net was built with allocate=False and has no parameters")
         needed = self._ancestors[end] | {end}
         self.outputs, self._caches = {INPUT: x}, {}
@@ -233,7 +234,7 @@ class Net:
     def info(self):
         """A LayerInfo per layer, in order: output shape, parameter count, receptive field."""
         return [LayerInfo(n, self.layers[n]["type"], tuple(self.layers[n]["inputs"]), self.shapes[n],
-                          sum(int(np.prod(s)) for s in self._param_shapes.get(n, {}).values()),
+                          sum(int(np.prod(s)) for s in self.param_shapes.get(n, {}).values()),
                           self.fields[n])
                 for n in self.layer_names]
 

@@ -232,7 +232,7 @@ def params_from_blobs(spec, input_shape, blobs):
     is reshaped; any other disagreement is an error naming the layer and both shapes.
     """
     from ..net import Net
-    wanted = Net(spec, input_shape, allocate=False)._param_shapes
+    wanted = Net(spec, input_shape, allocate=False).param_shapes
     extra = set(blobs) - set(wanted)
     if extra:
         raise CaffeError(f"weights for layers the prototxt has not (or that take none): {sorted(extra)[:5]}")

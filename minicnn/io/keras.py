@@ -75,7 +75,8 @@ def params_from_layers(layers, arch):
     """Keras tensors -> minicnn parameters (see the module docstring), asserting every shape."""
     top = "fc1" in layers
     spec, input_shape = architecture(arch, top)
-    wanted = Net(spec, input_shape, allocate=False)._param_shapes
+    shapes_only = Net(spec, input_shape, allocate=False)
+    wanted = shapes_only.param_shapes
     params = {}
     for name, tensors in layers.items():
         if len(tensors) != 2:
@@ -90,7 +91,7 @@ def params_from_layers(layers, arch):
         if kernel.ndim == 4:
             W = kernel.transpose(3, 2, 0, 1)                     # HWIO -> OIHW
         elif ours == "fc6":
-            C, H, Wd = Net(spec, input_shape, allocate=False).shapes["pool5"]
+            C, H, Wd = shapes_only.shapes["pool5"]
             if kernel.shape[0] != H * Wd * C:
                 raise MinicnnError(f"fc1 kernel has shape {kernel.shape}, expected ({H * Wd * C}, 4096)")
             # rows are (h, w, c) of the map; minicnn flattens (c, h, w)

@@ -98,7 +98,7 @@ def read(path, dtype=np.float32):
         space = None if space_json == "null" else ImageSpace.from_json(space_json)
         meta = {"name": _attr(f, "name", path), "provenance": _json(f, "provenance", path), "path": str(path)}
         try:
-            shapes = Net(spec, input_shape, allocate=False)._param_shapes
+            shapes = Net(spec, input_shape, allocate=False).param_shapes
         except MinicnnError as e:
             raise ModelFileError(f"{path}: its architecture is invalid: {e}") from None
         stored = f.get("params")

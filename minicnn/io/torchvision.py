@@ -61,7 +61,7 @@ def architecture(arch):
 def params_from_state_dict(state, arch):
     """Rename a torchvision state_dict to minicnn parameters, asserting every shape."""
     spec, input_shape = architecture(arch)
-    wanted = Net(spec, input_shape, allocate=False)._param_shapes
+    wanted = Net(spec, input_shape, allocate=False).param_shapes
     mapping = names(arch)
     used, params = set(), {}
     for prefix, layer in mapping.items():

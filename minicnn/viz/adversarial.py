@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..backend import to_device, to_numpy
-from .targets import probabilities, resolve_target, score_layer
+from .targets import class_gradient, probabilities, resolve_target
 
 
 @dataclass
@@ -30,21 +30,6 @@ class Adversarial:
 
 def _pixels(space, x):
     return space.to_pixels(to_numpy(x))
-
-
-def _gradient(net, x, c, objective="score"):
-    """d(objective)/dx in input space; objective: the class score, or its log-probability."""
-    out = net.forward(to_device(x, net.dtype), end=score_layer(net))
-    s = to_numpy(out).reshape(1, -1).astype(np.float64)
-    d = np.zeros_like(s)
-    if objective == "score":
-        d[0, c] = 1
-    else:                                    # log softmax: onehot - p
-        e = np.exp(s - s.max())
-        d = -e / e.sum()
-        d[0, c] += 1
-    with net.relu_mode("backprop"):
-        return to_numpy(net.backward(to_device(d.reshape(out.shape), net.dtype))).astype(np.float64)
 
 
 def _clip(space, x):
@@ -75,7 +60,7 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
             return _result(net, x0, x, i, c, True)
         if i == max_steps:
             break
-        x = _clip(net.space, x + step * unit * np.sign(_gradient(net, x, c, "logprob")))
+        x = _clip(net.space, x + step * unit * np.sign(class_gradient(net, x, c, "logprob")))
     return _result(net, x0, x, max_steps, c, False)
 
 
@@ -84,9 +69,9 @@ def fgsm(net, x, label, epsilon=2.0, target=None):
     or toward ``target``. ‖x_adv - x‖∞ <= epsilon in pixel units, and x_adv stays a valid image."""
     x0 = to_numpy(x).astype(np.float64)
     if target is None:
-        g = -_gradient(net, x0, resolve_target(net, label), "logprob")
+        g = -class_gradient(net, x0, resolve_target(net, label), "logprob")
     else:
-        g = _gradient(net, x0, resolve_target(net, target), "logprob")
+        g = class_gradient(net, x0, resolve_target(net, target), "logprob")
     x_adv = _clip(net.space, x0 + epsilon * net.space.pixel_step() * np.sign(g))
     result = _result(net, x0, x_adv, 1, None, False)
     result.success = (result.predicted != resolve_target(net, label) if target is None
@@ -113,6 +98,6 @@ def fooling(net, target, start="noise", confidence=0.996, step=1.0, max_steps=20
             return _result(net, x0, x, i, c, True)
         if i == max_steps:
             break
-        g = _gradient(net, x, c, "logprob") * unit
+        g = class_gradient(net, x, c, "logprob") * unit
         x = _clip(net.space, x + step * unit * g / np.sqrt((g * g).mean()))
     return _result(net, x0, x, max_steps, c, False)

@@ -11,21 +11,14 @@ salient background) and GrabCut (OpenCV) grows them into a mask.
 """
 import numpy as np
 
-from ..backend import to_numpy
 from ..errors import MinicnnError
-from .targets import resolve_target, score_layer
+from .targets import class_gradient, resolve_target
 
 
 def image_gradient(net, x, target):
     """dS_target / dx in pixel units: (1, 3, H, W) NumPy array (backprop ReLU rule)."""
-    c = resolve_target(net, target)
-    out = net.forward(x, end=score_layer(net))
-    d = out * 0
-    d.reshape(d.shape[0], -1)[0, c] = 1
-    with net.relu_mode("backprop"):
-        dx = net.backward(d)
     step = net.space.pixel_step() if net.space is not None else 1.0
-    return to_numpy(dx) * step
+    return class_gradient(net, x, resolve_target(net, target)) * step
 
 
 def saliency(net, x, target):

@@ -1,7 +1,7 @@
 """Choosing what to explain: a class by index or name, a unit of a layer, its score layer."""
 import numpy as np
 
-from ..backend import get_array_module, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..errors import MinicnnError
 from ..layers import softmax_forward
 
@@ -44,6 +44,22 @@ def scores(net, x):
 def probabilities(net, x):
     """(N, classes) softmax probabilities of x."""
     return softmax_forward(scores(net, x).astype(np.float64))[0]
+
+
+def class_gradient(net, x, c, objective="score"):
+    """d(objective)/dx in input space for image x (1, 3, H, W), as a float64 NumPy array, with the
+    backprop ReLU rule. objective: "score" (class c's unnormalized score) or "logprob" (its
+    log-probability, whose gradient at the scores is onehot(c) - softmax)."""
+    out = net.forward(to_device(x, net.dtype), end=score_layer(net))
+    s = to_numpy(out).reshape(out.shape[0], -1).astype(np.float64)
+    if objective == "score":
+        d = np.zeros_like(s)
+    else:
+        d = -softmax_forward(s)[0]
+    d[0, c] += 1
+    with net.relu_mode("backprop"):
+        dx = net.backward(to_device(d.reshape(out.shape), net.dtype))
+    return to_numpy(dx).astype(np.float64)
 
 
 def unit_gradient(out, unit, n=0):
