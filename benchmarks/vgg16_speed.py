@@ -13,7 +13,7 @@ import time
 import minicnn  # noqa: F401  (thread settings before numpy)
 import numpy as np
 
-from minicnn import Net, backend, kernels, layers
+from minicnn import Net, backend, im2col, layers
 from minicnn.models import vgg16
 
 
@@ -38,13 +38,13 @@ def conv_split(net, name, repeat):
     F, _, kh, kw = w.shape
     s, p = (spec["stride"],) * 2, (spec["pad"],) * 2
     Ho, Wo = layers.conv_output_size(H, W, kh, kw, s, p)
-    cols = kernels.im2col(x, kh, kw, s, p, (Ho, Wo))
+    cols = im2col.im2col(x, kh, kw, s, p, (Ho, Wo))
     w2, d = w.reshape(F, -1), xp.ones((N, F, Ho * Wo), x.dtype)
     dcols = xp.matmul(w2.T, d)
-    return {"im2col": best(lambda: kernels.im2col(x, kh, kw, s, p, (Ho, Wo)), repeat),
+    return {"im2col": best(lambda: im2col.im2col(x, kh, kw, s, p, (Ho, Wo)), repeat),
             "GEMM fwd": best(lambda: xp.matmul(w2, cols), repeat),
             "GEMM bwd": best(lambda: xp.matmul(w2.T, d), repeat),
-            "col2im": best(lambda: kernels.col2im(dcols, x.shape, kh, kw, s, p, (Ho, Wo)), repeat)}
+            "col2im": best(lambda: im2col.col2im(dcols, x.shape, kh, kw, s, p, (Ho, Wo)), repeat)}
 
 
 def layer_split(net, repeat):

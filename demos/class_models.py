@@ -4,7 +4,6 @@ images that maximize class scores, and units along the way to the top.
     python demos/class_models.py [--model squeezenet1_1] [-o out] [--iterations 300]
 """
 from minicnn import display, viz
-from minicnn.viz.class_model import settings_dict
 
 import common
 
@@ -18,29 +17,20 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     net = common.model(args)
-    score = viz.score_layer(net)
-    fig, axes = common.figure(2, len(CLASSES))
-    params = {"preset": settings_dict(args.preset, iterations=args.iterations), "seed": args.seed,
-              "classes": [], "units": []}
-    for ax, name in zip(axes[0], CLASSES):
-        c = viz.resolve_target(net, name)
-        x = viz.class_model(net, score, c, args.preset, seed=args.seed, iterations=args.iterations, progress=True)
-        ax.imshow(display.centered(x, net.space))
-        ax.set_title(net.classes[c].split(",")[0], fontsize=9)
-        params["classes"].append({"class": c, "name": net.classes[c]})
+    options = dict(preset=args.preset, iterations=args.iterations, seed=args.seed)
+    classes = [viz.run("classviz", net, target=name, **options) for name in CLASSES]
     # Units along the way to the top: in four layers, the channel that responds most strongly,
     # at the centre of the map, to a real photo (many SqueezeNet units never fire at all).
-    _, photo = common.photo(net, "coffee.png")
-    maps = [n for n in net.layer_names if net.layers[n]["type"] == "concat"]
-    for ax, layer in zip(axes[1], [maps[1], maps[3], maps[5], maps[-1]]):
+    photo = common.photo(net, "coffee.png")
+    maps = [n for n in net.layer_names if net.layers[n]["type"] == "concat"] or \
+           [n for n in net.layer_names if net.layers[n]["type"] == "relu" and len(net.shapes[n]) == 3]
+    units = []
+    for layer in [maps[i * (len(maps) - 1) // 3] for i in range(4)]:
         out = net.forward(photo, end=layer)[0]
         cy, cx = out.shape[1] // 2, out.shape[2] // 2
-        unit = (int(out[:, cy, cx].argmax()), cy, cx)
-        x = viz.class_model(net, layer, unit, args.preset, seed=args.seed, iterations=args.iterations, progress=True)
-        ax.imshow(display.centered(x, net.space))
-        ax.set_title(f"{layer} #{unit[0]}", fontsize=9)
-        params["units"].append({"layer": layer, "unit": list(unit)})
-    common.save(fig, args, "class_models.png", params)
+        units.append(viz.run("classviz", net, layer=layer, unit=(int(out[:, cy, cx].argmax()), cy, cx), **options))
+    rows = [[p for r in results for p in display.class_model(net, r)[:1]] for results in (classes, units)]
+    common.save(args, "class_models.png", rows, classes + units)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""What every demo shares: the model, the demo photos, the output folder, labelled figures."""
+"""What every demo shares: the model, the demo photos, the output folder, and saving a figure
+made of the techniques' own pictures (minicnn.display) with a sidecar of their results."""
 import argparse
 from pathlib import Path
 
 import minicnn
-from minicnn.figures import plt, save_figure
+from minicnn import display
 from minicnn.images import load_image
 
 IMAGES = Path(__file__).resolve().parent / "images"
@@ -21,19 +22,13 @@ def model(args):
     return minicnn.load(args.model)
 
 
-def photo(net, name, size=None):
-    """(image uint8 (H, W, 3) as the model sees it, x (1, 3, H, W) in input space)."""
-    x = net.space.preprocess(load_image(IMAGES / name), size=size)
-    return net.space.deprocess(x), x
+def photo(net, name):
+    """x (1, C, H, W): a demo photo in the model's input space, as the model evaluates it."""
+    return net.space.preprocess(load_image(IMAGES / name))
 
 
-def figure(rows, cols, size=2.6):
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.set_xticks([]), ax.set_yticks([])
-    return fig, axes
-
-
-def save(fig, args, name, params):
-    png, _ = save_figure(fig, Path(args.out) / name, dict(params, model=args.model))
+def save(args, name, rows, results, **extra):
+    """Rows of panels -> out/NAME, with the sidecars of the results that made them."""
+    png = display.save(rows, Path(args.out) / name,
+                       dict(extra, model=args.model, results=[r.sidecar() for r in results]))
     print(f"wrote {png}")

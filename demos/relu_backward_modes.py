@@ -12,7 +12,7 @@ import argparse
 import minicnn  # noqa: F401
 import numpy as np
 
-from minicnn.figures import plt, save_figure
+from minicnn.display import plt, save_figure
 from minicnn.layers import RELU_MODES, relu_backward, relu_forward
 
 X = np.array([[1.0, -1.0, 5.0], [2.0, -5.0, -7.0], [-3.0, 2.0, 4.0]])
@@ -46,7 +46,7 @@ def main():
     panels += [(f"{m}\n{RULES[m]}", grads[m]) for m in RELU_MODES]
     params = {"demo": "relu_backward_modes", "x": X.tolist(), "dout": DOUT.tolist(),
               "results": {m: g.tolist() for m, g in grads.items()}}
-    png, _ = save_figure(draw(panels), args.output, params)
+    png = save_figure(draw(panels), args.output, params)
     print(f"wrote {png}")
 
 

@@ -1,13 +1,43 @@
 """The command line: `minicnn <verb> ...` (also `python -m minicnn`).
 
-Every error the user can cause (bad files, shapes, devices) ends in one line on stderr and a
-non-zero exit, never a traceback.
+The visualization verbs are made from the technique registry (minicnn.viz.registry): each is
+parse -> load the model and the image -> run -> picture -> save the PNG and its JSON sidecar.
+Every error the user can cause (bad files, numbers, names, paths, devices) ends in one line on
+stderr and a non-zero exit, never a traceback, and leaves no file behind.
 """
 import argparse
+import dataclasses
+import signal
 import sys
 
 from .errors import MinicnnError
 
+DEFAULT_MODEL = "squeezenet1_1"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other error."""
+
+    def error(self, message):
+        print(f"minicnn: error: {self.prog.split()[-1]}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def number(kind):
+    """An argparse type: an int or float (inf and nan refused); the Settings check the range."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if kind is float and not abs(value) < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        return value
+    return parse
+
+
+# ---- model verbs ---------------------------------------------------------------------------
 
 def cmd_gradcheck(args):
     from . import backend, gradcheck
@@ -41,42 +71,126 @@ def cmd_info(args):
     print(f"{net.meta.get('name')}  ({net.meta.get('path')})\n")
     print(net.summary())
     s = net.space
-    if s is not None:
-        print(f"\ninput: {s.channels}, pixel values 0..{s.pixel_max:g}, mean {s.mean}, std {s.std}, "
-              f"size {s.size[0]}x{s.size[1]}")
+    print(f"\ninput: {s.channels}, pixel values 0..{s.pixel_max:g}, mean {s.mean}, std {s.std}, "
+          f"size {s.size[0]}x{s.size[1]}" + (f", shorter side resized to {s.resize} before the crop"
+                                             if s.resize else ""))
     if net.classes:
         print(f"classes: {len(net.classes)} ({net.classes[0]!r} ... {net.classes[-1]!r})")
     prov = net.meta.get("provenance") or {}
     for src in prov.get("sources", []):
         print(f"source: {src.get('file')}  sha256 {src.get('sha256')}")
-    if prov:
-        extra = {k: v for k, v in prov.items() if k != "sources"}
+    extra = {k: v for k, v in prov.items() if k != "sources"}
+    if extra:
         print("converted by: " + ", ".join(f"{k} {v}" for k, v in extra.items()))
     return 0
 
 
+# ---- technique verbs -------------------------------------------------------------------------
+
+def run_technique(t, args):
+    """parse -> load -> run -> picture -> save, for any technique of the registry."""
+    from . import display, viz
+    from .files import check_output
+    from .images import check_resize
+    from .viz.registry import NEEDS_NO_MODEL
+    output = check_output(args.output, with_sidecar=True) if args.output else None
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(t.settings)}
+    if t.image_setting:                      # fool --start noise|zeros|FILE, or fool FILE
+        words = t.settings.__dataclass_fields__[t.image_setting].metadata["choices"]
+        if options[t.image_setting] not in words:
+            args.image = options[t.image_setting]
+        if getattr(args, "image", None):
+            options[t.image_setting] = "image"
+    settings = t.settings(**options)                     # every number and name checked before any work
+    if getattr(args, "size", None) is not None:
+        check_resize(args.size)
+    net = None if t.name in NEEDS_NO_MODEL else _model(args.model)
+    x = _image(net, args) if getattr(args, "image", None) else None
+    result = viz.run(t.name, net, x, settings)
+    print(result.summary())
+    if output is not None:
+        sidecar = {"technique": t.name, "paper": t.paper, **_inputs(net, args), **result.sidecar()}
+        display.save([t.picture(net, result)], output, sidecar)
+        print(f"wrote {output}")
+    return 0
+
+
+def _model(name):
+    from .io import load
+    return load(name)
+
+
+def _image(net, args):
+    from .images import load_image
+    return net.space.preprocess(load_image(args.image), size=args.size)
+
+
+def _inputs(net, args):
+    """What the sidecar records about where the picture came from."""
+    out = {}
+    if net is not None:
+        out.update(model=args.model, model_name=net.meta.get("name"), model_path=net.meta.get("path"))
+    if getattr(args, "image", None):
+        out.update(image=str(args.image), size=args.size)
+    return out
+
+
+def add_technique(sub, t):
+    """A verb for technique t: its image and model arguments, then one flag per setting."""
+    from .viz.registry import NEEDS_NO_MODEL
+    p = sub.add_parser(t.name, help=t.description, description=f"{t.description}. After {t.paper}.")
+    if t.image == "required":
+        p.add_argument("image", help="an image file")
+    elif t.image == "optional":
+        p.add_argument("image", nargs="?", help="an image file to start from (default: --start)")
+    if t.image != "none":
+        p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop "
+                                                        "(default: the model's standard, e.g. 256 for ImageNet)")
+    if t.name not in NEEDS_NO_MODEL:
+        p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL})")
+    for f in dataclasses.fields(t.settings):
+        m = f.metadata
+        flag = "--" + f.name.replace("_", "-")
+        bounds = ", ".join(f"{w} {m[k]:,}" for k, w in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+                           if m.get(k) is not None)
+        help_ = m["help"] + (f"; {bounds}" if bounds else "") + (f" (default {f.default})" if f.default is not None
+                                                                 and m["kind"] != "bool" else "")
+        if m["kind"] == "bool":
+            p.add_argument(flag, action="store_true", help=m["help"])
+        else:
+            kind = {"int": number(int), "float": number(float)}.get(m["kind"], str)
+            choices = None if f.name == t.image_setting else m.get("choices")      # that one may be a file
+            p.add_argument(flag, type=kind, default=f.default, help=help_, choices=choices,
+                           required=m.get("required", False), dest=f.name)
+    p.add_argument("-o", "--output", required=t.name not in NEEDS_NO_MODEL,
+                   help="PNG to write (a .json sidecar with every setting and measurement is written beside it)")
+    p.set_defaults(run=lambda args: run_technique(t, args))
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="minicnn", description=__doc__.splitlines()[0])
+    parser = Parser(prog="minicnn", description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "gpu"],
                         help="where to compute (default: $MINICNN_DEVICE, else cpu)")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True, parser_class=Parser)
     p = sub.add_parser("gradcheck", help="check every layer's backward pass numerically (float64)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default 0)")
+    p.add_argument("--seed", type=number(int), default=0, help="seed for the random inputs (default 0)")
     p.set_defaults(run=cmd_gradcheck)
 
+    from .models import MODELS
     p = sub.add_parser("convert", help="convert Keras .h5, torchvision .pth or Caffe weights to a minicnn model file")
     p.add_argument("src", help="the file to convert (.h5, .pth, .caffemodel or .npz)")
     p.add_argument("out", help="the model file to write (.h5)")
-    p.add_argument("--arch", choices=["vgg16", "vgg19", "squeezenet1_1"],
-                   help="architecture of a Keras/torchvision file (default: recognised from the file)")
+    p.add_argument("--arch", choices=sorted(MODELS), help="architecture of a Keras/torchvision file "
+                                                          "(default: recognised from the file)")
     p.add_argument("--prototxt", help="Caffe network definition (needed for .caffemodel and .npz)")
-    p.add_argument("--classes", help="class names, one per line or synset_words.txt (default: ImageNet for 1000 outputs)")
+    p.add_argument("--classes", help="class names, one per line or synset_words.txt (default: ImageNet's for "
+                                     "1000 outputs)")
     p.add_argument("--name", help="the model's name (default: the output file's stem)")
     p.set_defaults(run=cmd_convert)
 
     p = sub.add_parser("fetch", help="download official weights, verify their checksum, convert them")
-    p.add_argument("name", choices=["vgg16", "vgg19", "squeezenet1_1"])
-    p.add_argument("--source", choices=["keras", "torchvision"],
+    p.add_argument("name", choices=sorted({n for n, m in MODELS.items() if any(s.url for s in m.sources.values())}))
+    p.add_argument("--source", choices=sorted({s for m in MODELS.values() for s in m.sources}),
                    help="where from (default: keras for VGG, torchvision for SqueezeNet)")
     p.add_argument("--url", help="download from this address instead (a mirror); the checksum still applies")
     p.add_argument("--sha256", help="expected SHA-256 of the file at --url")
@@ -85,17 +199,24 @@ def build_parser():
     p.add_argument("--keep", action="store_true", help="keep the downloaded original next to the model")
     p.set_defaults(run=cmd_fetch)
 
-    p = sub.add_parser("info", help="layers, shapes, parameters, receptive fields, input convention and source of a model")
+    p = sub.add_parser("info", help="layers, shapes, parameters, receptive fields, input convention and source "
+                                    "of a model")
     p.add_argument("model", help="a model name (vgg16) or a model file")
     p.set_defaults(run=cmd_info)
 
-    from .cli_viz import build
-    build(sub)
+    from .viz import TECHNIQUES
+    for t in TECHNIQUES.values():
+        add_technique(sub, t)
     return parser
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt           # so that half-written files are removed on the way out
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.device:
             from . import backend
@@ -110,6 +231,8 @@ def main(argv=None):
     except BrokenPipeError:          # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,33 @@
-"""Turning the raw arrays of minicnn.viz into pictures: colour maps, shared scales, grids, PNGs.
+"""Pictures: one function per technique turns its result into labelled panels, and the panels
+into a figure. The command line, the demos and the gallery all draw through these.
 
-Nothing here changes what a technique computed; it only maps numbers to colours. When maps
-are compared side by side they should share one scale (``shared_scale``).
+    panels = display.saliency(net, result)         # [Panel(title, (H, W, 3) uint8), ...]
+    display.save([panels], "out.png", sidecar)     # one row of panels -> PNG + JSON sidecar
+
+Nothing here changes what a technique computed; it only maps numbers to colours. Maps that
+are compared side by side share one scale.
 """
-import json
-from pathlib import Path
+import textwrap
+from dataclasses import dataclass
 
-import numpy as np
+import matplotlib
 
-from .figures import _atomic_write
+matplotlib.use("Agg")                  # headless: nothing here needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
+from .files import save_with_sidecar  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One labelled picture of a figure."""
+    title: str
+    image: np.ndarray          # (H, W, 3) uint8 RGB
+
+
+# ---- numbers to colours ---------------------------------------------------------------------
 
 def normalize(a, low=None, high=None):
     """Map [low, high] (default: the array's own range) to [0, 1], clipping outside."""
@@ -19,14 +37,8 @@ def normalize(a, low=None, high=None):
     return np.clip((a - low) / (high - low), 0, 1) if high > low else np.zeros_like(a)
 
 
-def shared_scale(*arrays):
-    """(low, high) covering all arrays: one scale for maps that are compared."""
-    return min(float(np.min(a)) for a in arrays), max(float(np.max(a)) for a in arrays)
-
-
 def colorize(values, cmap="hot", low=None, high=None):
     """An (H, W) map -> (H, W, 3) uint8 RGB through a matplotlib colour map."""
-    import matplotlib
     rgba = matplotlib.colormaps[cmap](normalize(values, low, high))
     return (rgba[..., :3] * 255 + 0.5).astype(np.uint8)
 
@@ -39,61 +51,166 @@ def robust_scale(a, q=99.5):
     return float(np.percentile(nonzero, q)) if nonzero.size else 1.0
 
 
-def signed_to_rgb(g, space=None, scale=None):
-    """A signed (1, 3, H, W) image-space gradient -> (H, W, 3) uint8 RGB with 0 shown as mid-grey.
+def signed_to_rgb(g, space, scale=None):
+    """A signed (1, C, H, W) image-space gradient -> (H, W, 3) uint8 RGB with 0 shown as mid-grey.
 
-    Channels are put in RGB order through ``space``; ``scale`` (default: the largest |value|)
-    maps to full intensity, so several gradients can share one scale.
+    ``scale`` (default: the largest |value|) maps to full intensity, so several gradients can
+    share one scale; channels are shown in RGB order.
     """
-    g = np.asarray(g, np.float64)[0]
-    if space is not None and space.channels == "BGR":
-        g = g[::-1]
+    g = space.channels_to_rgb(np.asarray(g, np.float64))[0]
     scale = float(np.abs(g).max()) if scale is None else scale
     img = 0.5 + 0.5 * g / scale if scale > 0 else np.full_like(g, 0.5)
     return (np.clip(img, 0, 1).transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
 
 
 def centered(x, space):
-    """A (1, 3, H, W) input-space image shown as its deviation from the mean colour, stretched so
+    """A (1, C, H, W) input-space image shown as its deviation from the mean colour, stretched so
     the largest deviation reaches full contrast (mid-grey = the mean). For optimized images
     (class models, fooling images), whose raw contrast depends on the network's gradient scale."""
-    d = space.to_pixels(np.asarray(x, np.float64))[0] - space.to_pixels(np.zeros((1, 3, 1, 1)))[0]
+    d = space.to_pixels(np.asarray(x, np.float64))[0] - space.to_pixels(np.zeros((1, x.shape[1], 1, 1)))[0]
     scale = float(np.abs(d).max())
     return np.clip(128 + d * (127 / scale if scale > 0 else 0), 0, 255).astype(np.uint8)
 
 
-def overlay(image, heat, alpha=0.5, cmap="jet"):
-    """Blend an (H, W) map (coloured) over an (H, W, 3) uint8 image."""
-    return (image * (1 - alpha) + colorize(heat, cmap) * alpha).astype(np.uint8)
+def difference(space, x0, x, magnify):
+    """The change from x0 to x in pixel units, magnified, around mid-grey: (H, W, 3) uint8."""
+    d = space.to_pixels(x)[0] - space.to_pixels(x0)[0]
+    return np.clip(128 + magnify * d, 0, 255).astype(np.uint8)
 
 
-def grid(images, cols=None, pad=2, fill=255):
-    """Tile equally sized (H, W, 3) uint8 images into one, row by row."""
-    images = [np.asarray(im, np.uint8) for im in images]
-    n = len(images)
-    cols = cols or int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    h, w = images[0].shape[:2]
-    out = np.full((rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, 3), fill, np.uint8)
-    for i, im in enumerate(images):
-        r, c = divmod(i, cols)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
-    return out
+def darken_outside(image, mask, factor=4):
+    """The image with everything outside ``mask`` darkened (a segmentation)."""
+    shown = image.copy()
+    shown[~mask] = shown[~mask] // factor
+    return shown
 
 
-def save_png(rgb, path, params):
-    """Write an (H, W, 3) uint8 image and its JSON sidecar (the parameters that made it)."""
-    from .images import save_image
-    path = Path(path)
-    save_image(rgb, path)
-    _atomic_write(path.with_name(path.name + ".json"),
-                  lambda tmp: tmp.write_text(json.dumps(params, indent=2, default=_plain) + "\n"))
-    return path
+def outline(image, box, colour=(255, 220, 0)):
+    """The image with a rectangle (top, left, bottom, right), bottom/right exclusive, drawn on it."""
+    shown, (top, left, bottom, right) = image.copy(), box
+    w = max(1, min(image.shape[:2]) // 100)
+    for sl in (np.s_[top:top + w, left:right], np.s_[bottom - w:bottom, left:right],
+               np.s_[top:bottom, left:left + w], np.s_[top:bottom, right - w:right]):
+        shown[sl] = colour
+    return shown
 
 
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return str(v)
+def upsample(rgb, hw):
+    """An (h, w, 3) uint8 picture of a coarse map, enlarged to (H, W) with square cells."""
+    return np.asarray(Image.fromarray(rgb).resize((hw[1], hw[0]), Image.NEAREST))
+
+
+def text_image(lines, width=640, fontsize=11):
+    """Lines of monospaced text drawn on white: (H, W, 3) uint8."""
+    height = 0.3 + 0.22 * len(lines) * fontsize / 11
+    fig = plt.figure(figsize=(width / 100, height), dpi=100)
+    fig.text(0.01, 0.5, "\n".join(lines), family="monospace", fontsize=fontsize, va="center")
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return rgb
+
+
+# ---- one picture per technique --------------------------------------------------------------
+
+def _short(name):
+    return name.split(",")[0]
+
+
+def saliency(net, r):
+    img = net.space.deprocess(r.x)
+    return [Panel(f"input: {_short(r.target.name)}", img),
+            Panel("saliency max_c |dS/dI|", colorize(r.map, "hot", 0, np.percentile(r.map, 99)))]
+
+
+def segment(net, r):
+    img = net.space.deprocess(r.x)
+    return [Panel(f"input: {_short(r.target.name)}", img),
+            Panel("saliency (smoothed seeds)", colorize(r.map, "hot", 0, np.percentile(r.map, 99))),
+            Panel(f"GrabCut: {100 * r.foreground_fraction:.0f} % object", darken_outside(img, r.mask))]
+
+
+def neuron(net, r):
+    img = net.space.deprocess(r.x)
+    rows, cols = r.receptive_field["rows"], r.receptive_field["columns"]
+    box = (rows[0], cols[0], rows[1] + 1, cols[1] + 1)
+    c = r.unit[0]
+    whole = box == (0, 0) + img.shape[:2]
+    panels = [Panel(f"{r.layer} #{c}: its receptive field", img if whole else outline(img, box))]
+    for mode, g in r.gradients.items():
+        title = mode + (" (no gradient: blank)" if not np.any(g) else "")
+        panels.append(Panel(title, signed_to_rgb(g, net.space, scale=robust_scale(g))))
+    if "guided" in r.gradients and not whole:
+        g = r.gradients["guided"]
+        panels.append(Panel("guided, receptive field", signed_to_rgb(g, net.space, robust_scale(g))[
+            box[0]:box[2], box[1]:box[3]]))
+    return panels
+
+
+def occlusion(net, r):
+    from .viz.occlusion import occlusion_map
+    img = net.space.deprocess(r.x)
+    H, W = img.shape[:2]
+    low, high = r.min_prob, max(float(r.prob.max()), r.base_prob)
+    return [Panel(f"input: {_short(r.target.name)} ({r.base_prob:.2f})", img),
+            Panel(f"P(class) with the square there\n(blue {low:.2f}, red {high:.2f})",
+                  colorize(occlusion_map(r, (H, W), r.settings.patch), "jet", low, high)),
+            Panel(f"{r.layer} #{r.channel}, total", upsample(colorize(r.feature, "viridis"), (H, W)))]
+
+
+def class_model(net, r):
+    what = _short(r.target.name) if r.target else f"{r.layer} #{r.unit}"
+    return [Panel(f"{what} (stretched)", centered(r.x, net.space)), Panel("as pixels", net.space.deprocess(r.x))]
+
+
+def adversarial(net, r):
+    how = f"FGSM eps {r.settings.epsilon:g} px" if hasattr(r.settings, "epsilon") else f"after {r.steps} steps"
+    return [Panel(f"start: {_short(r.start.name)}", net.space.deprocess(r.x0)),
+            Panel(f"{how}: {_short(r.predicted_name)} ({r.confidence:.2f})", net.space.deprocess(r.x)),
+            Panel(f"difference x{r.settings.magnify:g}\nL-inf {r.linf:.2f}, L2 {r.l2:.1f} px",
+                  difference(net.space, r.x0, r.x, r.settings.magnify))]
+
+
+def fooling(net, r):
+    return [Panel(f"{_short(r.predicted_name)} {100 * r.confidence:.1f}% (stretched)", centered(r.x, net.space)),
+            Panel("as pixels", net.space.deprocess(r.x))]
+
+
+def logistic_example(net, r):
+    return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
+
+
+# ---- figures and files ------------------------------------------------------------------------
+
+def figure(rows, size=2.6, title=None):
+    """Rows of panels (or one list of panels) -> a matplotlib figure, each panel titled."""
+    rows = [rows] if rows and isinstance(rows[0], Panel) else rows
+    ncols = max(len(r) for r in rows)
+    aspect = min(max(p.image.shape[1] / p.image.shape[0] for r in rows for p in r), 4.0)   # wide panels: text
+    fig, axes = plt.subplots(len(rows), ncols, squeeze=False,
+                             figsize=(size * ncols * max(aspect, 1.0), size * len(rows) + 0.3 * bool(title)))
+    for ax in axes.flat:
+        ax.axis("off")
+    for row, axrow in zip(rows, axes):
+        for panel, ax in zip(row, axrow):
+            ax.imshow(panel.image, interpolation="nearest")
+            ax.set_title("\n".join(textwrap.wrap(panel.title, 34, break_long_words=False, replace_whitespace=False))
+                         if "\n" not in panel.title else panel.title, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path, sidecar, dpi=100):
+    """Write a matplotlib figure as a PNG and ``sidecar`` as its JSON, atomically; close the figure."""
+    try:
+        return save_with_sidecar(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"),
+                                 sidecar)
+    finally:
+        plt.close(fig)
+
+
+def save(rows, path, sidecar, title=None):
+    """Rows of panels -> PNG at ``path`` and its JSON sidecar."""
+    return save_figure(figure(rows, title=title), path, sidecar)

@@ -75,6 +75,53 @@ def distinct_values(rng, shape, spacing=1e-2, dtype=np.float64):
     return ((rng.permutation(n) - n / 2) * spacing).reshape(shape).astype(dtype)
 
 
+# ---- one forward/backward pair --------------------------------------------------------------
+
+def _compare(forward, backward, inputs, h, seed):
+    """{input name: (analytic gradient, numerical gradient)} for a random upstream gradient.
+    Runs on the current device, always in float64 (the inputs are moved and cast first)."""
+    inputs = {k: to_device(v, np.float64) for k, v in inputs.items()}
+    out, cache = forward(**inputs)
+    dout = to_device(np.random.RandomState(seed).randn(*out.shape), np.float64)
+    analytic = backward(dout, cache)
+    pairs = {}
+    for name, value in inputs.items():
+        def f(v, name=name):
+            return forward(**{**inputs, name: v})[0]
+        pairs[name] = (analytic[name], numerical_gradient(f, value, dout, h))
+    return pairs
+
+
+def backward_errors(forward, backward, inputs, h=1e-5, seed=0):
+    """{input name: relative error} of a layer's backward against centered differences.
+
+    forward(**inputs) -> (out, cache); backward(dout, cache) -> {input name: gradient}, for a
+    random upstream gradient dout drawn from ``seed``. See rel_error for the measure.
+    """
+    return {name: rel_error(a, n) for name, (a, n) in _compare(forward, backward, inputs, h, seed).items()}
+
+
+def assert_backward(forward, backward, inputs, config="", h=1e-5, threshold=THRESHOLD, seed=0):
+    """Assert that backward is the gradient of forward, for every input, to ``threshold``.
+
+    The same contract as backward_errors. On failure the message says everything needed to
+    reproduce and locate the mistake: the configuration, each input's shape and error, and the
+    entry where analytic and numerical gradients differ most, with both values.
+    """
+    report, failed = [], False
+    for name, (a, n) in _compare(forward, backward, inputs, h, seed).items():
+        a, n = to_numpy(a).astype(np.float64), to_numpy(n).astype(np.float64)
+        err = rel_error(a, n)
+        worst = np.unravel_index(int(np.abs(a - n).argmax()), a.shape) if a.size else ()
+        report.append(f"  d{name}: shape {a.shape}, relative error {err:.2e}"
+                      + (f"; worst at {tuple(int(i) for i in worst)}: backward {a[worst]:.6g}, "
+                         f"numerical {n[worst]:.6g}, largest |gradient| {np.abs(n).max():.3g}" if a.size else ""))
+        failed |= not err <= threshold
+    if failed:
+        raise AssertionError(f"backward disagrees with numerical gradients (threshold {threshold:.0e}, "
+                             f"h {h:g}, seed {seed}) for {config or 'this configuration'}:\n" + "\n".join(report))
+
+
 # ---- whole networks ------------------------------------------------------------------------
 
 def kink_distance(net):
@@ -82,7 +129,7 @@ def kink_distance(net):
     the smallest |input| of any ReLU and the smallest gap between the two largest values of any
     max-pooling window. A numerical check with step h is only meaningful if this exceeds h.
     """
-    from .kernels import reference
+    from .im2col import reference
     from .layers.pool_common import pool_geometry
     nearest = np.inf
     for name, spec in net.layers.items():
@@ -150,21 +197,9 @@ class Case:
     backward: object
 
 
-def check_case(case, rng, h=1e-5):
-    """{input name: relative error between backward's gradient and the numerical one}.
-
-    Runs on the current device (the inputs are moved there first), always in float64.
-    """
-    inputs = {k: to_device(v, np.float64) for k, v in case.inputs.items()}
-    out, cache = case.forward(**inputs)
-    dout = to_device(rng.randn(*out.shape), np.float64)
-    analytic = case.backward(dout, cache)
-    errors = {}
-    for name, value in inputs.items():
-        def f(v, name=name):
-            return case.forward(**{**inputs, name: v})[0]
-        errors[name] = rel_error(analytic[name], numerical_gradient(f, value, dout, h))
-    return errors
+def check_case(case, seed=0, h=1e-5):
+    """{input name: relative error between backward's gradient and the numerical one}."""
+    return backward_errors(case.forward, case.backward, case.inputs, h, seed)
 
 
 def _conv(rng, N, C, H, W, F, k, stride, pad):
@@ -256,8 +291,7 @@ def cases(seed=0):
 
 def run(seed=0):
     """Check every case; return rows (layer, config, {input: error}) and whether all passed."""
-    rng = np.random.RandomState(seed + 1)
-    rows = [(c.layer, c.config, check_case(c, rng)) for c in cases(seed)]
+    rows = [(c.layer, c.config, check_case(c, seed + 1 + i)) for i, c in enumerate(cases(seed))]
     ok = all(e <= THRESHOLD for _, _, errors in rows for e in errors.values())
     return rows, ok
 

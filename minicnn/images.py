@@ -1,94 +1,145 @@
 """Images in and out of a model's input space: the only module that knows about pixels.
 
-A model sees arrays in its *input space*: channel order (RGB or BGR), a value range (0..255 or
-0..1), minus a per-channel mean, divided by a per-channel std. An ``ImageSpace`` records that
-convention (it is stored in every model file) and converts both ways:
+A model sees arrays in its *input space*: channel order (RGB, BGR, or one grey channel), a
+value range (0..255 or 0..1), minus a per-channel mean, divided by a per-channel std. An
+``ImageSpace`` records that convention (it is stored in every model file) and converts both ways:
 
-    x = net.space.preprocess(load_image("cat.jpg"), size=256)   # (1, 3, H, W) float32
-    img = net.space.deprocess(x)                                  # (H, W, 3) uint8 RGB
+    x = net.space.preprocess(load_image("cat.jpg"))   # (1, C, H, W) float32: resize, centre crop
+    img = net.space.deprocess(x)                       # (H, W, 3) uint8 RGB
 
 Anything that clips, steps or measures in pixel units (0..255 per RGB channel) asks the space
 (``pixel_step``, ``bounds``) instead of assuming means or channel orders.
 """
 import json
 import warnings
-from pathlib import Path
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import MinicnnError
+from .errors import ImageError
+from .files import atomic_write
 
 MAX_PIXELS = 100_000_000      # refuse larger images outright (a decompression bomb, or a mistake)
 MAX_SIDE = 4096               # downscale anything larger on load, with a warning
 
-
-class ImageError(MinicnnError):
-    """An image file that cannot be used."""
+# A model's input channels, by name: colour (RGB, BGR), grey (L), or "raw" for an input that is
+# not an image at all (any number of channels; it cannot be converted to or from pixels).
+CHANNELS = {"RGB": [0, 1, 2], "BGR": [2, 1, 0], "L": None, "raw": None}
+GREY_WEIGHTS = (0.299, 0.587, 0.114)     # ITU-R 601 luma, what Pillow's convert("L") uses
 
 
 @dataclass(frozen=True)
 class ImageSpace:
-    """How a model wants its input. mean and std are per channel, in the model's channel order
-    and value units (Caffe: BGR, 0..255, mean (104, 117, 123), std 1)."""
+    """How a model wants its input. mean and std have one value per input channel, in the model's
+    channel order and value units (Caffe: BGR, 0..255, mean (104, 117, 123), std 1).
+
+    channels: "RGB", "BGR", "L" (one grey channel: colour images are converted to grey) or
+    "raw" (not an image: as many channels as means; pixel conversions refuse it).
+    resize: the shorter side an image is resized to before the centre crop to ``size``, the
+    model's standard evaluation (ImageNet models: 256); None means the crop's shorter side.
+    """
     channels: str = "RGB"
     pixel_max: float = 255.0          # the value of a full-intensity pixel: 255.0 or 1.0
     mean: tuple = (0.0, 0.0, 0.0)
     std: tuple = (1.0, 1.0, 1.0)
     size: tuple = (224, 224)          # (H, W) the model was trained at
+    resize: int = None
 
     def __post_init__(self):
-        if self.channels not in ("RGB", "BGR"):
-            raise ImageError(f"ImageSpace: channels must be 'RGB' or 'BGR', got {self.channels!r}")
-        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0 or self.pixel_max <= 0:
-            raise ImageError(f"ImageSpace: need 3 means and 3 positive stds, got {self.mean}, {self.std}")
-        object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
-        object.__setattr__(self, "std", tuple(float(v) for v in self.std))
-        object.__setattr__(self, "size", tuple(int(v) for v in self.size))
+        if self.channels not in CHANNELS:
+            raise ImageError(f"ImageSpace: channels must be one of {', '.join(CHANNELS)}, got {self.channels!r}")
+        n = self.n_channels
+        try:
+            mean, std = tuple(float(v) for v in self.mean), tuple(float(v) for v in self.std)
+            size = tuple(int(v) for v in self.size)
+            pixel_max = float(self.pixel_max)
+            resize = None if self.resize is None else int(self.resize)
+        except (TypeError, ValueError):
+            raise ImageError(f"ImageSpace: mean, std, size, pixel_max and resize must be numbers, got {self}") from None
+        if len(mean) != n or len(std) != n or n < 1 or min(std) <= 0 or not pixel_max > 0:
+            raise ImageError(f"ImageSpace: {self.channels} needs {n} means and {n} positive stds, got {mean}, {std}")
+        if len(size) != 2 or min(size) < 1 or (resize is not None and resize < min(size)):
+            raise ImageError(f"ImageSpace: size must be (H, W) >= 1 and resize at least its shorter side, "
+                             f"got size {self.size}, resize {self.resize}")
+        for key, value in (("mean", mean), ("std", std), ("size", size), ("pixel_max", pixel_max), ("resize", resize)):
+            object.__setattr__(self, key, value)
+
+    @classmethod
+    def identity(cls, input_shape):
+        """The space of a model that takes pixel values as they are, for an input (C, H, W):
+        RGB for 3 channels, grey for 1, raw otherwise."""
+        C, H, W = input_shape
+        channels = {3: "RGB", 1: "L"}.get(C, "raw")
+        return cls(channels=channels, mean=(0.0,) * C, std=(1.0,) * C, size=(H, W))
+
+    @property
+    def n_channels(self):
+        return {"L": 1, "raw": len(self.mean)}.get(self.channels, 3)
+
+    def _image_only(self, what):
+        if self.channels == "raw":
+            raise ImageError(f"{what}: this model's input ({len(self.mean)} raw channels) is not an image")
 
     # ---- conversions --------------------------------------------------------------------
-    def _order(self):
-        return [2, 1, 0] if self.channels == "BGR" else [0, 1, 2]
-
     def _column(self, values):
-        return np.asarray(values, np.float64).reshape(1, 3, 1, 1)
+        return np.asarray(values, np.float64).reshape(1, -1, 1, 1)
 
     def to_input(self, rgb):
-        """(H, W, 3) or (N, H, W, 3) RGB pixels (0..255, any float or uint8) -> (N, 3, H, W) float32."""
+        """(H, W, 3) or (N, H, W, 3) RGB pixels (0..255, any float or uint8) -> (N, C, H, W) float32.
+        A grey model takes the colour image's luma."""
+        self._image_only("to_input")
         rgb = np.asarray(rgb, np.float64)
         if rgb.ndim == 3:
             rgb = rgb[None]
-        x = rgb[..., self._order()].transpose(0, 3, 1, 2) * (self.pixel_max / 255.0)
+        if rgb.ndim != 4 or rgb.shape[-1] != 3:
+            raise ImageError(f"to_input: expected (H, W, 3) or (N, H, W, 3) RGB pixels, got shape {rgb.shape}")
+        order = CHANNELS[self.channels]
+        values = rgb[..., order] if order is not None else (rgb @ np.asarray(GREY_WEIGHTS))[..., None]
+        x = values.transpose(0, 3, 1, 2) * (self.pixel_max / 255.0)
         return ((x - self._column(self.mean)) / self._column(self.std)).astype(np.float32)
 
     def to_pixels(self, x):
-        """(N, 3, H, W) input-space array -> (N, H, W, 3) float RGB in 0..255 units, unclipped."""
-        x = np.asarray(x, np.float64) * self._column(self.std) + self._column(self.mean)
-        return (x * (255.0 / self.pixel_max)).transpose(0, 2, 3, 1)[..., self._order()]
+        """(N, C, H, W) input-space array -> (N, H, W, 3) float RGB in 0..255 units, unclipped
+        (a grey model's one channel is repeated into three)."""
+        self._image_only("to_pixels")
+        x = np.asarray(x, np.float64)
+        if x.ndim != 4 or x.shape[1] != self.n_channels:
+            raise ImageError(f"to_pixels: expected (N, {self.n_channels}, H, W), got shape {x.shape}")
+        x = (x * self._column(self.std) + self._column(self.mean)) * (255.0 / self.pixel_max)
+        order = CHANNELS[self.channels]
+        x = x[:, order] if order is not None else np.repeat(x, 3, axis=1)
+        return x.transpose(0, 2, 3, 1)
+
+    def channels_to_rgb(self, a):
+        """(N, C, H, W) values in the model's channel order -> (N, 3, H, W) in RGB order, values
+        unchanged (a gradient, shown channel by channel; grey is repeated)."""
+        self._image_only("channels_to_rgb")
+        order = CHANNELS[self.channels]
+        return np.asarray(a)[:, order] if order is not None else np.repeat(np.asarray(a), 3, axis=1)
 
     def deprocess(self, x):
-        """(1, 3, H, W) or (3, H, W) input-space array -> (H, W, 3) uint8 RGB (rounded, clipped)."""
+        """(1, C, H, W) or (C, H, W) input-space array -> (H, W, 3) uint8 RGB (rounded, clipped)."""
         x = np.asarray(x)
         if x.ndim == 3:
             x = x[None]
-        if x.ndim != 4 or x.shape[:2] != (1, 3):
-            raise ImageError(f"deprocess: expected one (1, 3, H, W) image, got shape {x.shape}")
+        if x.ndim != 4 or x.shape[0] != 1:
+            raise ImageError(f"deprocess: expected one (1, C, H, W) image, got shape {x.shape}")
         return np.clip(np.rint(self.to_pixels(x)[0]), 0, 255).astype(np.uint8)
 
     def preprocess(self, img, size=None, crop=None, exact=False):
-        """An image (path, PIL image or (H, W, 3) uint8 RGB array) -> (1, 3, H, W) float32.
+        """An image (path, PIL image or (H, W, 3) uint8 RGB array) -> (1, C, H, W) float32.
 
-        The shorter side is resized to ``size`` (bilinear), then the centre is cropped to
-        ``crop`` = (H, W) or an int; both default to the model's input size. exact=True
-        resizes straight to the crop size instead, ignoring the aspect ratio.
+        The shorter side is resized to ``size`` (bilinear; default: the space's ``resize``),
+        then the centre is cropped to ``crop`` = (H, W) or an int (default: the model's input
+        size). exact=True resizes straight to the crop size instead, ignoring the aspect ratio.
         """
         crop = self.size if crop is None else ((crop, crop) if np.isscalar(crop) else tuple(crop))
         pil = _as_pil(img)
         if exact:
             pil = pil.resize((crop[1], crop[0]), Image.BILINEAR)
         else:
-            size = min(crop) if size is None else int(size)
+            size = check_resize(size or self.resize or min(crop))
             w, h = pil.size
             scale = size / min(w, h)
             new = (max(crop[1], round(w * scale)), max(crop[0], round(h * scale)))
@@ -100,11 +151,11 @@ class ImageSpace:
 
     # ---- pixel units --------------------------------------------------------------------
     def pixel_step(self):
-        """(1, 3, 1, 1): how far one 0..255 pixel unit moves each channel of the input space."""
+        """(1, C, 1, 1): how far one 0..255 pixel unit moves each channel of the input space."""
         return (self.pixel_max / 255.0) / self._column(self.std)
 
     def bounds(self):
-        """(low, high), each (1, 3, 1, 1): the input-space values of pixel 0 and pixel 255."""
+        """(low, high), each (1, C, 1, 1): the input-space values of pixel 0 and pixel 255."""
         low = (0.0 - self._column(self.mean)) / self._column(self.std)
         high = (self.pixel_max - self._column(self.mean)) / self._column(self.std)
         return low, high
@@ -115,22 +166,36 @@ class ImageSpace:
 
     @classmethod
     def from_json(cls, text):
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError):
+            data = None
         if not isinstance(data, dict) or set(data) - set(cls.__dataclass_fields__):
-            raise ImageError(f"not an ImageSpace description: {text[:200]}")
+            raise ImageError(f"not an ImageSpace description: {str(text)[:200]}")
         return cls(**data)
 
 
+# Input conventions of the frameworks whose weights minicnn converts (models/ says which uses which).
 CAFFE = dict(channels="BGR", pixel_max=255.0, mean=(104.0, 117.0, 123.0), std=(1.0, 1.0, 1.0))
+KERAS_VGG = dict(channels="BGR", pixel_max=255.0, mean=(103.939, 116.779, 123.68), std=(1.0, 1.0, 1.0))
 TORCHVISION = dict(channels="RGB", pixel_max=1.0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+
+
+def check_resize(size):
+    """A shorter side to resize to: a whole number from 1 to MAX_SIDE."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIDE:
+        raise ImageError(f"the size to resize to must be a whole number from 1 to {MAX_SIDE}, got {size!r}")
+    return int(size)
 
 
 def _as_pil(img):
     if isinstance(img, Image.Image):
         return to_rgb(img)
     if isinstance(img, np.ndarray):
+        if img.ndim == 2:                                  # grey: repeated into three channels
+            img = np.stack([img] * 3, axis=-1)
         if img.ndim != 3 or img.shape[2] != 3:
-            raise ImageError(f"expected an (H, W, 3) RGB image array, got shape {img.shape}")
+            raise ImageError(f"expected an (H, W, 3) RGB or (H, W) grey image array, got shape {img.shape}")
         return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
     return to_rgb(load_image(img, as_array=False))
 
@@ -180,6 +245,8 @@ def load_image(path, as_array=True):
         im = Image.open(path)
     except FileNotFoundError:
         raise ImageError(f"no such image file: {path}") from None
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"image {path} is too large for minicnn ({e}); downscale it first") from None
     except (UnidentifiedImageError, OSError) as e:
         raise ImageError(f"cannot read image {path}: {e}") from None
     w, h = im.size
@@ -202,11 +269,7 @@ def load_image(path, as_array=True):
 
 def save_image(rgb, path):
     """Write an (H, W, 3) uint8 RGB array as a PNG (atomically)."""
-    from .figures import _atomic_write
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda tmp: Image.fromarray(np.asarray(rgb, np.uint8), "RGB").save(tmp, format="PNG"))
-    return path
+    return atomic_write(path, lambda tmp: Image.fromarray(np.asarray(rgb, np.uint8), "RGB").save(tmp, format="PNG"))
 
 
-__all__ = ["ImageSpace", "ImageError", "load_image", "save_image", "to_rgb", "CAFFE", "TORCHVISION"]
+__all__ = ["ImageSpace", "ImageError", "load_image", "save_image", "to_rgb", "CAFFE", "KERAS_VGG", "TORCHVISION"]

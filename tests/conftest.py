@@ -16,7 +16,7 @@ def rng():
 
 def torch_or_skip():
     """The optional PyTorch reference, or a skip that says how to get it."""
-    return pytest.importorskip("torch", reason="PyTorch is an optional reference: pip install torch "
+    return pytest.importorskip("torch", exc_type=ImportError, reason="PyTorch is an optional reference: pip install torch "
                                "(or the 'reference' extra) to run the cross-checks")
 
 
@@ -30,4 +30,4 @@ def shared_or_skip(*parts):
 def gpu_or_skip():
     if os.environ.get("MINICNN_DEVICE", "cpu") != "gpu":
         pytest.skip("GPU tests run with MINICNN_DEVICE=gpu on a machine with CuPy and CUDA")
-    return pytest.importorskip("cupy")
+    return pytest.importorskip("cupy", exc_type=ImportError)

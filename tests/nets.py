@@ -1,4 +1,11 @@
-"""Small networks for the tests: a VGG-style chain and a SqueezeNet-style fire module."""
+"""Small networks and helpers the tests share: a VGG-style chain, a SqueezeNet-style fire module,
+and a backward pass written independently of Net.backward."""
+import numpy as np
+
+from minicnn import Net
+from minicnn import layers as L
+from minicnn.gradcheck import kink_distance
+from minicnn.images import CAFFE, ImageSpace
 
 
 def vgg_style(classes=5):
@@ -40,3 +47,80 @@ def fire_style(classes=5):
         {"name": "pool10", "type": "avgpool"},
         {"name": "prob", "type": "softmax"},
     ]
+
+
+NETS = {"vgg_style": (vgg_style, (3, 8, 8)), "fire_style": (fire_style, (3, 15, 15))}
+CLASSES = ["zero", "one", "two", "three", "four"]
+
+
+def make(kind, seed=0, space=None, classes=None):
+    """A float64 test net with random weights and random (non-zero) biases."""
+    spec, shape = NETS[kind]
+    net = Net(spec(), shape, dtype=np.float64, seed=seed, space=space, classes=classes)
+    rng = np.random.RandomState(seed)
+    for p in net.params.values():
+        p["b"][...] = 0.1 * rng.randn(*p["b"].shape)
+    return net
+
+
+def small_net(seed=0, space=None):
+    """The VGG-style net on a Caffe-style input space, with class names."""
+    return make("vgg_style", seed, space or ImageSpace(**CAFFE, size=(8, 8)), CLASSES)
+
+
+def safe_input(net, seed):
+    """A random input with every ReLU and max-pool window comfortably away from its kink."""
+    for s in range(seed, seed + 50):
+        x = np.random.RandomState(s).randn(2, *net.input_shape)
+        net.forward(x)
+        if kink_distance(net) > 1e-4:
+            return x
+    raise AssertionError("no input away from kinks found")
+
+
+def layer_cache(net, name):
+    """A layer's cache, recomputed by its forward function from the outputs the net kept."""
+    spec, p = net.layers[name], net.params.get(name)
+    xs = [net.outputs[i] for i in spec["inputs"]]
+    forward = {
+        "conv": lambda: L.conv_forward(xs[0], p["W"], p["b"], spec["stride"], spec["pad"]),
+        "linear": lambda: L.linear_forward(xs[0], p["W"], p["b"]),
+        "relu": lambda: L.relu_forward(xs[0]),
+        "maxpool": lambda: L.maxpool_forward(xs[0], spec["size"], spec["stride"], spec["pad"], spec["ceil_mode"]),
+        "avgpool": lambda: L.avgpool_forward(xs[0], spec["size"], spec["stride"], spec["pad"], spec["ceil_mode"]),
+        "concat": lambda: L.concat_forward(xs),
+        "dropout": lambda: L.dropout_forward(xs[0], spec["p"]),              # inference: the identity
+        "softmax": lambda: L.softmax_forward(xs[0]),
+    }[spec["type"]]
+    return forward()[1]
+
+
+def reference_backward(net, dout, start, relu_rule):
+    """Backpropagation written out independently of Net.backward: the layer functions applied
+    in reverse spec order to the caches of the last (inference) forward, with a chosen ReLU
+    rule relu_rule(gradient, cache), to check Net's bookkeeping."""
+    grads = {start: dout}
+    for name in reversed(net.layer_names[:net.layer_names.index(start) + 1]):
+        if name not in grads:
+            continue
+        spec, g, cache = net.layers[name], grads.pop(name), layer_cache(net, name)
+        t = spec["type"]
+        if t == "conv":
+            dins = [L.conv_backward(g, cache)[0]]
+        elif t == "linear":
+            dins = [L.linear_backward(g, cache)[0]]
+        elif t == "relu":
+            dins = [relu_rule(g, cache)]
+        elif t == "maxpool":
+            dins = [L.maxpool_backward(g, cache)]
+        elif t == "avgpool":
+            dins = [L.avgpool_backward(g, cache)]
+        elif t == "concat":
+            dins = L.concat_backward(g, cache)
+        elif t == "dropout":
+            dins = [L.dropout_backward(g, cache)]
+        else:
+            dins = [L.softmax_backward(g, cache)]
+        for i, d in zip(spec["inputs"], dins):
+            grads[i] = grads.get(i, 0) + d
+    return grads["data"]

@@ -74,7 +74,7 @@ def test_torchvision_squeezenet(tmp_path, legacy):
 
 
 def test_torchvision_file_written_by_torch(tmp_path):
-    torch = pytest.importorskip("torch", reason="needs PyTorch to write a .pth the real way")
+    torch = pytest.importorskip("torch", reason="needs PyTorch to write a .pth the real way", exc_type=ImportError)
     state = torchvision_squeezenet_state(np.random.RandomState(3))
     for legacy in (False, True):
         src = tmp_path / f"squeezenet1_1-{legacy}.pth"
@@ -90,7 +90,7 @@ def test_caffe_squeezenet_caffemodel(tmp_path):
     prototxt = tmp_path / "deploy.prototxt"
     prototxt.write_text(prototxt_from_spec(spec, (3, 227, 227)))
     state = torchvision_squeezenet_state(np.random.RandomState(4))
-    from minicnn.io.torchvision import names
+    from minicnn.io.pth import torchvision_names as names
     blobs = {ours: [state[f"{theirs}.weight"], state[f"{theirs}.bias"]] for theirs, ours in names("squeezenet1_1").items()}
     write_caffemodel(tmp_path / "squeezenet_v1.1.caffemodel", blobs)
     net = load(convert(tmp_path / "squeezenet_v1.1.caffemodel", tmp_path / "sq.h5", prototxt=prototxt),
@@ -101,13 +101,19 @@ def test_caffe_squeezenet_caffemodel(tmp_path):
 
 
 def test_numpy_reference_agrees_with_torch_reference():
-    """The two references agree, so the NumPy one is a fair stand-in where torch is absent."""
-    pytest.importorskip("torch", reason="compares the NumPy reference with PyTorch")
+    """The two references agree, forward and input gradient (NumPy's by its own reverse mode,
+    torch's by autograd), so the NumPy one is a fair stand-in where torch is absent."""
+    pytest.importorskip("torch", exc_type=ImportError, reason="compares the NumPy reference with PyTorch")
     state = torchvision_squeezenet_state(np.random.RandomState(5))
-    x = np.random.RandomState(6).randn(1, 3, 67, 67)
-    a = ref.squeezenet(state, x, ops=ref.NumpyOps)
-    b = ref.squeezenet(state, ref.torch.as_tensor(x), ops=ref.TorchOps).numpy()
-    assert np.abs(a - b).max() < 1e-10 * np.abs(b).max()
+    layers = keras_vgg_layers("vgg16", np.random.RandomState(10), top=False)
+    rng = np.random.RandomState(6)
+    cases = [(lambda z, ops: ref.squeezenet(state, z, ops), rng.randn(1, 3, 67, 67), rng.randn(1, 1000)),
+             (lambda z, ops: ref.keras_vgg(layers, z, ops), rng.randn(1, 3, 32, 32), rng.randn(1, 512, 1, 1))]
+    for f, x, r in cases:
+        a, da = ref.NumpyOps.value_and_grad(lambda z: f(z, ref.NumpyOps), x, r)
+        b, db = ref.TorchOps.value_and_grad(lambda z: f(z, ref.TorchOps), x, r)
+        assert np.abs(a - b).max() < 1e-10 * np.abs(b).max()
+        assert np.abs(da - db).max() < 1e-10 * np.abs(db).max()
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -125,7 +131,7 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_torchvision_vgg_names_are_torchvisions_indices():
-    from minicnn.io.torchvision import names
+    from minicnn.io.pth import torchvision_names as names
     vgg16 = names("vgg16")
     assert [k for k in vgg16 if k.startswith("features")] == [
         f"features.{i}" for i in (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minicnn.figures import plt, save_figure
+from minicnn.display import plt, save_figure
 
 DEMOS = Path(__file__).resolve().parents[1] / "demos"
 
@@ -31,8 +31,8 @@ def test_relu_demo_writes_the_picture_and_the_rules_numbers(tmp_path):
 def test_save_figure_is_atomic_and_leaves_no_temporary_files(tmp_path):
     fig = plt.figure()
     plt.plot([0, 1], [1, 0])
-    png, sidecar = save_figure(fig, tmp_path / "sub" / "a.png", {"seed": 3})
-    assert json.loads(sidecar.read_text()) == {"seed": 3}
+    png = save_figure(fig, tmp_path / "sub" / "a.png", {"seed": 3})
+    assert json.loads(png.with_name("a.png.json").read_text()) == {"seed": 3}
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.png", "a.png.json"]
 
 
@@ -54,7 +54,7 @@ def real_model(tmp_path_factory):
 @pytest.mark.parametrize("demo", sorted(DEMO_ARGS))
 def test_every_demo_draws_its_figure(real_model, tmp_path, demo):
     if demo == "linear_adversarial.py":
-        pytest.importorskip("sklearn", reason="the digits dataset ships with scikit-learn")
+        pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
     args = [sys.executable, str(DEMOS / demo), "-o", str(tmp_path)] + DEMO_ARGS[demo]
     if demo != "linear_adversarial.py":
         args += ["--model", str(real_model)]

@@ -3,12 +3,12 @@ with CuPy and a CUDA device; skipped elsewhere (CI has no GPU)."""
 import numpy as np
 import pytest
 
-from minicnn import backend, gradcheck, kernels
+from minicnn import backend, gradcheck, im2col
 from minicnn import layers as L
-from minicnn.kernels import reference
+from minicnn.im2col import reference
 
 from conftest import gpu_or_skip
-from test_kernels import CONFIGS as KERNEL_CONFIGS, describe
+from test_im2col import CONFIGS as KERNEL_CONFIGS, describe
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +23,10 @@ def on_gpu():
 def test_gpu_kernels_equal_the_reference(config):
     shape, kh, kw, s, p, out, fill = config
     x = np.random.RandomState(0).randn(*shape)
-    got = backend.to_numpy(kernels.im2col(backend.to_device(x), kh, kw, s, p, out, fill))
+    got = backend.to_numpy(im2col.im2col(backend.to_device(x), kh, kw, s, p, out, fill))
     np.testing.assert_array_equal(got, reference.im2col(x, kh, kw, s, p, out, fill))
     cols = np.random.RandomState(1).randn(shape[0], shape[1] * kh * kw, out[0] * out[1])
-    got = backend.to_numpy(kernels.col2im(backend.to_device(cols), shape, kh, kw, s, p, out))
+    got = backend.to_numpy(im2col.col2im(backend.to_device(cols), shape, kh, kw, s, p, out))
     np.testing.assert_allclose(got, reference.col2im(cols, shape, kh, kw, s, p, out), rtol=1e-12, atol=1e-12)
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from minicnn import Net
 from minicnn.images import CAFFE, ImageSpace
-from minicnn.io import ModelFileError, load, save
+from minicnn.errors import ModelFileError
+from minicnn.io import load, save
 from minicnn.models import squeezenet1_1
 
 from cli_helpers import assert_one_line_error, run_cli

@@ -3,65 +3,12 @@ import pytest
 
 from minicnn import Net
 from minicnn import layers as L
-from minicnn.errors import ShapeError
+from minicnn.architecture import Architecture
+from minicnn.errors import ArgumentError, ShapeError, SpecError
 from minicnn.gradcheck import THRESHOLD, check_net, rel_error
 from minicnn.models import vgg16
 
-from nets import fire_style, vgg_style
-
-NETS = {"vgg_style": (vgg_style, (3, 8, 8)), "fire_style": (fire_style, (3, 15, 15))}
-
-
-def make(kind, seed=0):
-    """A float64 test net with random weights and random (non-zero) biases."""
-    spec, shape = NETS[kind]
-    net = Net(spec(), shape, dtype=np.float64, seed=seed)
-    rng = np.random.RandomState(seed)
-    for p in net.params.values():
-        p["b"][...] = 0.1 * rng.randn(*p["b"].shape)
-    return net
-
-
-def safe_input(net, seed):
-    """A random input with every ReLU and max-pool window comfortably away from its kink."""
-    from minicnn.gradcheck import kink_distance
-    for s in range(seed, seed + 50):
-        x = np.random.RandomState(s).randn(2, *net.input_shape)
-        net.forward(x)
-        if kink_distance(net) > 1e-4:
-            return x
-    raise AssertionError("no input away from kinks found")
-
-
-def reference_backward(net, dout, start, relu_rule):
-    """Backpropagation written out independently of Net.backward: the layer functions applied
-    in reverse spec order, with a chosen ReLU rule, to check Net's bookkeeping."""
-    grads = {start: dout}
-    for name in reversed(net.layer_names[:net.layer_names.index(start) + 1]):
-        if name not in grads:
-            continue
-        spec, g, cache = net.layers[name], grads.pop(name), net._caches[name]
-        t = spec["type"]
-        if t == "conv":
-            dins = [L.conv_backward(g, cache)[0]]
-        elif t == "linear":
-            dins = [L.linear_backward(g, cache)[0]]
-        elif t == "relu":
-            dins = [relu_rule(g, cache)]
-        elif t == "maxpool":
-            dins = [L.maxpool_backward(g, cache)]
-        elif t == "avgpool":
-            dins = [L.avgpool_backward(g, cache)]
-        elif t == "concat":
-            dins = L.concat_backward(g, cache)
-        elif t == "dropout":
-            dins = [L.dropout_backward(g, cache)]
-        else:
-            dins = [L.softmax_backward(g, cache)]
-        for i, d in zip(spec["inputs"], dins):
-            grads[i] = grads.get(i, 0) + d
-    return grads["data"]
-
+from nets import NETS, make, reference_backward, safe_input, vgg_style
 
 @pytest.mark.parametrize("kind", NETS)
 def test_whole_network_gradient_check(kind):
@@ -158,7 +105,7 @@ def test_relu_mode_upto_switches_only_the_lower_relus():
     with net.relu_mode("guided", upto="relu2_1"):
         assert net.relu_modes["relu2_1"] == "guided" and net.relu_modes["relu3"] == "backprop"
     assert set(net.relu_modes.values()) == {"backprop"}
-    with pytest.raises(ShapeError, match="unknown mode"):
+    with pytest.raises(ArgumentError, match="unknown mode"):
         with net.relu_mode("zeiler"):
             pass
 
@@ -198,7 +145,7 @@ def test_training_with_dropout_is_reproducible_and_different_from_inference():
 
 
 def test_vgg16_receptive_fields():
-    net = Net(vgg16(), (3, 224, 224), allocate=False)
+    net = Architecture(vgg16(), (3, 224, 224))
     expected = {"conv1_1": (3, 1, -1), "conv1_2": (5, 1, -2), "pool1": (6, 2, -2), "conv2_2": (14, 2, -6),
                 "pool2": (16, 4, -6), "conv3_3": (40, 4, -18), "pool3": (44, 8, -18),
                 "conv4_3": (92, 8, -42), "pool4": (100, 16, -42), "conv5_3": (196, 16, -90),
@@ -212,14 +159,13 @@ def test_vgg16_receptive_fields():
 
 
 def test_vgg16_summary():
-    net = Net(vgg16(), (3, 224, 224), allocate=False)
+    net = Architecture(vgg16(), (3, 224, 224))
     info = {i.name: i for i in net.info()}
     assert info["pool5"].shape == (512, 7, 7) and info["fc6"].params == 25088 * 4096 + 4096
     assert sum(i.params for i in info.values()) == 138_357_544          # the published VGG16 count
     text = net.summary()
     assert "conv5_3" in text and "138,357,544 parameters" in text
-    with pytest.raises(ShapeError, match="allocate=False"):
-        net.forward(np.zeros((1, 3, 224, 224), np.float32))
+    assert not hasattr(net, "forward") and not hasattr(net, "params")    # shapes only: nothing to run
 
 
 def test_fire_module_receptive_field_is_the_union_of_its_branches():
@@ -231,25 +177,26 @@ def test_fire_module_receptive_field_is_the_union_of_its_branches():
 
 
 BAD_SPECS = [
-    ([{"name": "c", "type": "conv", "out_channels": 2}], "missing kernel"),
-    ([{"name": "c", "type": "convolution", "out_channels": 2, "kernel": 3}], "unknown layer type 'convolution'"),
-    ([{"name": "c", "type": "conv", "out_channels": 2, "kernel": 3, "strides": 2}], "unknown keys ['strides']"),
-    ([{"name": "c", "type": "conv", "out_channels": 2, "kernel": 9}], "kernel 9x9 is larger than the padded input 8x8"),
-    ([{"name": "c", "type": "conv", "out_channels": 2, "kernel": 3, "stride": 0}], "stride must be an int >= 1"),
-    ([{"name": "c", "type": "conv", "out_channels": 2.5, "kernel": 3}], "out_channels must be an int >= 1"),
-    ([{"name": "p", "type": "maxpool", "size": 2, "pad": 2}], "pad (2, 2) must be at most half"),
-    ([{"name": "r", "type": "relu", "inputs": ["nowhere"]}], "input 'nowhere' is not an earlier layer"),
-    ([{"name": "r", "type": "relu"}, {"name": "r", "type": "relu"}], "used twice"),
-    ([{"name": "data", "type": "relu"}], "other than 'data'"),
+    ([{"name": "c", "type": "conv", "out_channels": 2}], SpecError, "missing kernel"),
+    ([{"name": "c", "type": "convolution", "out_channels": 2, "kernel": 3}], SpecError, "unknown layer type 'convolution'"),
+    ([{"name": "c", "type": "conv", "out_channels": 2, "kernel": 3, "strides": 2}], SpecError, "unknown keys ['strides']"),
+    ([{"name": "c", "type": "conv", "out_channels": 2, "kernel": 9}], ShapeError,
+     "kernel 9x9 is larger than the padded input 8x8"),
+    ([{"name": "c", "type": "conv", "out_channels": 2, "kernel": 3, "stride": 0}], ShapeError, "stride must be an int >= 1"),
+    ([{"name": "c", "type": "conv", "out_channels": 2.5, "kernel": 3}], ShapeError, "out_channels must be an int >= 1"),
+    ([{"name": "p", "type": "maxpool", "size": 2, "pad": 2}], ShapeError, "pad (2, 2) must be at most half"),
+    ([{"name": "r", "type": "relu", "inputs": ["nowhere"]}], SpecError, "input 'nowhere' is not an earlier layer"),
+    ([{"name": "r", "type": "relu"}, {"name": "r", "type": "relu"}], SpecError, "used twice"),
+    ([{"name": "data", "type": "relu"}], SpecError, "other than 'data'"),
     ([{"name": "f", "type": "linear", "out_features": 3}, {"name": "c", "type": "conv", "out_channels": 1, "kernel": 1}],
-     "conv needs a (C, H, W) input"),
-    ([], "at least one layer"),
+     ShapeError, "conv needs a (C, H, W) input"),
+    ([], SpecError, "at least one layer"),
 ]
 
 
-@pytest.mark.parametrize("spec, message", BAD_SPECS, ids=[m for _, m in BAD_SPECS])
-def test_bad_specs_are_refused_with_the_layer_named(spec, message):
-    with pytest.raises(ShapeError) as e:
+@pytest.mark.parametrize("spec, error, message", BAD_SPECS, ids=[m for _, _, m in BAD_SPECS])
+def test_bad_specs_are_refused_with_the_layer_named(spec, error, message):
+    with pytest.raises(error) as e:
         Net(spec, (3, 8, 8))
     assert message in str(e.value)
 
@@ -258,26 +205,26 @@ def test_bad_inputs_and_parameters():
     net = make("vgg_style")
     with pytest.raises(ShapeError, match=r"input must have shape \(N,\) \+ \(3, 8, 8\), got \(3, 8, 8\)"):
         net.forward(np.zeros((3, 8, 8)))
-    with pytest.raises(ShapeError, match="NaN or inf"):
+    with pytest.raises(ArgumentError, match="NaN or inf"):
         net.forward(np.full((1, 3, 8, 8), np.nan))
     net.forward(np.zeros((1, 3, 8, 8)))
     with pytest.raises(ShapeError, match="the gradient at 'prob' has shape"):
         net.backward(np.zeros((1, 4)))
-    with pytest.raises(ShapeError, match="no layer named 'conv9'"):
+    with pytest.raises(ArgumentError, match="no layer named 'conv9'"):
         net.forward(np.zeros((1, 3, 8, 8)), end="conv9")
     params = {k: dict(v) for k, v in net.params.items()}
     params["fc3"]["W"] = np.zeros((10, 23))
     with pytest.raises(ShapeError, match=r"layer 'fc3': parameter W has shape \(10, 23\), the architecture needs \(10, 24\)"):
         Net(vgg_style(), (3, 8, 8), params=params)
     params["fc3"]["W"] = np.full((10, 24), np.inf)
-    with pytest.raises(ShapeError, match="NaN or inf"):
+    with pytest.raises(ArgumentError, match="NaN or inf"):
         Net(vgg_style(), (3, 8, 8), params=params)
 
 
 def test_layer_errors_at_run_time_name_the_layer():
     net = make("vgg_style")
     net.forward(np.zeros((1, 3, 8, 8)), end="conv1_1")
-    with pytest.raises(ShapeError, match="backward: layer 'prob' was not computed"):
+    with pytest.raises(ArgumentError, match="backward: layer 'prob' was not computed"):
         net.backward(np.zeros((1, 5)), start="prob")
 
 

@@ -2,11 +2,9 @@ import numpy as np
 import pytest
 
 from minicnn.errors import ShapeError
-from minicnn.gradcheck import distinct_values, rel_error
+from minicnn.gradcheck import assert_backward, distinct_values, rel_error
 from minicnn.layers import (avgpool_backward, avgpool_forward, maxpool_backward, maxpool_forward,
                             pool_output_size)
-
-from layer_checks import assert_gradients
 
 
 def caffe_out(size, k, s, p, ceil_mode):
@@ -70,23 +68,23 @@ def test_pool_forward_matches_caffe(config, kind):
 def test_maxpool_gradients(config):
     shape, k, s, p, ceil_mode = config
     x = distinct_values(np.random.RandomState(1), shape)    # no ties: the gradient is defined
-    assert_gradients(lambda x: maxpool_forward(x, k, s, p, ceil_mode),
-                     lambda d, c: {"x": maxpool_backward(d, c)}, {"x": x}, ids(config))
+    assert_backward(lambda x: maxpool_forward(x, k, s, p, ceil_mode),
+                    lambda d, c: {"x": maxpool_backward(d, c)}, {"x": x}, ids(config))
 
 
 @pytest.mark.parametrize("config", [c for c in CONFIGS if np.prod(c[0]) < 500], ids=ids)
 def test_avgpool_gradients(config):
     shape, k, s, p, ceil_mode = config
     x = np.random.RandomState(2).randn(*shape)
-    assert_gradients(lambda x: avgpool_forward(x, k, s, p, ceil_mode),
-                     lambda d, c: {"x": avgpool_backward(d, c)}, {"x": x}, ids(config))
+    assert_backward(lambda x: avgpool_forward(x, k, s, p, ceil_mode),
+                    lambda d, c: {"x": avgpool_backward(d, c)}, {"x": x}, ids(config))
 
 
 def test_global_average_pooling():
     x = np.random.RandomState(3).randn(2, 3, 5, 7)
     out, cache = avgpool_forward(x)
     np.testing.assert_allclose(out[:, :, 0, 0], x.mean(axis=(2, 3)))
-    assert_gradients(avgpool_forward, lambda d, c: {"x": avgpool_backward(d, c)}, {"x": x}, "global")
+    assert_backward(avgpool_forward, lambda d, c: {"x": avgpool_backward(d, c)}, {"x": x}, "global")
     np.testing.assert_allclose(avgpool_backward(np.ones((2, 3, 1, 1)), cache), np.full(x.shape, 1 / 35))
 
 
@@ -131,9 +129,9 @@ def test_overhanging_window_sees_only_real_pixels():
 @pytest.mark.parametrize("fn", [maxpool_forward, avgpool_forward])
 @pytest.mark.parametrize("args, message", [
     (((2, 5, 5), 2, 2, 0), "must have 4 dimensions"),
-    (((1, 1, 5, 5), 0, 1, 0), "size must be >= 1"),
-    (((1, 1, 5, 5), 2, 0, 0), "stride must be >= 1"),
-    (((1, 1, 5, 5), 2, -2, 0), "stride must be >= 1"),
+    (((1, 1, 5, 5), 0, 1, 0), "size must be an int >= 1"),
+    (((1, 1, 5, 5), 2, 0, 0), "stride must be an int >= 1"),
+    (((1, 1, 5, 5), 2, -2, 0), "stride must be an int >= 1"),
     (((1, 1, 5, 5), 3, 1, 2), "pad (2, 2) must be at most half the window"),
     (((1, 1, 2, 2), 5, 1, 0), "window 5x5 is larger than the padded input 2x2"),
 ])

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from minicnn import Net, viz
+from minicnn.architecture import Architecture
 from minicnn.images import CAFFE, TORCHVISION, ImageSpace
 from minicnn.layers import relu_backward
 
-from nets import vgg_style
-from test_net import reference_backward
+from nets import reference_backward, small_net, vgg_style
 
 IDENTITY = ImageSpace(channels="RGB", pixel_max=255.0, mean=(0, 0, 0), std=(1, 1, 1), size=(8, 8))
 
@@ -43,15 +43,6 @@ def test_saliency_is_in_pixel_units():
     W = net.params["fc"]["W"][1].reshape(3, 8, 8)
     expected = np.abs(W / 255 / np.array(space.std).reshape(3, 1, 1)).max(axis=0)
     np.testing.assert_allclose(viz.saliency(net, np.zeros((1, 3, 8, 8)), 1), expected, rtol=1e-12)
-
-
-def small_net(seed=0, space=None):
-    net = Net(vgg_style(), (3, 8, 8), dtype=np.float64, seed=seed, space=space or ImageSpace(**CAFFE, size=(8, 8)),
-              classes=["zero", "one", "two", "three", "four"])
-    rng = np.random.RandomState(seed)
-    for p in net.params.values():
-        p["b"][...] = 0.1 * rng.randn(*p["b"].shape)
-    return net
 
 
 def test_guided_neuron_gradient_is_backprop_with_negative_upstream_zeroed():
@@ -112,7 +103,7 @@ def test_occlusion_drops_most_where_the_evidence_is():
 def test_plain_ascent_raises_the_score_at_every_step():
     net = small_net(3)
     history = []
-    viz.class_model(net, "fc4", 2, viz.Settings(iterations=30, lr=0.05, clip=False), history=history)
+    viz.class_model(net, "fc4", 2, viz.Ascent(iterations=30, lr=0.05, clip=False), history=history)
     assert len(history) == 30 and all(b > a for a, b in zip(history, history[1:])), history
 
 
@@ -178,7 +169,7 @@ def test_lecture_logistic_regression_numbers():
 
 
 def test_breaking_a_linear_classifier_trained_by_minicnn():
-    pytest.importorskip("sklearn", reason="the digits dataset ships with scikit-learn")
+    pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
     from minicnn.viz.linear import digits
     X, y, _ = digits()
     w, b, loss = viz.train_linear_classifier(X, y, 10, epochs=200)
@@ -204,7 +195,7 @@ def test_targets_by_index_or_name():
 def test_units_after_relus_are_pushed_through_their_pre_activation():
     from minicnn.models import squeezenet1_1
     from minicnn.viz.class_model import pre_activation
-    net = Net(squeezenet1_1(num_classes=10), (3, 67, 67), allocate=False)
+    net = Architecture(squeezenet1_1(num_classes=10), (3, 67, 67))
     assert pre_activation(net, "fire2/concat", (70, 3, 4)) == ("fire2/expand3x3", (6, 3, 4))     # 64 + 6
     assert pre_activation(net, "fire2/concat", (10, 3, 4)) == ("fire2/expand1x1", (10, 3, 4))
     assert pre_activation(net, "relu_conv1", 5) == ("conv1", 5)
@@ -216,12 +207,12 @@ def test_a_unit_that_is_off_at_the_mean_image_still_rises():
     out = net.forward(np.zeros((1, 3, 8, 8)), end="relu1_2")[0]
     c, y, x = np.argwhere(out == 0)[0]                       # off at the start
     history = []
-    img = viz.class_model(net, "relu1_2", (int(c), int(y), int(x)), viz.Settings(iterations=50, lr=1.0), history=history)
+    img = viz.class_model(net, "relu1_2", (int(c), int(y), int(x)), viz.Ascent(iterations=50, lr=1.0), history=history)
     assert history[-1] > history[0] and net.forward(img, end="relu1_2")[0, c, y, x] > 0
 
 
 def test_grabcut_segmentation_finds_the_salient_object():
-    pytest.importorskip("cv2", reason="segmentation uses OpenCV (the [segment] extra)")
+    pytest.importorskip("cv2", exc_type=ImportError, reason="segmentation uses OpenCV (the [segment] extra)")
     rng = np.random.RandomState(11)
     image = np.clip(rng.normal(120, 10, (64, 64, 3)), 0, 255).astype(np.uint8)
     image[20:44, 16:40] = np.clip(rng.normal((200, 40, 40), 10, (24, 24, 3)), 0, 255).astype(np.uint8)

@@ -12,39 +12,19 @@ when everything has succeeded. A wrong checksum deletes the download.
 import hashlib
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ..errors import MinicnnError
-from . import model_dir
+from ..errors import FetchError
+from ..files import check_output
+from ..models import MODELS
+from .modelfile import model_dir
 
-
-class FetchError(MinicnnError):
-    """A download that failed, was interrupted or did not match its checksum."""
-
-
-@dataclass(frozen=True)
-class Source:
-    url: str
-    digest: str          # "md5:<hex>", "sha256:<hex>" or "sha256-prefix:<hex>"
-
-
-KERAS = "https://storage.googleapis.com/tensorflow/keras-applications"
-TORCHVISION = "https://download.pytorch.org/models"
-SOURCES = {
-    ("vgg16", "keras"): Source(f"{KERAS}/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
-                               "md5:64373286793e3c8b2b4e3219cbf3544b"),
-    ("vgg19", "keras"): Source(f"{KERAS}/vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
-                               "md5:cbe5617147190e668d6c5d5026f83318"),
-    ("vgg16", "torchvision"): Source(f"{TORCHVISION}/vgg16-397923af.pth", "sha256-prefix:397923af"),
-    ("vgg19", "torchvision"): Source(f"{TORCHVISION}/vgg19-dcbb9e9d.pth", "sha256-prefix:dcbb9e9d"),
-    ("squeezenet1_1", "torchvision"): Source(f"{TORCHVISION}/squeezenet1_1-b8a52dc0.pth",
-                                             "sha256-prefix:b8a52dc0"),
-}
-DEFAULT_SOURCE = {"vgg16": "keras", "vgg19": "keras", "squeezenet1_1": "torchvision"}
+# (model, source) -> its Source in the registry, for every source with an official download.
+SOURCES = {(name, s): source for name, model in MODELS.items() for s, source in model.sources.items() if source.url}
 
 
 def _check_digest(path, digest):
@@ -104,15 +84,22 @@ def fetch(name, source=None, url=None, digest=None, out=None, progress=True, kee
     """Download ``name`` from ``source`` (default per model), verify, convert to ``out``
     (default <model dir>/<name>.h5). url/digest override the table (for mirrors and tests)."""
     from .convert import convert
-    source = source or DEFAULT_SOURCE.get(name)
+    source = source or (MODELS[name].default_source if name in MODELS else None)
     entry = SOURCES.get((name, source))
     if entry is None and url is None:
         known = ", ".join(f"{n} --source {s}" for n, s in SOURCES)
         raise FetchError(f"no known download for {name!r} from {source!r}; known: {known}")
     url = url or entry.url
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https", "file") or not urllib.parse.urlsplit(url).path:
+        raise FetchError(f"not a download address: {url!r} (expected http://, https:// or file://)")
     digest = digest or entry.digest
-    out = Path(out) if out else model_dir() / f"{name}.h5"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if digest is None:
+        raise FetchError(f"no checksum to verify {url} against: give --sha256 or --md5")
+    out = check_output(out or model_dir() / f"{name}.h5")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FetchError(f"cannot create {out.parent}: {e.strerror}") from None
     part = out.with_name(Path(url.split("?")[0]).name + ".part")
     download(url, part, progress=progress)
     try:

@@ -7,13 +7,14 @@
         architecture      the layer list the Net is built from (JSON)
         input_shape       [C, H, W]
         space             the ImageSpace (JSON)
-        provenance        {"source": file name, "sha256": ..., "converter": ..., ...} (JSON)
-    /classes              the class names, one UTF-8 string per output
+        provenance        {"sources": [{"file", "sha256"}], "converter": ..., ...} (JSON)
+    /classes              the class names, one UTF-8 string per output (or none)
     /params/<layer>/W     every parameter, under its layer's name (fire2/squeeze1x1/W ...)
     /params/<layer>/b
 
 Loading builds the Net from the file alone: the architecture says which parameters must
 exist and their shapes, and any disagreement is refused naming the layer and both shapes.
+Named models ("vgg16") live in one folder: model_dir().
 """
 import json
 import os
@@ -22,60 +23,102 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ..errors import MinicnnError
+from ..architecture import Architecture
+from ..backend import to_numpy
+from ..errors import MinicnnError, ModelFileError
+from ..files import atomic_write
 from ..images import ImageSpace
 from ..net import Net
 
 FORMAT, VERSION = "minicnn-model", 1
 
 
-class ModelFileError(MinicnnError):
-    """A model file that cannot be loaded or written."""
+def model_dir():
+    """Where named models live: $MINICNN_HOME, else the weights/ folder of a source checkout,
+    else ~/.minicnn."""
+    if os.environ.get("MINICNN_HOME"):
+        return Path(os.environ["MINICNN_HOME"])
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "weights").is_dir() and (checkout / "setup.py").is_file():
+        return checkout / "weights"
+    return Path.home() / ".minicnn"
+
+
+def resolve(name_or_path):
+    """A model name ("vgg16") or a path -> the path of its file (which may not exist yet)."""
+    text = str(name_or_path)
+    p = Path(text)
+    if p.suffix or os.sep in text or "/" in text or p.exists():
+        return p
+    return model_dir() / f"{text}.h5"
+
+
+def load(name_or_path, dtype=np.float32):
+    """Build a Net from a model file, by name or path. A missing named model says how to get it."""
+    path = resolve(name_or_path)
+    if not path.exists():
+        name = str(name_or_path)
+        if path.parent == model_dir() and path.suffix == ".h5" and not Path(name).suffix:
+            raise ModelFileError(f"model {name!r} is not in {model_dir()}: run `minicnn fetch {name}` "
+                                 f"(or `minicnn convert SRC {path}` for a file you have)")
+        raise ModelFileError(f"no such model file: {path}")
+    return read(path, dtype=dtype)
 
 
 def save(net, path, name=None, provenance=None):
-    """Write ``net`` (architecture, parameters, ImageSpace, classes) to an HDF5 file.
-
-    The file is written under a temporary name and renamed when complete.
-    """
-    from ..backend import to_numpy
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    """Write ``net`` (architecture, parameters, ImageSpace, classes, provenance) to an HDF5 file,
+    atomically. Returns the path."""
     meta = dict(net.meta)
-    try:
+
+    def write(tmp):
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["format_version"] = VERSION
-            f.attrs["name"] = name or meta.get("name") or path.stem
+            f.attrs["name"] = name or meta.get("name") or Path(path).stem
             f.attrs["architecture"] = json.dumps(net.spec)
             f.attrs["input_shape"] = json.dumps(list(net.input_shape))
-            f.attrs["space"] = net.space.to_json() if net.space else "null"
+            f.attrs["space"] = net.space.to_json()
             f.attrs["provenance"] = json.dumps(provenance if provenance is not None else meta.get("provenance", {}))
-            f.create_dataset("classes", data=np.array(net.classes, dtype=object),
-                             dtype=h5py.string_dtype("utf-8"))
+            f.create_dataset("classes", data=np.array(net.classes, dtype=object), dtype=h5py.string_dtype("utf-8"))
             for layer, params in net.params.items():
                 for key, value in params.items():
                     f.create_dataset(f"params/{layer}/{key}", data=to_numpy(value))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return atomic_write(path, write)
 
 
-def _attr(f, key, path):
-    if key not in f.attrs:
-        raise ModelFileError(f"{path}: not a minicnn model file (attribute {key!r} is missing)")
-    value = f.attrs[key]
-    return value.decode() if isinstance(value, bytes) else value
+class _Reader:
+    """Typed access to a model file's attributes: every bad value is a ModelFileError naming it."""
 
+    def __init__(self, f, path):
+        self.f, self.path = f, path
 
-def _json(f, key, path):
-    try:
-        return json.loads(_attr(f, key, path))
-    except json.JSONDecodeError as e:
-        raise ModelFileError(f"{path}: attribute {key!r} is not valid JSON ({e})") from None
+    def fail(self, message):
+        return ModelFileError(f"{self.path}: {message}")
+
+    def text(self, key):
+        if key not in self.f.attrs:
+            raise self.fail(f"not a minicnn model file (attribute {key!r} is missing)")
+        value = self.f.attrs[key]
+        value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if isinstance(value, np.ndarray) or not isinstance(value, (str, np.integer, int)):
+            raise self.fail(f"attribute {key!r} has an unexpected type {type(value).__name__}")
+        return value
+
+    def json(self, key, kind):
+        try:
+            value = json.loads(self.text(key))
+        except (json.JSONDecodeError, TypeError) as e:
+            raise self.fail(f"attribute {key!r} is not valid JSON ({e})") from None
+        if not isinstance(value, kind):
+            raise self.fail(f"attribute {key!r} must be a JSON {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    def version(self):
+        value = self.text("format_version")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"format_version must be a whole number, got {value!r}") from None
 
 
 def read(path, dtype=np.float32):
@@ -88,43 +131,67 @@ def read(path, dtype=np.float32):
     except OSError as e:
         raise ModelFileError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {e}") from None
     with f:
-        if _attr(f, "format", path) != FORMAT:
-            raise ModelFileError(f"{path}: not a minicnn model file (format {_attr(f, 'format', path)!r})")
-        version = int(_attr(f, "format_version", path))
+        r = _Reader(f, path)
+        if r.text("format") != FORMAT:
+            raise r.fail(f"not a minicnn model file (format {r.text('format')!r})")
+        version = r.version()
         if version > VERSION:
-            raise ModelFileError(f"{path}: format version {version} is newer than this minicnn reads ({VERSION})")
-        spec, input_shape = _json(f, "architecture", path), _json(f, "input_shape", path)
-        space_json = _attr(f, "space", path)
-        space = None if space_json == "null" else ImageSpace.from_json(space_json)
-        meta = {"name": _attr(f, "name", path), "provenance": _json(f, "provenance", path), "path": str(path)}
+            raise r.fail(f"format version {version} is newer than this minicnn reads ({VERSION})")
+        spec, input_shape = r.json("architecture", list), r.json("input_shape", list)
+        provenance = r.json("provenance", dict)
         try:
-            shapes = Net(spec, input_shape, allocate=False).param_shapes
+            arch = Architecture(spec, input_shape)
+            space = _space(r.json("space", dict), arch)
         except MinicnnError as e:
-            raise ModelFileError(f"{path}: its architecture is invalid: {e}") from None
-        stored = f.get("params")
-        stored_layers = set()
-        if stored is not None:
-            stored.visit(lambda n: stored_layers.add(n.rsplit("/", 1)[0]) if isinstance(stored[n], h5py.Dataset) else None)
-        extra = stored_layers - set(shapes)
-        if extra:
-            raise ModelFileError(f"{path}: holds parameters for layers its architecture does not have "
-                                 f"or that take none: {sorted(extra)}")
-        params = {}
+            raise r.fail(f"its architecture or input convention is invalid: {e}") from None
+        params = _params(f, r, arch)
         try:
-            for layer, wanted in shapes.items():
-                params[layer] = {}
-                for key, shape in wanted.items():
-                    ds = f.get(f"params/{layer}/{key}")
-                    if not isinstance(ds, h5py.Dataset):
-                        raise ModelFileError(f"{path}: layer {layer!r} has no parameter {key}")
-                    if tuple(ds.shape) != tuple(shape):
-                        raise ModelFileError(f"{path}: layer {layer!r} parameter {key} has shape {tuple(ds.shape)} "
-                                             f"in the file, the architecture needs {tuple(shape)}")
-                    params[layer][key] = ds[()]
-            classes = [c.decode() if isinstance(c, bytes) else str(c) for c in f["classes"][()]] if "classes" in f else []
-        except OSError as e:
-            raise ModelFileError(f"{path}: the file is damaged (truncated?): {e}") from None
+            classes = [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in f["classes"][()]] \
+                if "classes" in f else []
+        except (OSError, TypeError, ValueError) as e:
+            raise r.fail(f"its class names cannot be read: {e}") from None
+        meta = {"name": str(r.text("name")), "provenance": provenance, "path": str(path)}
     try:
-        return Net(spec, input_shape, params=params, dtype=dtype, space=space, classes=classes, meta=meta)
+        return Net(arch, params=params, dtype=dtype, space=space, classes=classes, meta=meta)
     except MinicnnError as e:
         raise ModelFileError(f"{path}: {e}") from None
+
+
+def _space(data, arch):
+    """The file's ImageSpace. Files written before ``resize`` existed held ImageNet classifiers
+    (1000 outputs), whose standard evaluation crop is from a 256-pixel shorter side."""
+    from ..models import IMAGENET_RESIZE
+    if "resize" not in data and int(np.prod(arch.output_shape)) == 1000:
+        data = dict(data, resize=IMAGENET_RESIZE)
+    space = ImageSpace(**data)
+    if space.n_channels != arch.input_shape[0]:
+        raise ModelFileError(f"the ImageSpace has {space.n_channels} channels, the input {arch.input_shape[0]}")
+    return space
+
+
+def _params(f, r, arch):
+    """Every parameter the architecture needs, with its shape checked; nothing else may be stored."""
+    stored = f.get("params")
+    stored_layers = set()
+    if isinstance(stored, h5py.Group):
+        stored.visit(lambda n: stored_layers.add(n.rsplit("/", 1)[0]) if isinstance(stored[n], h5py.Dataset) else None)
+    extra = stored_layers - set(arch.param_shapes)
+    if extra:
+        raise r.fail(f"holds parameters for layers its architecture does not have or that take none: {sorted(extra)}")
+    params = {}
+    try:
+        for layer, wanted in arch.param_shapes.items():
+            params[layer] = {}
+            for key, shape in wanted.items():
+                ds = f.get(f"params/{layer}/{key}")
+                if not isinstance(ds, h5py.Dataset):
+                    raise r.fail(f"layer {layer!r} has no parameter {key}")
+                if tuple(ds.shape) != tuple(shape):
+                    raise r.fail(f"layer {layer!r} parameter {key} has shape {tuple(ds.shape)} in the file, "
+                                 f"the architecture needs {tuple(shape)}")
+                if not np.issubdtype(ds.dtype, np.floating):
+                    raise r.fail(f"layer {layer!r} parameter {key} holds {ds.dtype}, not floating-point numbers")
+                params[layer][key] = ds[()]
+    except OSError as e:
+        raise r.fail(f"the file is damaged (truncated?): {e}") from None
+    return params

@@ -5,18 +5,14 @@ A message is a sequence of (field number, wire type, value) records. This reader
 nested messages, packed arrays) and for fixed 32/64-bit fields. What the bytes mean is up to
 the caller, who knows the schema (caffe.py).
 """
-from ..errors import MinicnnError
-
-
-class ProtobufError(MinicnnError):
-    """Bytes that are not a valid protobuf message."""
+from ..errors import FormatError
 
 
 def _varint(buf, pos):
     result, shift = 0, 0
     while True:
         if pos >= len(buf):
-            raise ProtobufError("truncated varint")
+            raise FormatError("truncated varint")
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
@@ -24,7 +20,7 @@ def _varint(buf, pos):
             return result, pos
         shift += 7
         if shift > 63:
-            raise ProtobufError("varint longer than 10 bytes")
+            raise FormatError("varint longer than 10 bytes")
 
 
 def fields(buf):
@@ -43,9 +39,9 @@ def fields(buf):
         elif wire == 5:
             value, pos = buf[pos:pos + 4], pos + 4
         else:
-            raise ProtobufError(f"unsupported wire type {wire} for field {number}")
+            raise FormatError(f"unsupported wire type {wire} for field {number}")
         if pos > end:
-            raise ProtobufError(f"field {number} runs past the end of the message (truncated file?)")
+            raise FormatError(f"field {number} runs past the end of the message (truncated file?)")
         out.setdefault(number, []).append(value)
     return out
 

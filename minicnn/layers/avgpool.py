@@ -4,7 +4,7 @@ Each output is the mean of its window; the gradient is shared equally by the win
 As in Caffe and PyTorch, zero padding counts in the divisor, but the part of a ceil-mode
 window that overhangs the padded input does not.
 """
-from .. import kernels
+from .. import im2col
 from ..backend import get_array_module
 from . import _check
 from .pool_common import pool_geometry
@@ -34,7 +34,7 @@ def avgpool_forward(x, size=None, stride=None, pad=0, ceil_mode=False):
     N, C, H, W = x.shape
     xp = get_array_module(x)
     div = _divisors(xp, x.dtype, H, W, k, s, p, Ho, Wo)
-    cols = kernels.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))
+    cols = im2col.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))
     out = (cols.sum(axis=1) / div).reshape(N, C, Ho, Wo)
     return out, (x.shape, (k, s, p, (Ho, Wo), div))
 
@@ -51,5 +51,5 @@ def avgpool_backward(dout, cache):
     _check.same_shape("avgpool_backward", "dout", dout, (N, C, Ho, Wo))
     share = dout.reshape(N * C, 1, Ho * Wo) / div                        # each input's share
     dcols = xp.broadcast_to(share, (N * C, k[0] * k[1], Ho * Wo))
-    dx = kernels.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))
+    dx = im2col.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))
     return dx.reshape(x_shape)

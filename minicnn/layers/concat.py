@@ -6,19 +6,25 @@ from ..backend import get_array_module
 from ..errors import ShapeError
 
 
+def concat_shape(fn, shapes, axis):
+    """The shape of the concatenation of arrays of these shapes along ``axis``; they must agree
+    in every other axis. axis is 1 for batches (N, C, H, W), 0 for single examples (C, H, W)."""
+    if len(shapes) == 0:
+        raise ShapeError(f"{fn}: needs at least one input")
+    first = tuple(shapes[0])
+    if any(len(s) <= axis or len(s) != len(first) or s[:axis] + s[axis + 1:] != first[:axis] + first[axis + 1:]
+           for s in map(tuple, shapes)):
+        raise ShapeError(f"{fn}: inputs must agree in every axis but the channel axis {axis}; "
+                         f"got shapes {', '.join(str(tuple(s)) for s in shapes)}")
+    return first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
+
+
 def concat_forward(xs):
     """xs: a list of arrays (N, C_i, H, W) that agree in every axis but 1.
 
     Returns out (N, sum C_i, H, W) and cache = the list of C_i.
     """
-    if len(xs) == 0:
-        raise ShapeError("concat_forward: needs at least one input")
-    first = xs[0]
-    for i, x in enumerate(xs):
-        if x.ndim < 2 or x.ndim != first.ndim or x.shape[:1] + x.shape[2:] != first.shape[:1] + first.shape[2:]:
-            shapes = ", ".join(str(tuple(a.shape)) for a in xs)
-            raise ShapeError(f"concat_forward: inputs must agree in every axis but the channel "
-                             f"axis 1; got shapes {shapes}")
+    concat_shape("concat_forward", [x.shape for x in xs], axis=1)
     xp = get_array_module(*xs)
     return xp.concatenate(xs, axis=1), [x.shape[1] for x in xs]
 

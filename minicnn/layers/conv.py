@@ -7,7 +7,7 @@ product per image: (F, C*kh*kw) @ (C*kh*kw, Ho*Wo). The backward pass is two mor
     dcols = w^T @ dout   (then col2im adds the columns back onto the pixels -> dx)
     dw    = dout @ cols^T
 """
-from .. import kernels
+from .. import im2col
 from ..backend import get_array_module
 from ..errors import ShapeError
 from . import _check
@@ -19,11 +19,16 @@ def conv_output_size(H, W, kh, kw, stride, pad):
     return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
 
 
-def check_kernel_fits(fn, H, W, kh, kw, pad):
-    """Refuse a kernel larger than the zero-padded input (it would have no valid position)."""
+def conv_geometry(fn, H, W, kernel, stride, pad):
+    """Check a kernel, stride and padding on an H x W input; return (kh, kw), stride, pad as
+    (h, w) pairs and the output size (Ho, Wo). Refuses a kernel larger than the zero-padded
+    input (it would have no valid position)."""
+    (kh, kw) = _check.pair(fn, "kernel", kernel, 1)
+    stride, pad = _check.pair(fn, "stride", stride, 1), _check.pair(fn, "pad", pad, 0)
     if kh > H + 2 * pad[0] or kw > W + 2 * pad[1]:
         raise ShapeError(f"{fn}: kernel {kh}x{kw} is larger than the padded input "
                          f"{H + 2 * pad[0]}x{W + 2 * pad[1]} (input {H}x{W}, pad {pad})")
+    return (kh, kw), stride, pad, conv_output_size(H, W, kh, kw, stride, pad)
 
 
 def _is_pointwise(kh, kw, stride, pad):
@@ -43,23 +48,17 @@ def conv_forward(x, w, b, stride=1, pad=0):
     _check.rank(fn, "x", x, 4)
     _check.rank(fn, "w", w, 4)
     _check.floating(fn, "x", x)
-    stride = _check.pair(fn, "stride", stride, 1)
-    pad = _check.pair(fn, "pad", pad, 0)
     N, C, H, W = x.shape
     F, Cw, kh, kw = w.shape
     if Cw != C:
-        raise ShapeError(f"{fn}: x has {C} channels (shape {x.shape}) but w expects {Cw} "
-                                f"(shape {w.shape})")
+        raise ShapeError(f"{fn}: x has {C} channels (shape {x.shape}) but w expects {Cw} (shape {w.shape})")
     _check.same_shape(fn, "b", b, (F,))
-    if kh > H + 2 * pad[0] or kw > W + 2 * pad[1]:
-        raise ShapeError(f"{fn}: kernel {kh}x{kw} is larger than the padded input "
-                                f"{H + 2 * pad[0]}x{W + 2 * pad[1]} (x {x.shape}, pad {pad})")
+    _, stride, pad, (Ho, Wo) = conv_geometry(fn, H, W, (kh, kw), stride, pad)
     xp = get_array_module(x)
-    Ho, Wo = conv_output_size(H, W, kh, kw, stride, pad)
     if _is_pointwise(kh, kw, stride, pad):
         cols = x.reshape(N, C, H * W)
     else:
-        cols = kernels.im2col(x, kh, kw, stride, pad, (Ho, Wo))
+        cols = im2col.im2col(x, kh, kw, stride, pad, (Ho, Wo))
     out = xp.matmul(w.reshape(F, -1), cols)            # (N, F, Ho*Wo): one GEMM per image
     out += b.reshape(F, 1)
     return out.reshape(N, F, Ho, Wo), (x, w, stride, pad)
@@ -86,13 +85,13 @@ def conv_backward(dout, cache, params=True):
     if pointwise:
         dx = dcols.reshape(N, C, H, W)
     else:
-        dx = kernels.col2im(dcols, x.shape, kh, kw, stride, pad, (Ho, Wo))
+        dx = im2col.col2im(dcols, x.shape, kh, kw, stride, pad, (Ho, Wo))
     if not params:
         return dx, None, None
 
     # Recomputing cols here costs one im2col but keeps every layer's cols out of memory
     # between forward and backward (most backward passes here never need dw).
-    cols = x.reshape(N, C, H * W) if pointwise else kernels.im2col(x, kh, kw, stride, pad, (Ho, Wo))
+    cols = x.reshape(N, C, H * W) if pointwise else im2col.im2col(x, kh, kw, stride, pad, (Ho, Wo))
     dw = xp.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     db = d.sum(axis=(0, 2))
     return dx, dw, db

@@ -2,7 +2,7 @@
 1/(1-p), so that the expected output equals the input and inference is just the identity.
 """
 from ..backend import get_array_module
-from ..errors import ShapeError
+from . import _check
 
 
 def dropout_forward(x, p=0.5, train=False, seed=None):
@@ -11,8 +11,7 @@ def dropout_forward(x, p=0.5, train=False, seed=None):
     Returns out (shape of x) and cache = the scaled keep-mask (None at inference).
     seed: an int for a reproducible mask.
     """
-    if not 0 <= p < 1:
-        raise ShapeError(f"dropout_forward: p must be in [0, 1), got {p!r}")
+    p = _check.probability("dropout_forward", "p", p)
     if not train or p == 0:
         return x, None
     xp = get_array_module(x)

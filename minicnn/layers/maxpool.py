@@ -11,7 +11,7 @@ windows may each pick the same pixel; their gradients add.
 """
 import numpy as np
 
-from .. import kernels
+from .. import im2col
 from ..backend import get_array_module
 from . import _check
 from .pool_common import pool_geometry
@@ -20,7 +20,7 @@ from .pool_common import pool_geometry
 def _windows(x, k, s, p, out_hw):
     """(N*C, kh*kw, Ho*Wo): every window of every channel as a column; outside reads -inf."""
     N, C, H, W = x.shape
-    return kernels.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, out_hw, fill=-np.inf)
+    return im2col.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, out_hw, fill=-np.inf)
 
 
 def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
@@ -51,5 +51,5 @@ def maxpool_backward(dout, cache):
         wins = (cols[:, r] == out) & unclaimed          # the first position equal to the max
         dcols[:, r] = dout * wins
         unclaimed &= ~wins
-    dx = kernels.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, out_hw)
+    dx = im2col.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, out_hw)
     return dx.reshape(N, C, H, W)

@@ -11,7 +11,6 @@ Only "backprop" is a gradient; the other two are the rules that make deconvnet a
 backpropagation images. At x == 0 the ReLU's derivative is taken to be 0.
 """
 from ..backend import get_array_module
-from ..errors import ShapeError
 from . import _check
 
 RELU_MODES = ("backprop", "deconvnet", "guided")
@@ -27,12 +26,11 @@ def relu_backward(dout, cache, mode="backprop"):
     """dout: the upstream gradient, same shape as x. Returns dx (same shape) under ``mode``."""
     mask = cache
     _check.same_shape("relu_backward", "dout", dout, mask.shape)
+    _check.choice("relu_backward", "mode", mode, RELU_MODES)
     xp = get_array_module(dout)
     # where(..., dout, 0) rather than dout * mask: a blocked negative gradient becomes 0, not -0.
     if mode == "backprop":
         return xp.where(mask, dout, 0)
     if mode == "deconvnet":
         return xp.where(dout > 0, dout, 0)
-    if mode == "guided":
-        return xp.where(mask & (dout > 0), dout, 0)
-    raise ShapeError(f"relu_backward: unknown mode {mode!r}; expected one of {', '.join(RELU_MODES)}")
+    return xp.where(mask & (dout > 0), dout, 0)             # guided

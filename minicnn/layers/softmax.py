@@ -8,7 +8,7 @@ Backward of the loss -log p_y averaged over N:       ds = (p - onehot(y)) / N.
 import numpy as np
 
 from ..backend import get_array_module
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from . import _check
 
 
@@ -50,7 +50,7 @@ def softmax_loss(scores, y):
         raise ShapeError(f"{fn}: y must be {N} integer labels (shape ({N},)), got shape {y.shape} "
                          f"dtype {y.dtype}")
     if N and (int(y.min()) < 0 or int(y.max()) >= K):
-        raise ShapeError(f"{fn}: labels must be in [0, {K}), got range [{int(y.min())}, {int(y.max())}]")
+        raise ArgumentError(f"{fn}: labels must be in [0, {K}), got range [{int(y.min())}, {int(y.max())}]")
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
     rows = xp.arange(N)

@@ -1,20 +1,81 @@
-"""Architectures as data: functions returning the layer list a Net is built from.
+"""The one registry of known models: each architecture as data, and for every source of its
+weights the input convention the weights were trained with and where to download them.
 
-    from minicnn.models import ARCHITECTURES
-    spec, input_shape = ARCHITECTURES["vgg16"]()
+    from minicnn.models import MODELS, vgg16
+    spec = vgg16()                                      # the layer list
+    source = MODELS["vgg16"].sources["keras"]           # its Keras weights
+    source.architecture(), source.space()               # Architecture (3, 224, 224), ImageSpace (BGR, ...)
+
+Converters (minicnn.io) and `minicnn fetch` read everything they need to know about a model
+from here; nothing about a known model is written anywhere else.
 """
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..architecture import Architecture
+from ..images import CAFFE, KERAS_VGG, TORCHVISION, ImageSpace
 from .squeezenet import squeezenet1_1
 from .vgg import vgg16, vgg19
 
-ARCHITECTURES = {
-    "vgg16": lambda: (vgg16(), (3, 224, 224)),
-    "vgg19": lambda: (vgg19(), (3, 224, 224)),
-    "squeezenet1_1": lambda: (squeezenet1_1(), (3, 227, 227)),
+IMAGENET_CLASSES_FILE = Path(__file__).with_name("imagenet_classes.txt")
+IMAGENET_RESIZE = 256          # ImageNet models are evaluated on the centre crop of a 256-pixel shorter side
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one set of weights for a model comes from, and the input they expect."""
+    layers: object                 # num_classes -> the layer list (a function in this package)
+    convention: dict               # ImageSpace keywords: channels, pixel_max, mean, std
+    input_size: tuple              # (H, W)
+    url: str = None                # the official download, if there is one
+    digest: str = None             # what its publisher gives: "md5:HEX", "sha256:HEX" or "sha256-prefix:HEX"
+
+    def architecture(self, num_classes=1000):
+        return Architecture(self.layers(num_classes), (3,) + tuple(self.input_size))
+
+    def space(self):
+        return imagenet_space(self.convention, self.input_size)
+
+
+@dataclass(frozen=True)
+class Model:
+    sources: dict                                  # source name ("keras", "torchvision", "caffe") -> Source
+    default_source: str
+    description: str = field(default="")
+
+
+KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications"
+TORCH_MODELS = "https://download.pytorch.org/models"
+
+MODELS = {
+    "vgg16": Model({
+        "keras": Source(vgg16, KERAS_VGG, (224, 224), f"{KERAS_APPS}/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+                        "md5:64373286793e3c8b2b4e3219cbf3544b"),
+        "torchvision": Source(vgg16, TORCHVISION, (224, 224), f"{TORCH_MODELS}/vgg16-397923af.pth",
+                              "sha256-prefix:397923af"),
+    }, "keras", "VGG16 (Simonyan & Zisserman 2014), ImageNet"),
+    "vgg19": Model({
+        "keras": Source(vgg19, KERAS_VGG, (224, 224), f"{KERAS_APPS}/vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+                        "md5:cbe5617147190e668d6c5d5026f83318"),
+        "torchvision": Source(vgg19, TORCHVISION, (224, 224), f"{TORCH_MODELS}/vgg19-dcbb9e9d.pth",
+                              "sha256-prefix:dcbb9e9d"),
+    }, "keras", "VGG19 (Simonyan & Zisserman 2014), ImageNet"),
+    "squeezenet1_1": Model({
+        "torchvision": Source(squeezenet1_1, TORCHVISION, (224, 224), f"{TORCH_MODELS}/squeezenet1_1-b8a52dc0.pth",
+                              "sha256-prefix:b8a52dc0"),
+        "caffe": Source(squeezenet1_1, CAFFE, (227, 227)),       # DeepScale's release: prototxt + caffemodel
+    }, "torchvision", "SqueezeNet v1.1 (Iandola et al. 2016), ImageNet"),
 }
 
-IMAGENET_CLASSES_FILE = Path(__file__).with_name("imagenet_classes.txt")
+
+def imagenet_space(convention, input_size):
+    """The ImageSpace of an ImageNet classifier trained with ``convention`` at ``input_size``."""
+    return ImageSpace(**convention, size=tuple(input_size), resize=IMAGENET_RESIZE)
+
+
+def default_classes(n_outputs):
+    """The class names a converted classifier gets: ImageNet's for 1000 outputs, else none."""
+    return imagenet_classes() if n_outputs == 1000 else []
 
 
 def imagenet_classes():
@@ -24,4 +85,5 @@ def imagenet_classes():
     return [line.split(" ", 1)[1] for line in lines if line.strip()]
 
 
-__all__ = ["vgg16", "vgg19", "squeezenet1_1", "ARCHITECTURES", "imagenet_classes"]
+__all__ = ["MODELS", "Model", "Source", "vgg16", "vgg19", "squeezenet1_1", "imagenet_classes", "imagenet_space",
+           "default_classes"]

@@ -1,17 +1,31 @@
-"""The lecture's techniques, each returning raw arrays (maps, images in input space, numbers).
+"""The lecture's techniques. Each module holds one: its low-level functions (raw arrays), its
+Settings, its Result and ``run``; ``registry.py`` lists them for the command line and the gallery.
 
-Display (colour maps, normalization, grids, PNG files) is a separate step: minicnn.display.
+    viz.run("saliency", net, x, target="Egyptian cat")  -> a Saliency result (map, class, settings, time)
+    viz.saliency(net, x, target)                         -> (H, W) map
+
+Display (colour maps, panels, PNG files) is a separate step: minicnn.display.
 """
-from .adversarial import fgsm, fooling, to_target
-from .class_model import PRESETS, Settings, class_model
-from .linear import break_linear, logistic_example, train_linear_classifier
-from .neuron import all_modes, neuron_gradient, receptive_box, receptive_crop
-from . import linear  # noqa: F401
-from .occlusion import occlusion, occlusion_map
-from .saliency import image_gradient, saliency, segment
-from .targets import probabilities, resolve_target, score_layer, scores
+from .adversarial import Adversarial, to_target
+from .class_model import PRESETS, Ascent, ClassModel, class_model
+from .fgsm import fgsm
+from .fooling import fooling
+from .linear import LogisticExample, break_linear, logistic_example, train_linear_classifier
+from .neuron import Neuron, all_modes, neuron_gradient, receptive_box, receptive_crop
+from .occlusion import Occlusion, occlusion, occlusion_map
+from .registry import TECHNIQUES, run
+from .saliency import Saliency, image_gradient, saliency
+from .segment import Segmentation, segment
+from .targets import ClassRef, probabilities, resolve_target, score_layer, scores
+from .technique import Result, Settings, Technique
 
-__all__ = ["saliency", "image_gradient", "segment", "neuron_gradient", "all_modes", "receptive_box",
-           "receptive_crop", "occlusion", "occlusion_map", "class_model", "PRESETS", "Settings", "to_target", "fgsm",
-           "fooling", "logistic_example", "train_linear_classifier", "break_linear", "probabilities",
-           "resolve_target", "score_layer", "scores"]
+__all__ = [
+    "run", "TECHNIQUES", "Technique", "Settings", "Result", "ClassRef",
+    "saliency", "image_gradient", "Saliency", "segment", "Segmentation",
+    "neuron_gradient", "all_modes", "receptive_box", "receptive_crop", "Neuron",
+    "occlusion", "occlusion_map", "Occlusion",
+    "class_model", "PRESETS", "Ascent", "ClassModel",
+    "to_target", "fgsm", "fooling", "Adversarial",
+    "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
+    "probabilities", "resolve_target", "score_layer", "scores",
+]

@@ -1,47 +1,70 @@
-"""Adversarial examples and fooling images: small or strange inputs that move a network's decision.
-
-* ``to_target`` (Szegedy et al. 2014): change a correctly classified image, by small steps up
-  the target class's log-probability, until the network says ``target``; stops as soon as it does.
-* ``fgsm`` (Goodfellow et al. 2015): one step of size ε (pixel units) along the sign of the gradient.
-* ``fooling`` (Nguyen et al. 2015): from noise or zeros to a confident (> 99.6 %) prediction of a class.
+"""Adversarial examples (Szegedy et al. 2014): change a correctly classified image, by small
+steps up the target class's log-probability, until the network says ``target``; stop as soon
+as it does. fgsm.py and fooling.py are the one-step and from-noise variants, with the same result.
 
 All steps and bounds are in pixel units (0..255 per RGB channel) through the model's
 ImageSpace, and every result stays a valid image.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from tqdm import tqdm
 
 from ..backend import to_device, to_numpy
-from .targets import class_gradient, probabilities, resolve_target
+from . import technique
+from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target
+from .technique import option, progress_bar
 
 
-@dataclass
-class Adversarial:
-    x: np.ndarray            # (1, 3, H, W) the result, in input space
+@dataclass(frozen=True, kw_only=True)
+class Adversarial(technique.Result):
+    x: np.ndarray            # (1, C, H, W) the result, in input space
+    x0: np.ndarray           # (1, C, H, W) where it started
+    start: ClassRef          # the class the network gives the start
+    target: ClassRef         # the class aimed for (None: only away from ``start``)
     steps: int               # gradient steps taken
     success: bool
     predicted: int           # the class the network gives the result
+    predicted_name: str
     confidence: float        # its probability
     linf: float              # max |change| in pixel units (0..255)
     l2: float                # Euclidean norm of the change in pixel units
 
+    def summary(self):
+        verdict = "now classified as" if self.success else "not reached; still"
+        return (f"{self.start.name!r} -> {verdict} {self.predicted_name!r} ({self.confidence:.3f}) after "
+                f"{self.steps} steps; change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
 
-def _pixels(space, x):
-    return space.to_pixels(to_numpy(x))
 
-
-def _clip(space, x):
+def clip(space, x):
+    """x with every pixel inside 0..255 (in input space)."""
     low, high = space.bounds()
     return np.clip(x, low, high)
 
 
-def _result(net, x0, x, steps, c, success):
+def predict(net, x):
+    """(class, probability) the network gives the image x (1, C, H, W)."""
     p = to_numpy(probabilities(net, to_device(x, net.dtype)))[0]
-    diff = _pixels(net.space, x) - _pixels(net.space, x0)
-    return Adversarial(x, steps, success, int(p.argmax()), float(p.max()),
-                       float(np.abs(diff).max()), float(np.sqrt((diff ** 2).sum())))
+    return int(p.argmax()), float(p.max())
+
+
+def result(net, settings, x0, x, steps, target, success):
+    """The Adversarial result of moving x0 to x; ``success`` is a function of the predicted class."""
+    start, _ = predict(net, x0)
+    c, confidence = predict(net, x)
+    diff = net.space.to_pixels(x) - net.space.to_pixels(x0)
+    return Adversarial(settings=settings, x=x, x0=x0, start=class_ref(net, start),
+                       target=None if target is None else class_ref(net, target), steps=steps,
+                       success=bool(success(c)), predicted=c, predicted_name=net.class_name(c),
+                       confidence=confidence, linf=float(np.abs(diff).max()), l2=float(np.sqrt((diff ** 2).sum())))
+
+
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    target: object = option(None, "the class the network should see: index or (part of) a name", kind="target",
+                            required=True)
+    step: float = option(0.25, "change per step, pixel units", gt=0, le=255)
+    max_steps: int = option(200, "give up after this many steps", ge=1, le=100_000)
+    magnify: float = option(10.0, "magnification of the difference image", gt=0, le=1000)
 
 
 def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
@@ -50,54 +73,22 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
     Each step moves every pixel by ``step`` pixel units along the sign of the gradient of the
     target's log-probability (an iterated fast-gradient-sign step toward the target), so after
     n steps the change is at most n * step in every pixel: the smallest change the steps find.
+    Returns an Adversarial.
     """
+    settings = Settings(target=target, step=step, max_steps=max_steps)
     c = resolve_target(net, target)
     x0 = to_numpy(x).astype(np.float64)
     x = x0.copy()
     unit = net.space.pixel_step()
-    for i in tqdm(range(max_steps + 1), desc="adversarial", disable=not progress):
-        if int(to_numpy(probabilities(net, to_device(x, net.dtype))).argmax()) == c:
-            return _result(net, x0, x, i, c, True)
+    for i in progress_bar(range(max_steps + 1), "adversarial", progress):
+        if predict(net, x)[0] == c:
+            return result(net, settings, x0, x, i, c, lambda p: p == c)
         if i == max_steps:
             break
-        x = _clip(net.space, x + step * unit * np.sign(class_gradient(net, x, c, "logprob")))
-    return _result(net, x0, x, max_steps, c, False)
+        x = clip(net.space, x + step * unit * np.sign(class_gradient(net, x, c, "logprob")))
+    return result(net, settings, x0, x, max_steps, c, lambda p: p == c)
 
 
-def fgsm(net, x, label, epsilon=2.0, target=None):
-    """One fast-gradient-sign step of ``epsilon`` pixel units: away from ``label`` (untargeted),
-    or toward ``target``. ‖x_adv - x‖∞ <= epsilon in pixel units, and x_adv stays a valid image."""
-    x0 = to_numpy(x).astype(np.float64)
-    if target is None:
-        g = -class_gradient(net, x0, resolve_target(net, label), "logprob")
-    else:
-        g = class_gradient(net, x0, resolve_target(net, target), "logprob")
-    x_adv = _clip(net.space, x0 + epsilon * net.space.pixel_step() * np.sign(g))
-    result = _result(net, x0, x_adv, 1, None, False)
-    result.success = (result.predicted != resolve_target(net, label) if target is None
-                      else result.predicted == resolve_target(net, target))
-    return result
-
-
-def fooling(net, target, start="noise", confidence=0.996, step=1.0, max_steps=200, seed=0, progress=False):
-    """From uniform noise (start="noise"), the mean image ("zeros") or a given (1, 3, H, W)
-    input-space image to > ``confidence`` probability of ``target``, by gradient ascent on its
-    log-probability; each step changes the image by ``step`` pixel units RMS."""
-    c = resolve_target(net, target)
-    rng = np.random.RandomState(seed)
-    H, W = net.input_shape[1:]
-    if isinstance(start, str) and start == "noise":
-        x0 = net.space.to_input(rng.uniform(0, 255, (H, W, 3))).astype(np.float64)
-    elif isinstance(start, str) and start == "zeros":
-        x0 = np.zeros((1, 3, H, W))
-    else:
-        x0 = to_numpy(start).astype(np.float64)
-    x, unit = x0.copy(), net.space.pixel_step()
-    for i in tqdm(range(max_steps + 1), desc="fooling", disable=not progress):
-        if float(to_numpy(probabilities(net, to_device(x, net.dtype)))[0, c]) > confidence:
-            return _result(net, x0, x, i, c, True)
-        if i == max_steps:
-            break
-        g = class_gradient(net, x, c, "logprob") * unit
-        x = _clip(net.space, x + step * unit * g / np.sqrt((g * g).mean()))
-    return _result(net, x0, x, max_steps, c, False)
+def run(net, x, settings):
+    return replace(to_target(net, x, settings.target, settings.step, settings.max_steps, progress=None),
+                   settings=settings)

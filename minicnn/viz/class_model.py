@@ -22,14 +22,17 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
-from tqdm import tqdm
 
 from ..backend import to_device, to_numpy
-from .targets import unit_gradient
+from ..errors import ArgumentError
+from . import technique
+from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
+from .technique import option, progress_bar
 
 
 @dataclass(frozen=True)
-class Settings:
+class Ascent:
+    """How the image is optimized: one row of Yosinski et al.'s Table 1 (or Simonyan's plain ascent)."""
     iterations: int = 200
     lr: float = 100.0                # constant learning rate (pixel units per unit gradient)
     progress: float = 0.0            # > 0: "progress" policy, desired gain per step
@@ -48,11 +51,11 @@ class Settings:
 MAX_RESTARTS = 5
 
 PRESETS = {   # Yosinski et al. 2015, Table 1, in its order
-    "yosinski1": Settings(iterations=500, progress=2.0, max_lr=100.0, blur_radius=0.5, blur_every=4, norm_pct=50),
-    "yosinski2": Settings(iterations=750, lr=100.0, decay=0.3, norm_pct=20),
-    "yosinski3": Settings(iterations=1000, lr=100.0, decay=0.0001, blur_radius=1.0, blur_every=4),
-    "yosinski4": Settings(iterations=1000, progress=2.0, max_lr=1e8, blur_radius=0.5, blur_every=4, contrib_pct=90),
-    "simonyan": Settings(iterations=200, lr=1.0, l2=1e-3, clip=False),
+    "yosinski1": Ascent(iterations=500, progress=2.0, max_lr=100.0, blur_radius=0.5, blur_every=4, norm_pct=50),
+    "yosinski2": Ascent(iterations=750, lr=100.0, decay=0.3, norm_pct=20),
+    "yosinski3": Ascent(iterations=1000, lr=100.0, decay=0.0001, blur_radius=1.0, blur_every=4),
+    "yosinski4": Ascent(iterations=1000, progress=2.0, max_lr=1e8, blur_radius=0.5, blur_every=4, contrib_pct=90),
+    "simonyan": Ascent(iterations=200, lr=1.0, l2=1e-3, clip=False),
 }
 
 
@@ -89,33 +92,23 @@ def objective_gradient(net, p, step, layer, unit):
     return value, g
 
 
-def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, history=None, **overrides):
-    """Gradient ascent on the image for one unit. Returns the image (1, 3, H, W) in input space.
+def ascend(net, layer, unit, ascent, seed=0, progress=False):
+    """Gradient ascent on the image for one unit (see the module docstring).
 
-    layer, unit: e.g. (score layer, class index), or ("conv5_3", 12): a channel of a conv layer
-    is pushed at the centre of its map (as in Yosinski et al.), or give (c, y, x).
-    settings: a PRESETS name or a Settings; keyword overrides replace single fields.
-    history: a list to append the pushed value to at every step (for a unit after a ReLU, the
-    value before it: see pre_activation).
+    Returns (image (1, C, H, W) in input space, the value pushed at every step, restarts):
+    for a unit after a ReLU the value pushed is the one before it (see pre_activation).
     """
-    s = PRESETS[settings] if isinstance(settings, str) else settings
-    s = replace(s, **overrides) if overrides else s
-    shape = net.shapes[layer]
-    if np.ndim(unit) == 0 and len(shape) == 3 and shape[1] * shape[2] > 1:
-        unit = (int(unit), shape[1] // 2, shape[2] // 2)
-    layer, unit = pre_activation(net, layer, unit)
     space = net.space
-    step = space.pixel_step() if space is not None else np.ones((1, 3, 1, 1))
-    low, high = (space.bounds() if space is not None else (None, None))
+    step, (low, high) = space.pixel_step(), space.bounds()
+    s = ascent
     rng = np.random.RandomState(seed)
-    p = s.init_std * rng.randn(1, 3, *net.input_shape[1:])  # pixel-unit offset from the mean image
-    restarts = 0
-    for it in tqdm(range(s.iterations), desc=f"{layer} {unit}", disable=not progress):
+    p = s.init_std * rng.randn(1, *net.input_shape)          # pixel-unit offset from the mean image
+    history, restarts = [], 0
+    for it in progress_bar(range(s.iterations), f"{layer} {unit}", progress):
         dy, dx = rng.randint(-s.jitter, s.jitter + 1, size=2) if s.jitter else (0, 0)
         p = np.roll(p, (dy, dx), axis=(2, 3))
         value, g = objective_gradient(net, p, step, layer, unit)
-        if history is not None:
-            history.append(value)
+        history.append(value)
         g = g - 2 * s.l2 * p
         norm2 = float((g * g).sum())
         if norm2 == 0:
@@ -125,7 +118,7 @@ def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, 
             if restarts > MAX_RESTARTS:
                 break
             p = 2.0 ** restarts * rng.randn(*p.shape)
-            if s.clip and space is not None:
+            if s.clip:
                 p = np.clip(p * step, low, high) / step
             continue
         lr = min(s.max_lr, s.progress / norm2) if s.progress > 0 else s.lr
@@ -140,11 +133,97 @@ def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, 
             contribution = np.abs((-p * g).sum(axis=1, keepdims=True))
             p = p * (contribution >= np.percentile(contribution, s.contrib_pct))
         p = np.roll(p, (-dy, -dx), axis=(2, 3))
-        if s.clip and space is not None:
+        if s.clip:
             p = np.clip(p * step, low, high) / step
-    return p * step
+    return p * step, history, restarts
+
+
+def centre_unit(net, layer, unit):
+    """A channel of a map layer is pushed at the centre of its map (as in Yosinski et al.)."""
+    shape = net.shapes[layer]
+    if np.ndim(unit) == 0 and len(shape) == 3 and shape[1] * shape[2] > 1:
+        return (int(unit), shape[1] // 2, shape[2] // 2)
+    return unit
+
+
+def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, history=None, **overrides):
+    """Gradient ascent on the image for one unit. Returns the image (1, C, H, W) in input space.
+
+    layer, unit: e.g. (score layer, class index), or ("conv5_3", 12): a channel of a conv layer
+    is pushed at the centre of its map (as in Yosinski et al.), or give (c, y, x).
+    settings: a PRESETS name or an Ascent; keyword overrides replace single fields.
+    history: a list to append the pushed value to at every step (the ClassModel result of
+    ``run`` holds it too).
+    """
+    ascent = resolve_ascent(settings, **overrides)
+    pushed_layer, pushed_unit = pre_activation(net, layer, centre_unit(net, layer, unit))
+    image, values, _ = ascend(net, pushed_layer, pushed_unit, ascent, seed, progress)
+    if history is not None:
+        history.extend(values)
+    return image
+
+
+def resolve_ascent(settings, **overrides):
+    """A PRESETS name or an Ascent, with single fields replaced."""
+    s = PRESETS[settings] if isinstance(settings, str) else settings
+    return replace(s, **overrides) if overrides else s
 
 
 def settings_dict(settings, **overrides):
-    s = PRESETS[settings] if isinstance(settings, str) else settings
-    return asdict(replace(s, **overrides) if overrides else s)
+    return asdict(resolve_ascent(settings, **overrides))
+
+
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    target: object = option(None, "the class to visualize: index or (part of) a name (or give --layer/--unit)",
+                            kind="target")
+    layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
+    unit: object = option(None, "unit of --layer: channel (pushed at the centre of its map) or 'c,y,x'", kind="unit")
+    preset: str = option("yosinski3", "regularization of Yosinski et al. 2015, Table 1 (or plain Simonyan ascent)",
+                         choices=tuple(PRESETS))
+    iterations: int = option(None, "steps (default: the preset's: yosinski1 500, yosinski2 750, yosinski3 and "
+                                   "yosinski4 1000, simonyan 200)", kind="int", ge=1, le=100_000)
+    jitter: int = option(0, "random shift of up to this many pixels per step", ge=0, le=64)
+    seed: int = option(0, "seed for jitter and restarts", ge=0, le=2**32 - 1)
+
+    def check(self):
+        if self.target is None and self.unit is None:
+            raise ArgumentError("classviz: give --target (a class) or --unit (with --layer)")
+
+    def ascent(self):
+        overrides = {"iterations": self.iterations} if self.iterations else {}
+        return resolve_ascent(self.preset, **overrides, **({"jitter": self.jitter} if self.jitter else {}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassModel(technique.Result):
+    x: np.ndarray              # (1, C, H, W) the image found, in input space
+    layer: str
+    unit: object               # the unit pushed: a class index, a channel or (c, y, x)
+    target: ClassRef           # the class, when the unit is a class score (else None)
+    pushed: dict               # {"layer", "unit"}: for a unit after a ReLU, the value before it
+    ascent: Ascent             # every setting of the ascent actually used
+    history: list              # the pushed value at every step
+    start_value: float
+    final_value: float
+    restarts: int              # restarts from noise when no gradient reached the image
+
+    def summary(self):
+        what = self.target.name if self.target else f"{self.layer} unit {self.unit}"
+        return f"{what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {len(self.history)} steps"
+
+
+def run(net, x, settings):
+    layer = net.arch.check_layer(settings.layer, "classviz") if settings.layer else score_layer(net)
+    unit = settings.unit if settings.unit is not None else resolve_target(net, settings.target)
+    is_class = layer == score_layer(net) and np.ndim(unit) == 0
+    if is_class:
+        unit = resolve_target(net, unit)
+    unit = centre_unit(net, layer, unit)
+    pushed_layer, pushed_unit = pre_activation(net, layer, unit)
+    ascent = settings.ascent()
+    image, history, restarts = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None)
+    return ClassModel(settings=settings, x=image, layer=layer, unit=unit,
+                      target=class_ref(net, unit) if is_class else None,
+                      pushed={"layer": pushed_layer, "unit": pushed_unit}, ascent=ascent, history=history,
+                      start_value=history[0], final_value=history[-1], restarts=restarts)

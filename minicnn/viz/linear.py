@@ -8,10 +8,14 @@ adding 0.5·sign(w) to x changes every term by 0.5 in the same direction, so the
 softmax classifier (minicnn's own linear layer and softmax loss) is trained on small images,
 and adding ε times one class's weight template to an image flips the prediction to that class.
 """
-import numpy as np
-from tqdm import tqdm
+from dataclasses import dataclass
 
+import numpy as np
+
+from ..errors import MinicnnError
 from ..layers import linear_backward, linear_forward, softmax_loss
+from . import technique
+from .technique import option, progress_bar
 
 LECTURE_X = np.array([2, -1, 3, -2, 2, 2, 1, -4, 5, 1], np.float64)
 LECTURE_W = np.array([-1, -1, 1, -1, 1, -1, 1, 1, -1, 1], np.float64)
@@ -37,7 +41,7 @@ def train_linear_classifier(X, y, classes, epochs=300, lr=0.5, reg=1e-4, seed=0,
     rng = np.random.RandomState(seed)
     w, b = 0.001 * rng.randn(classes, X.shape[1]), np.zeros(classes)
     loss = np.inf
-    for _ in tqdm(range(epochs), desc="training", disable=not progress):
+    for _ in progress_bar(range(epochs), "training", progress):
         scores, cache = linear_forward(X, w, b)
         loss, dscores = softmax_loss(scores, y)
         _, dw, db = linear_backward(dscores, cache)
@@ -64,7 +68,39 @@ def digits():
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        from ..errors import MinicnnError
         raise MinicnnError("the linear-classifier example needs scikit-learn (pip install scikit-learn)") from None
     d = load_digits()
     return d.data / 16.0, d.target, d.images / 16.0
+
+
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    epsilon: float = option(0.5, "the change of every input, along sign(w)", gt=0, le=100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogisticExample(technique.Result):
+    x: np.ndarray             # (10,) the lecture's input
+    w: np.ndarray             # (10,) its weights
+    x_adv: np.ndarray         # x + epsilon * sign(w)
+    score: float              # w . x
+    p: float                  # P(class 1) = sigmoid(w . x)
+    score_adv: float
+    p_adv: float
+
+    def summary(self):
+        eps = self.settings.epsilon
+        return "\n".join([
+            "binary logistic regression, P(class 1 | x) = sigmoid(w . x)",
+            f"x      = {self.x.astype(int).tolist()}",
+            f"w      = {self.w.astype(int).tolist()}",
+            f"w . x  = {self.score:g}        P(class 1) = {self.p:.4f}",
+            f"x_adv  = x + {eps:g} * sign(w) = {self.x_adv.tolist()}",
+            f"w . x_adv = {self.score_adv:g}     P(class 1) = {self.p_adv:.4f}"])
+
+
+def run(net, x, settings):
+    """The lecture's example (no network needed)."""
+    r = logistic_example(epsilon=settings.epsilon)
+    return LogisticExample(settings=settings, x=LECTURE_X, w=LECTURE_W, x_adv=r["x_adv"], score=r["score"], p=r["p"],
+                           score_adv=r["score_adv"], p_adv=r["p_adv"])

@@ -4,55 +4,86 @@ the correct class's probability, and a feature map, fall where the square hides 
 The square is filled with the model's mean colour (zero in its input space). All positions
 are evaluated in batches, so the cost is a few large forward passes, not one per position.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from tqdm import tqdm
 
 from ..backend import get_array_module, to_numpy
-from .targets import probabilities, resolve_target
+from ..errors import ArgumentError
+from . import technique
+from .targets import ClassRef, class_ref, probabilities, resolve_target, target_or_predicted
+from .technique import option, progress_bar
 
 
-@dataclass
-class Occlusion:
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    target: object = option(None, "class index or (part of) a class name (default: the predicted class)",
+                            kind="target")
+    patch: int = option(32, "side of the grey square, pixels", ge=1)
+    stride: int = option(8, "step between positions, pixels", ge=1)
+    layer: str = option(None, "layer whose strongest feature map is also tracked (default: the first map at a "
+                              "quarter of the input's resolution)", kind="str")
+    batch: int = option(16, "positions per forward pass", ge=1, le=4096)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Occlusion(technique.Result):
+    x: np.ndarray             # (1, C, H, W) the image, in input space
     prob: np.ndarray          # (rows, cols) probability of the target class with the square there
     feature: np.ndarray       # (rows, cols) total activation of the strongest map of ``layer``
-    base_prob: float          # the unoccluded image's values, for comparison
-    base_feature: float
-    channel: int              # the strongest map of ``layer`` on the unoccluded image
     tops: np.ndarray          # the square's top-left corners, in input pixels
     lefts: np.ndarray
+    target: ClassRef
+    layer: str
+    channel: int              # the strongest map of ``layer`` on the unoccluded image
+    base_prob: float          # the unoccluded image's values, for comparison
+    base_feature: float
+    min_prob: float
+
+    def summary(self):
+        return (f"occlusion for {self.target.index} {self.target.name!r}: probability {self.base_prob:.3f} "
+                f"unoccluded, {self.min_prob:.3f} at worst")
 
 
 def occlusion(net, x, target, layer=None, size=32, stride=8, batch=16, progress=False):
-    """Occlude x (1, 3, H, W) with a size x size mean-coloured square every ``stride`` pixels.
+    """Occlude x (1, C, H, W) with a size x size mean-coloured square every ``stride`` pixels.
 
     layer: the layer whose strongest feature map is also recorded (default: the first whose
-    output is a map at a quarter of the input's resolution or coarser).
+    output is a map at a quarter of the input's resolution or coarser). Returns an Occlusion.
     """
+    settings = Settings(target=target, patch=size, stride=stride, layer=layer, batch=batch)
     c = resolve_target(net, target)
-    xp = get_array_module(x)
     H, W = x.shape[2:]
+    if size > min(H, W):
+        raise ArgumentError(f"occlusion: the square ({size} pixels) is larger than the image ({H}x{W})")
+    layer = net.arch.check_layer(layer, "occlusion") if layer else _default_layer(net)
+    xp = get_array_module(x)
     tops, lefts = np.arange(0, H - size + 1, stride), np.arange(0, W - size + 1, stride)
     positions = [(t, l) for t in tops for l in lefts]
-    layer = layer or _default_layer(net)
 
-    base_prob = float(to_numpy(probabilities(net, x))[0, c])
-    feats = net.outputs[layer]
-    channel = int(to_numpy(feats[0].reshape(feats.shape[1], -1).sum(axis=1)).argmax())
-    base_feature = float(to_numpy(feats[0, channel]).sum())
+    def measure(xs):
+        """(probability of c, total of each channel of ``layer``) per image of xs."""
+        p = probabilities(net, xs)[:, c]                 # a forward pass to the scores
+        if layer not in net.outputs:                     # a layer past the scores (e.g. prob): one more
+            net.forward(xs, end=layer)
+        f = net.outputs[layer]
+        return p, to_numpy(f.reshape(f.shape[0], f.shape[1], -1).sum(axis=2))
 
+    base_prob, base_totals = measure(x)
+    channel = int(base_totals[0].argmax())
     prob, feature = np.zeros(len(positions)), np.zeros(len(positions))
-    for start in tqdm(range(0, len(positions), batch), desc="occlusion", disable=not progress):
+    for start in progress_bar(range(0, len(positions), batch), "occlusion", progress):
         chunk = positions[start:start + batch]
         xs = xp.repeat(x, len(chunk), axis=0)
         for i, (t, l) in enumerate(chunk):
             xs[i, :, t:t + size, l:l + size] = 0        # the mean colour is 0 in input space
-        prob[start:start + len(chunk)] = to_numpy(probabilities(net, xs))[:, c]
-        f = net.outputs[layer][:, channel]
-        feature[start:start + len(chunk)] = to_numpy(f.reshape(len(chunk), -1).sum(axis=1))
+        p, totals = measure(xs)
+        prob[start:start + len(chunk)], feature[start:start + len(chunk)] = p, totals[:, channel]
     shape = (len(tops), len(lefts))
-    return Occlusion(prob.reshape(shape), feature.reshape(shape), base_prob, base_feature, channel, tops, lefts)
+    return Occlusion(settings=settings, x=to_numpy(x), prob=prob.reshape(shape), feature=feature.reshape(shape),
+                     tops=tops, lefts=lefts, target=class_ref(net, c), layer=layer, channel=channel,
+                     base_prob=float(base_prob[0]), base_feature=float(base_totals[0, channel]),
+                     min_prob=float(prob.min()))
 
 
 def _default_layer(net):
@@ -72,3 +103,9 @@ def occlusion_map(result, image_hw, size):
             total[t:t + size, l:l + size] += result.prob[i, j]
             count[t:t + size, l:l + size] += 1
     return np.where(count > 0, total / np.maximum(count, 1), result.base_prob)
+
+
+def run(net, x, settings):
+    c = target_or_predicted(net, x, settings.target)
+    r = occlusion(net, x, c, settings.layer, settings.patch, settings.stride, settings.batch, progress=None)
+    return replace(r, settings=settings)

@@ -1,9 +1,22 @@
 """Choosing what to explain: a class by index or name, a unit of a layer, its score layer."""
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..errors import MinicnnError
+from ..errors import ArgumentError
 from ..layers import softmax_forward
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """A class as a result records it: its index and its name."""
+    index: int
+    name: str
+
+
+def class_ref(net, c):
+    return ClassRef(int(c), net.class_name(int(c)))
 
 
 def score_layer(net):
@@ -16,11 +29,15 @@ def score_layer(net):
 def resolve_target(net, target):
     """A class index (int or digit string) or (part of) a class name -> the class index."""
     n = int(np.prod(net.shapes[score_layer(net)]))
+    if target is None:
+        raise ArgumentError("no target class given (a class index or part of a class name)")
     if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
         index = int(target)
         if not 0 <= index < n:
-            raise MinicnnError(f"class {index} is out of range: the model has {n} classes")
+            raise ArgumentError(f"class {index} is out of range: the model has {n} classes")
         return index
+    if not net.classes:
+        raise ArgumentError(f"this model has no class names: give the target as an index (0 to {n - 1})")
     text = str(target).strip().lower()
     matches = [i for i, name in enumerate(net.classes) if text in name.lower()]
     exact = [i for i in matches if text in [part.strip().lower() for part in net.classes[i].split(",")]]
@@ -29,29 +46,42 @@ def resolve_target(net, target):
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise MinicnnError(f"no class name contains {target!r}")
+        raise ArgumentError(f"no class name contains {target!r}")
     shown = ", ".join(f"{i} {net.classes[i]!r}" for i in matches[:6])
-    raise MinicnnError(f"{target!r} matches {len(matches)} classes ({shown}{', ...' if len(matches) > 6 else ''}); "
+    raise ArgumentError(f"{target!r} matches {len(matches)} classes ({shown}{', ...' if len(matches) > 6 else ''}); "
                        "give the index or a longer name")
 
 
+def target_or_predicted(net, x, target):
+    """The class ``target`` names, or the class the network predicts for x when it is None."""
+    if target is None:
+        return int(scores(net, x)[0].argmax())
+    return resolve_target(net, target)
+
+
 def scores(net, x):
-    """(N, classes) unnormalized class scores of x."""
-    out = net.forward(x, end=score_layer(net))
-    return out.reshape(out.shape[0], -1)
+    """(N, classes) unnormalized class scores of x, as a float64 NumPy array. Scores that
+    overflow (a model whose weights are too large for float32) are refused here, before they
+    turn every picture into NaN."""
+    out = net.forward(to_device(x, net.dtype), end=score_layer(net))
+    s = to_numpy(out).reshape(out.shape[0], -1).astype(np.float64)
+    if not np.isfinite(s).all():
+        raise ArgumentError("the model's class scores overflow to inf or NaN on this input "
+                            "(are its weights sane?)")
+    return s
 
 
 def probabilities(net, x):
     """(N, classes) softmax probabilities of x."""
-    return softmax_forward(scores(net, x).astype(np.float64))[0]
+    return softmax_forward(scores(net, x))[0]
 
 
 def class_gradient(net, x, c, objective="score"):
-    """d(objective)/dx in input space for image x (1, 3, H, W), as a float64 NumPy array, with the
+    """d(objective)/dx in input space for image x (1, C, H, W), as a float64 NumPy array, with the
     backprop ReLU rule. objective: "score" (class c's unnormalized score) or "logprob" (its
     log-probability, whose gradient at the scores is onehot(c) - softmax)."""
-    out = net.forward(to_device(x, net.dtype), end=score_layer(net))
-    s = to_numpy(out).reshape(out.shape[0], -1).astype(np.float64)
+    s = scores(net, x)
+    out = net.outputs[score_layer(net)]
     if objective == "score":
         d = np.zeros_like(s)
     else:
@@ -75,7 +105,7 @@ def unit_gradient(out, unit, n=0):
     if np.ndim(unit) == 0:
         c = int(unit)
         if not 0 <= c < out.shape[1]:
-            raise MinicnnError(f"unit {c} is out of range: the layer has {out.shape[1]} channels")
+            raise ArgumentError(f"unit {c} is out of range: the layer has {out.shape[1]} channels")
         if out.ndim == 2 or flat.shape[2] == 1:
             y = x = None if out.ndim == 2 else 0
         else:
@@ -83,7 +113,7 @@ def unit_gradient(out, unit, n=0):
     else:
         c, y, x = (int(v) for v in unit)
         if out.ndim != 4 or not (0 <= c < out.shape[1] and 0 <= y < out.shape[2] and 0 <= x < out.shape[3]):
-            raise MinicnnError(f"unit {tuple(unit)} is outside the layer's output of shape {tuple(out.shape[1:])}")
+            raise ArgumentError(f"unit {tuple(unit)} is outside the layer's output of shape {tuple(out.shape[1:])}")
     if out.ndim == 2:
         d[n, c] = 1
     else:

@@ -3,8 +3,8 @@ exact adjoint of im2col."""
 import numpy as np
 import pytest
 
-from minicnn import kernels
-from minicnn.kernels import cpu, reference
+from minicnn import im2col
+from minicnn.im2col import cpu, reference
 from minicnn.layers import conv_output_size, pool_output_size
 
 
@@ -69,28 +69,28 @@ def test_col2im_is_the_adjoint_of_im2col(config):
     rng = np.random.RandomState(2)
     x = rng.randn(*shape)
     c = rng.randn(shape[0], shape[1] * kh * kw, out[0] * out[1])
-    lhs = (kernels.im2col(x, kh, kw, s, p, out) * c).sum()
-    rhs = (x * kernels.col2im(c, shape, kh, kw, s, p, out)).sum()
+    lhs = (im2col.im2col(x, kh, kw, s, p, out) * c).sum()
+    rhs = (x * im2col.col2im(c, shape, kh, kw, s, p, out)).sum()
     assert abs(lhs - rhs) <= 1e-10 * (abs(lhs) + abs(rhs)), describe(config)
 
 
 def test_im2col_layout_by_hand():
     """One 3x3 image, 2x2 windows, stride 1: the columns are the four windows, row-major."""
     x = np.arange(9.0).reshape(1, 1, 3, 3)
-    cols = kernels.im2col(x, 2, 2, (1, 1), (0, 0), (2, 2))
+    cols = im2col.im2col(x, 2, 2, (1, 1), (0, 0), (2, 2))
     np.testing.assert_array_equal(cols[0], [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]])
     # col2im of all ones counts how many windows cover each pixel
-    counts = kernels.col2im(np.ones_like(cols), x.shape, 2, 2, (1, 1), (0, 0), (2, 2))
+    counts = im2col.col2im(np.ones_like(cols), x.shape, 2, 2, (1, 1), (0, 0), (2, 2))
     np.testing.assert_array_equal(counts[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
 
 
 def test_overhanging_windows_read_fill():
     """A ceil-mode window past the last column reads the fill value, never memory beyond x."""
     x = np.arange(1.0, 6.0).reshape(1, 1, 1, 5)
-    cols = kernels.im2col(x, 1, 2, (1, 2), (0, 0), (1, 3), fill=-np.inf)
+    cols = im2col.im2col(x, 1, 2, (1, 2), (0, 0), (1, 3), fill=-np.inf)
     np.testing.assert_array_equal(cols[0], [[1, 3, 5], [2, 4, -np.inf]])
 
 
 def test_kernel_dispatch_keeps_numpy_on_the_cpu():
     x = np.zeros((1, 1, 4, 4), np.float32)
-    assert isinstance(kernels.im2col(x, 3, 3, (1, 1), (1, 1), (4, 4)), np.ndarray)
+    assert isinstance(im2col.im2col(x, 3, 3, (1, 1), (1, 1), (4, 4)), np.ndarray)

@@ -1,0 +1,42 @@
+"""The fast gradient sign method (Goodfellow et al. 2015): one step of size epsilon (pixel
+units) along the sign of the gradient of the log-probability: away from the true class, or,
+targeted, toward another class. ‖x_adv - x‖∞ <= epsilon, and x_adv stays a valid image.
+"""
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..backend import to_numpy
+from . import technique
+from .adversarial import clip, result
+from .targets import class_gradient, resolve_target, target_or_predicted
+from .technique import option
+
+
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    label: object = option(None, "the true class (default: the predicted one)", kind="target")
+    target: object = option(None, "step toward this class instead (targeted FGSM)", kind="target")
+    epsilon: float = option(2.0, "step size, pixel units (0..255 scale)", gt=0, le=255)
+    magnify: float = option(20.0, "magnification of the difference image", gt=0, le=1000)
+
+
+def fgsm(net, x, label, epsilon=2.0, target=None):
+    """One fast-gradient-sign step of ``epsilon`` pixel units: away from ``label`` (untargeted),
+    or toward ``target``. Returns an Adversarial whose ``success`` says whether the prediction
+    left ``label`` (untargeted) or reached ``target``."""
+    settings = Settings(label=label, target=target, epsilon=epsilon)
+    x0 = to_numpy(x).astype(np.float64)
+    label = resolve_target(net, label)
+    if target is None:
+        g, success = -class_gradient(net, x0, label, "logprob"), (lambda p: p != label)
+    else:
+        target = resolve_target(net, target)
+        g, success = class_gradient(net, x0, target, "logprob"), (lambda p: p == target)
+    x_adv = clip(net.space, x0 + epsilon * net.space.pixel_step() * np.sign(g))
+    return result(net, settings, x0, x_adv, 1, target, success)
+
+
+def run(net, x, settings):
+    label = target_or_predicted(net, x, settings.label)
+    return replace(fgsm(net, x, label, settings.epsilon, settings.target), settings=settings)

@@ -1,0 +1,72 @@
+"""The registry of techniques: everything the command line and the gallery iterate over.
+
+    result = viz.run("occlusion", net, x, target="espresso", patch=32)
+    panels = TECHNIQUES["occlusion"].picture(net, result)
+
+Adding a technique means a module in viz/ (Settings, a Result, run), a picture function in
+display.py, and one entry below.
+"""
+import time
+from dataclasses import replace
+from importlib import import_module
+
+import numpy as np
+
+from .. import display
+from ..errors import ArgumentError, MinicnnError
+from .technique import Technique
+
+# The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
+adversarial, class_model, fgsm, fooling, linear, neuron, occlusion, saliency, segment = (
+    import_module(f"{__package__}.{m}") for m in
+    ("adversarial", "class_model", "fgsm", "fooling", "linear", "neuron", "occlusion", "saliency", "segment"))
+
+TECHNIQUES = {t.name: t for t in [
+    Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
+              "saliency map: max over channels of |d score / d pixel|",
+              "Simonyan, Vedaldi & Zisserman 2014, Deep Inside Convolutional Networks"),
+    Technique("segment", segment.run, display.segment, segment.Settings, "required",
+              "GrabCut segmentation seeded by the saliency map",
+              "Simonyan, Vedaldi & Zisserman 2014, section 3.1; Rother et al. 2004 (GrabCut)"),
+    Technique("neuron", neuron.run, display.neuron, neuron.Settings, "required",
+              "one unit's image gradient under backprop, deconvnet or guided backprop",
+              "Zeiler & Fergus 2013; Springenberg et al. 2015"),
+    Technique("occlusion", occlusion.run, display.occlusion, occlusion.Settings, "required",
+              "probability of the class as a grey square slides over the image",
+              "Zeiler & Fergus 2013, Visualizing and Understanding Convolutional Networks"),
+    Technique("classviz", class_model.run, display.class_model, class_model.Settings, "none",
+              "an image that maximizes a class score or any unit",
+              "Simonyan et al. 2014; Yosinski et al. 2015, Understanding Neural Networks Through Deep Visualization"),
+    Technique("adversarial", adversarial.run, display.adversarial, adversarial.Settings, "required",
+              "the smallest change that makes the network see --target",
+              "Szegedy et al. 2014, Intriguing properties of neural networks"),
+    Technique("fgsm", fgsm.run, display.adversarial, fgsm.Settings, "required",
+              "fast gradient sign: one step of epsilon pixel units",
+              "Goodfellow, Shlens & Szegedy 2015, Explaining and Harnessing Adversarial Examples"),
+    Technique("fool", fooling.run, display.fooling, fooling.Settings, "optional",
+              "a fooling image: from noise to a confident prediction of --target",
+              "Nguyen, Yosinski & Clune 2015, Deep Neural Networks are Easily Fooled", image_setting="start"),
+    Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
+              "the lecture's adversarial logistic regression, in numbers",
+              "Goodfellow, Shlens & Szegedy 2015, section 3"),
+]}
+
+NEEDS_NO_MODEL = {"linear-example"}
+
+
+def run(name, net, x=None, settings=None, **options):
+    """Run technique ``name`` on ``net`` (and the image x, (1, C, H, W) in input space, where it
+    takes one), with ``settings`` or keyword options. Returns its Result, with ``seconds`` set."""
+    if name not in TECHNIQUES:
+        raise ArgumentError(f"unknown technique {name!r}; known: {', '.join(TECHNIQUES)}")
+    t = TECHNIQUES[name]
+    settings = settings if settings is not None else t.settings(**options)
+    if t.image == "required" and x is None:
+        raise ArgumentError(f"{name} needs an image")
+    start = time.perf_counter()
+    result = t.run(net, x, settings)
+    bad = [k for k, a in result.arrays().items() if a.dtype.kind == "f" and not np.isfinite(a).all()]
+    if bad:
+        raise MinicnnError(f"{name}: the result holds NaN or inf ({', '.join(bad)}): the model's numbers "
+                           "overflow on this input (are its weights sane?)")
+    return replace(result, seconds=round(time.perf_counter() - start, 4))

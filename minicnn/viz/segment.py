@@ -1,0 +1,77 @@
+"""The lecture's segmentation from saliency (Simonyan et al. 2014, section 3.1): the most
+salient pixels are object, the least salient background, and GrabCut (OpenCV) grows these
+seeds into a mask.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ArgumentError, MinicnnError
+from . import technique
+from .saliency import saliency
+from .targets import ClassRef, class_ref, target_or_predicted
+from .technique import option
+
+
+def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile=70, bg_percentile=30,
+            iterations=5):
+    """GrabCut from saliency seeds. image: (H, W, 3) uint8 RGB; saliency_map: (H, W).
+
+    Raw saliency is speckled pixel by pixel, so it is first smoothed (Gaussian, ``smooth``
+    pixels). Then, by percentile of the smoothed map: above fg_percentile is foreground,
+    likely_percentile..fg_percentile probable foreground, below bg_percentile background, the
+    rest probable background. GrabCut fits colour models to these seeds and labels every pixel.
+    Returns an (H, W) bool mask (True: object).
+    """
+    try:
+        import cv2
+    except ImportError:
+        raise MinicnnError("segmentation needs OpenCV: pip install opencv-python-headless "
+                           "(or the project's [segment] extra)") from None
+    from scipy.ndimage import gaussian_filter
+    if image.shape[:2] != saliency_map.shape:
+        raise ArgumentError(f"image {image.shape[:2]} and saliency map {saliency_map.shape} differ in size")
+    s = gaussian_filter(np.asarray(saliency_map, np.float64), smooth) if smooth > 0 else saliency_map
+    mask = np.full(s.shape, cv2.GC_PR_BGD, np.uint8)
+    mask[s >= np.percentile(s, likely_percentile)] = cv2.GC_PR_FGD
+    mask[s >= np.percentile(s, fg_percentile)] = cv2.GC_FGD
+    mask[s <= np.percentile(s, bg_percentile)] = cv2.GC_BGD
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+
+
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    target: object = option(None, "class index or (part of) a class name (default: the predicted class)",
+                            kind="target")
+    smooth: float = option(3.0, "Gaussian smoothing of the map, pixels", ge=0, le=50)
+    fg: float = option(95.0, "saliency percentile above which is object", gt=0, lt=100)
+    bg: float = option(30.0, "saliency percentile below which is background", gt=0, lt=100)
+
+    def check(self):
+        if not self.bg < self.fg:
+            raise ArgumentError(f"segment: the background percentile must be below the object's, "
+                                f"got bg {self.bg:g}, fg {self.fg:g}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Segmentation(technique.Result):
+    x: np.ndarray              # (1, C, H, W) the image, in input space
+    map: np.ndarray            # (H, W) the saliency map the seeds came from
+    mask: np.ndarray           # (H, W) bool, True: object
+    target: ClassRef
+    foreground_fraction: float
+
+    def summary(self):
+        return (f"segment for {self.target.index} {self.target.name!r}: "
+                f"{100 * self.foreground_fraction:.0f} % of the image is foreground")
+
+
+def run(net, x, settings):
+    c = target_or_predicted(net, x, settings.target)
+    s = saliency(net, x, c)
+    mask = segment(net.space.deprocess(x), s, smooth=settings.smooth, fg_percentile=settings.fg,
+                   bg_percentile=settings.bg)
+    return Segmentation(settings=settings, x=np.asarray(x), map=s, mask=mask, target=class_ref(net, c),
+                        foreground_fraction=float(mask.mean()))
