@@ -40,8 +40,8 @@ def main():
     rows = [[display.Panel(f"template {t}", signed(w[t])) for t in range(10)],
             [display.Panel("a 0, classified 0", grey(images[start]))]
             + [display.Panel(f"classified {p}", grey(c)) for _, c, p in flips],
-            [display.Panel(f"added {eps:.2f} x tmpl {t}", signed(c - X[start]))
-             for t, (eps, c, _) in enumerate(flips, start=1)]]
+            [None] + [display.Panel(f"added {eps:.2f} x tmpl {t}", signed(c - X[start]))
+                      for t, (eps, c, _) in enumerate(flips, start=1)]]
     png = display.save(rows, Path(args.out) / "linear_adversarial.png", {
         "logistic": example.sidecar(),
         "classifier": {"train_accuracy": accuracy, "loss": loss, "epochs": epochs, "lr": lr},

@@ -9,8 +9,11 @@ import argparse
 import dataclasses
 import signal
 import sys
+import warnings
 
-from .errors import MinicnnError
+import numpy as np
+
+from .errors import ArgumentError, MinicnnError
 
 DEFAULT_MODEL = "squeezenet1_1"
 
@@ -41,6 +44,8 @@ def number(kind):
 
 def cmd_gradcheck(args):
     from . import backend, gradcheck
+    if not 0 <= args.seed < 2**32:
+        raise ArgumentError(f"seed must be from 0 to {2**32 - 1}, got {args.seed}")
     print(f"Gradient checks on the {backend.device()} in float64, seed {args.seed}: every layer's "
           "backward pass against centered differences of its forward pass.\n")
     rows, ok = gradcheck.run(seed=args.seed)
@@ -93,7 +98,7 @@ def run_technique(t, args):
     from .files import check_output
     from .images import check_resize
     from .viz.registry import NEEDS_NO_MODEL
-    output = check_output(args.output, with_sidecar=True) if args.output else None
+    output = None if args.output is None else check_output(args.output, with_sidecar=True)
     options = {f.name: getattr(args, f.name) for f in dataclasses.fields(t.settings)}
     if t.image_setting:                      # fool --start noise|zeros|FILE, or fool FILE
         words = t.settings.__dataclass_fields__[t.image_setting].metadata["choices"]
@@ -214,16 +219,24 @@ def _terminated(signum, frame):
     raise KeyboardInterrupt           # so that half-written files are removed on the way out
 
 
+def _warn(message, category, filename, lineno, file=None, line=None):
+    print("minicnn: warning: " + " ".join(str(message).split()), file=sys.stderr)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        if args.device:
-            from . import backend
-            backend.use(args.device)
-        return args.run(args)
+        # Overflow in float32 is caught where it matters (NaN/inf results are refused with
+        # one line), so NumPy's own warnings would only add lines; other warnings take one line.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.showwarning = _warn
+            if args.device:
+                from . import backend
+                backend.use(args.device)
+            return args.run(args)
     except MinicnnError as e:
-        print(f"minicnn: error: {e}", file=sys.stderr)
+        print("minicnn: error: " + " ".join(str(e).split()), file=sys.stderr)     # always one line
         return 2
     except KeyboardInterrupt:
         print("minicnn: interrupted", file=sys.stderr)

@@ -159,7 +159,8 @@ def occlusion(net, r):
 
 
 def class_model(net, r):
-    what = _short(r.target.name) if r.target else f"{r.layer} #{r.unit}"
+    where = f"#{r.unit[0]} at ({r.unit[1]}, {r.unit[2]})" if isinstance(r.unit, tuple) else f"#{r.unit}"
+    what = _short(r.target.name) if r.target else f"{r.layer} {where}"
     return [Panel(f"{what} (stretched)", centered(r.x, net.space)), Panel("as pixels", net.space.deprocess(r.x))]
 
 
@@ -183,16 +184,19 @@ def logistic_example(net, r):
 # ---- figures and files ------------------------------------------------------------------------
 
 def figure(rows, size=2.6, title=None):
-    """Rows of panels (or one list of panels) -> a matplotlib figure, each panel titled."""
+    """Rows of panels (or one list of panels) -> a matplotlib figure, each panel titled; None
+    leaves a cell empty."""
     rows = [rows] if rows and isinstance(rows[0], Panel) else rows
     ncols = max(len(r) for r in rows)
-    aspect = min(max(p.image.shape[1] / p.image.shape[0] for r in rows for p in r), 4.0)   # wide panels: text
+    aspect = min(max(p.image.shape[1] / p.image.shape[0] for r in rows for p in r if p), 4.0)   # wide: text
     fig, axes = plt.subplots(len(rows), ncols, squeeze=False,
                              figsize=(size * ncols * max(aspect, 1.0), size * len(rows) + 0.3 * bool(title)))
     for ax in axes.flat:
         ax.axis("off")
     for row, axrow in zip(rows, axes):
         for panel, ax in zip(row, axrow):
+            if panel is None:
+                continue
             ax.imshow(panel.image, interpolation="nearest")
             ax.set_title("\n".join(textwrap.wrap(panel.title, 34, break_long_words=False, replace_whitespace=False))
                          if "\n" not in panel.title else panel.title, fontsize=8)

@@ -36,7 +36,7 @@ def check_output(path, with_sidecar=False):
     for p in [path] + ([sidecar_path(path)] if with_sidecar else []):
         try:
             mode = os.stat(p).st_mode
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):         # not there yet (the folder is checked below)
             mode = None
         except OSError as e:
             raise OutputError(f"cannot write {p}: {e.strerror}") from None

@@ -31,3 +31,30 @@ def gpu_or_skip():
     if os.environ.get("MINICNN_DEVICE", "cpu") != "gpu":
         pytest.skip("GPU tests run with MINICNN_DEVICE=gpu on a machine with CuPy and CUDA")
     return pytest.importorskip("cupy", exc_type=ImportError)
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """(folder, tiny model file, an 80x100 random photo) for the command-line tests."""
+    from PIL import Image
+    from nets import tiny_model_file
+    d = tmp_path_factory.mktemp("tiny")
+    model = tiny_model_file(d / "tiny.h5")
+    image = d / "photo.png"
+    Image.fromarray(np.random.RandomState(0).randint(0, 256, (80, 100, 3)).astype(np.uint8)).save(image)
+    return d, model, image
+
+
+@pytest.fixture(scope="session")
+def squeezenet_file(tmp_path_factory):
+    """The real SqueezeNet v1.1 from ../shared, converted once per run (skips without ../shared)."""
+    from minicnn.io import convert
+    d = shared_or_skip("models", "squeezenet_v1.1")
+    return convert(d / "weights_fp16.npz", tmp_path_factory.mktemp("models") / "squeezenet1_1.h5",
+                   prototxt=d / "deploy.prototxt")
+
+
+@pytest.fixture(scope="module")
+def squeezenet(squeezenet_file):
+    from minicnn.io import load
+    return load(squeezenet_file)

@@ -49,6 +49,32 @@ def fire_style(classes=5):
     ]
 
 
+def tiny_classifier():
+    """conv-relu-pool-conv-relu-pool-fc-softmax on (3, 32, 32): the model the command-line tests use."""
+    return [{"name": "conv1", "type": "conv", "out_channels": 8, "kernel": 3, "pad": 1},
+            {"name": "relu1", "type": "relu"},
+            {"name": "pool1", "type": "maxpool", "size": 2, "stride": 2},
+            {"name": "conv2", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},
+            {"name": "relu2", "type": "relu"},
+            {"name": "pool2", "type": "maxpool", "size": 2, "stride": 2},
+            {"name": "fc", "type": "linear", "out_features": 10},
+            {"name": "prob", "type": "softmax"}]
+
+
+IMAGENET_FIRST_TEN = ["tench", "goldfish", "great white shark", "tiger shark", "hammerhead", "electric ray", "stingray",
+                      "cock", "hen", "ostrich"]
+
+
+def tiny_model_file(path, classes=IMAGENET_FIRST_TEN, scale=1.0):
+    """The tiny classifier on a Caffe-style 32x32 input, saved as a model file (weights times ``scale``)."""
+    from minicnn.io import save
+    net = Net(tiny_classifier(), (3, 32, 32), space=ImageSpace(**CAFFE, size=(32, 32)), classes=classes, seed=1)
+    for p in net.params.values():
+        p["b"][...] = 0.1 * np.random.RandomState(2).randn(*p["b"].shape)
+        p["W"][...] *= scale
+    return save(net, path)
+
+
 NETS = {"vgg_style": (vgg_style, (3, 8, 8)), "fire_style": (fire_style, (3, 15, 15))}
 CLASSES = ["zero", "one", "two", "three", "four"]
 

@@ -5,34 +5,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minicnn import Net, cli
-from minicnn.images import CAFFE, ImageSpace
-from minicnn.io import save
+from minicnn import cli
 
 from cli_helpers import assert_one_line_error, run_cli
-
-CLASSES = ["tench", "goldfish", "great white shark", "tiger shark", "hammerhead", "electric ray", "stingray",
-           "cock", "hen", "ostrich"]
-
+from nets import IMAGENET_FIRST_TEN as CLASSES
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cli")
-    spec = [{"name": "conv1", "type": "conv", "out_channels": 8, "kernel": 3, "pad": 1},
-            {"name": "relu1", "type": "relu"},
-            {"name": "pool1", "type": "maxpool", "size": 2, "stride": 2},
-            {"name": "conv2", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},
-            {"name": "relu2", "type": "relu"},
-            {"name": "pool2", "type": "maxpool", "size": 2, "stride": 2},
-            {"name": "fc", "type": "linear", "out_features": 10},
-            {"name": "prob", "type": "softmax"}]
-    net = Net(spec, (3, 32, 32), space=ImageSpace(**CAFFE, size=(32, 32)), classes=CLASSES, seed=1)
-    for p in net.params.values():
-        p["b"][...] = 0.1 * np.random.RandomState(2).randn(*p["b"].shape)
-    model = save(net, d / "tiny.h5")
-    image = d / "photo.png"
-    Image.fromarray(np.random.RandomState(0).randint(0, 256, (80, 100, 3)).astype(np.uint8)).save(image)
-    return d, model, image
+def files(tiny):
+    return tiny
 
 
 def run(args, capsys):

@@ -42,22 +42,13 @@ DEMO_ARGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def real_model(tmp_path_factory):
-    from conftest import shared_or_skip
-    from minicnn.io.convert import convert
-    d = shared_or_skip("models", "squeezenet_v1.1")
-    return convert(d / "weights_fp16.npz", tmp_path_factory.mktemp("m") / "squeezenet1_1.h5",
-                   prototxt=d / "deploy.prototxt")
-
-
 @pytest.mark.parametrize("demo", sorted(DEMO_ARGS))
-def test_every_demo_draws_its_figure(real_model, tmp_path, demo):
+def test_every_demo_draws_its_figure(squeezenet_file, tmp_path, demo):
     if demo == "linear_adversarial.py":
         pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
     args = [sys.executable, str(DEMOS / demo), "-o", str(tmp_path)] + DEMO_ARGS[demo]
     if demo != "linear_adversarial.py":
-        args += ["--model", str(real_model)]
+        args += ["--model", str(squeezenet_file)]
     r = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     pngs = list(tmp_path.glob("*.png"))

@@ -3,8 +3,6 @@ import numpy as np
 import pytest
 
 from minicnn.images import load_image
-from minicnn.io import load
-from minicnn.io.convert import convert
 
 from conftest import shared_or_skip
 
@@ -12,14 +10,6 @@ REFERENCE = {  # ../shared/README.md: shorter side 256 (bilinear), centre crop 2
     "chelsea.png": [(285, 0.4389), (281, 0.3003), (282, 0.2536)],
     "coffee.png": [(967, 0.9664), (925, 0.0302), (968, 0.0010)],
 }
-
-
-@pytest.fixture(scope="module")
-def squeezenet(tmp_path_factory):
-    d = shared_or_skip("models", "squeezenet_v1.1")
-    out = tmp_path_factory.mktemp("models") / "squeezenet1_1.h5"
-    convert(d / "weights_fp16.npz", out, prototxt=d / "deploy.prototxt")
-    return load(out)
 
 
 @pytest.mark.parametrize("image", sorted(REFERENCE))
@@ -58,3 +48,10 @@ def test_the_file_knows_its_classes_space_and_source(squeezenet):
     sources = squeezenet.meta["provenance"]["sources"]
     assert [s["file"] for s in sources] == ["deploy.prototxt", "weights_fp16.npz"]
     assert all(len(s["sha256"]) == 64 for s in sources)
+
+
+def test_the_default_preprocessing_is_the_standard_evaluation_crop(squeezenet):
+    """What every command does with a photo (no --size): the published numbers, not a variant."""
+    x = squeezenet.space.preprocess(load_image(shared_or_skip("images", "chelsea.png")))
+    p = squeezenet.forward(x)[0, :, 0, 0]
+    assert int(p.argmax()) == 285 and abs(p[285] - 0.4389) <= 0.002, float(p[285])

@@ -7,10 +7,9 @@ from minicnn import viz
 from minicnn.images import load_image
 
 from conftest import shared_or_skip
-from test_real_squeezenet import squeezenet  # noqa: F401  (the converted model, once per module)
 
 
-def test_saliency_of_the_cat_lies_on_the_cat(squeezenet):  # noqa: F811
+def test_saliency_of_the_cat_lies_on_the_cat(squeezenet):
     """chelsea.png shrunk to 120x80 on a plain grey 227x227 canvas: the cat's box is 19 % of
     the image and must hold most of the saliency of class 285 (Egyptian cat)."""
     cat = np.asarray(Image.fromarray(load_image(shared_or_skip("images", "chelsea.png"))).resize((120, 80), Image.BILINEAR))
@@ -24,14 +23,14 @@ def test_saliency_of_the_cat_lies_on_the_cat(squeezenet):  # noqa: F811
 
 
 @pytest.mark.parametrize("target", [1, "flamingo", "sports car", 999])
-def test_a_fooling_image_turns_coffee_into_any_class(squeezenet, target):  # noqa: F811
+def test_a_fooling_image_turns_coffee_into_any_class(squeezenet, target):
     x = squeezenet.space.preprocess(load_image(shared_or_skip("images", "coffee.png")), size=227)
     assert int(viz.probabilities(squeezenet, x).argmax()) == 967
     r = viz.fooling(squeezenet, target, start=x, max_steps=50)
     assert r.success and r.predicted == viz.resolve_target(squeezenet, target) and r.confidence > 0.996
 
 
-def test_coffee_becomes_an_ostrich_with_an_imperceptible_change(squeezenet):  # noqa: F811
+def test_coffee_becomes_an_ostrich_with_an_imperceptible_change(squeezenet):
     x = squeezenet.space.preprocess(load_image(shared_or_skip("images", "coffee.png")), size=227)
     r = viz.to_target(squeezenet, x, "ostrich", step=0.25, max_steps=100)
     assert r.success and squeezenet.classes[r.predicted].startswith("ostrich")

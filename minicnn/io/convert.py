@@ -52,11 +52,12 @@ def convert(src, out, arch=None, prototxt=None, classes=None, name=None):
         raise FormatError(f"no such file: {src}" if not src.exists() else f"{src} is not a file")
     if prototxt is not None and not Path(prototxt).is_file():
         raise FormatError(f"no such prototxt file: {prototxt}")
+    names = None if classes is None else read_classes(classes)
     reader = reader_for(src, prototxt)
     options = {"prototxt": prototxt} if reader is caffe else {}
     net = reader.read(src, arch=arch, **options)
-    if classes is not None:
-        names, n_out = read_classes(classes), int(np.prod(net.arch.output_shape))
+    if names is not None:
+        n_out = int(np.prod(net.arch.output_shape))
         if len(names) != n_out:
             raise FormatError(f"{classes} holds {len(names)} class names; the model has {n_out} outputs")
         net.classes = names

@@ -124,6 +124,8 @@ class _Reader:
 def read(path, dtype=np.float32):
     """Load a model file into a Net (on the current device, cast to ``dtype``)."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file")
     try:
         f = h5py.File(path, "r")
     except FileNotFoundError:

@@ -1,0 +1,185 @@
+"""Every verb against a table of bad inputs, as a hostile new user would type them: each must
+exit non-zero with exactly one line on stderr, no traceback, and leave no file behind (nor
+replace a device or FIFO with a regular file)."""
+import json
+import os
+import stat
+
+import h5py
+import numpy as np
+import pytest
+from PIL import Image
+
+from minicnn import cli
+
+from cli_helpers import assert_one_line_error, run_cli
+from nets import tiny_model_file
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, tiny):
+    """Everything the table refers to, by name."""
+    d = tmp_path_factory.mktemp("bad")
+    _, model, image = tiny
+    w = {"model": model, "image": image, "dir": d / "a_folder", "file": d / "a_file.txt", "fifo": d / "a_fifo",
+         "out": d / "out" / "x.png", "json_dir": d / "clash.png"}
+    w["dir"].mkdir()
+    w["file"].write_text("not a folder")
+    os.mkfifo(w["fifo"])
+    (d / "clash.png.json").mkdir()                              # the sidecar's name is taken by a folder
+    w["classless"] = tiny_model_file(d / "classless.h5", classes=None)
+    w["huge"] = tiny_model_file(d / "huge.h5", scale=1e30)      # finite weights that overflow float32
+    for key, value in (("version", "one"), ("shape", "abc"), ("arch", "42"), ("space", "[]")):
+        path = d / f"corrupt_{key}.h5"
+        path.write_bytes(model.read_bytes())
+        with h5py.File(path, "r+") as f:
+            f.attrs[{"version": "format_version", "shape": "input_shape", "arch": "architecture",
+                     "space": "space"}[key]] = value
+        w[f"corrupt_{key}"] = path
+    w["notimage"] = d / "fake.png"
+    w["notimage"].write_text("hello")
+    w["truncated"] = d / "truncated.png"
+    w["truncated"].write_bytes(image.read_bytes()[:200])
+    w["empty_npz"] = d / "empty.npz"
+    w["empty_npz"].write_bytes(b"")
+    w["truncated_npz"] = d / "truncated.npz"
+    np.savez(w["truncated_npz"], **{"conv1/W": np.zeros((4, 3, 3, 3))})
+    w["truncated_npz"].write_bytes(w["truncated_npz"].read_bytes()[:100])
+    w["binary"] = d / "binary.prototxt"
+    w["binary"].write_bytes(np.random.RandomState(0).bytes(500))
+    w["keras"] = d / "vgg16_weights.h5"
+    with h5py.File(w["keras"], "w") as f:
+        f.attrs["layer_names"] = [b"block1_conv1"]
+        f.create_group("block1_conv1").attrs["weight_names"] = [b"block1_conv1/kernel:0", b"block1_conv1/bias:0"]
+        f["block1_conv1/block1_conv1/kernel:0"] = np.zeros((3, 3, 3, 64), np.float32)
+        f["block1_conv1/block1_conv1/bias:0"] = np.zeros(64, np.float32)
+    w["root"] = d
+    return w
+
+
+IMG = ["{image}", "--model", "{model}", "-o", "{out}"]
+TABLE = [
+    # output paths
+    (["saliency", "{image}", "--model", "{model}", "-o", ""], "the output file name is empty"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{dir}"], "is a folder"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{file}/x.png"], "is not a folder"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{fifo}"], "not a regular file"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{json_dir}"], "clash.png.json: it exists and is a folder"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "/dev/null"], "not a regular file"),
+    # images
+    (["saliency", "{root}/nope.png", "--model", "{model}", "-o", "{out}"], "no such image file"),
+    (["saliency", "{notimage}", "--model", "{model}", "-o", "{out}"], "cannot read image"),
+    (["saliency", "{truncated}", "--model", "{model}", "-o", "{out}"], "cannot read image"),
+    (["saliency", "{dir}", "--model", "{model}", "-o", "{out}"], "cannot read image"),
+    (["saliency", *IMG, "--size", "0"], "size to resize to"),
+    (["saliency", *IMG, "--size", "100000"], "size to resize to"),
+    (["saliency", *IMG, "--size", "abc"], "expected a whole number"),
+    # models
+    (["saliency", "{image}", "--model", "{root}/nope.h5", "-o", "{out}"], "no such model file"),
+    (["saliency", "{image}", "--model", "{dir}", "-o", "{out}"], "is a folder, not a model file"),
+    (["saliency", "{image}", "--model", "{image}", "-o", "{out}"], "not a readable HDF5 file"),
+    (["info", "{corrupt_version}"], "format_version must be a whole number"),
+    (["info", "{corrupt_shape}"], "input_shape' is not valid JSON"),
+    (["info", "{corrupt_arch}"], "architecture' must be a JSON list"),
+    (["info", "{corrupt_space}"], "space' must be a JSON dict"),
+    (["saliency", "{image}", "--model", "{classless}", "-o", "{out}", "--target", "goldfish"], "no class names"),
+    (["saliency", "{image}", "--model", "{huge}", "-o", "{out}"], "overflow"),
+    (["saliency", "{image}", "--model", "{huge}", "-o", "{out}", "--target", "1"], "overflow"),
+    # targets
+    (["saliency", *IMG, "--target", "zebra"], "no class name contains 'zebra'"),
+    (["saliency", *IMG, "--target", "10"], "class 10 is out of range"),
+    (["saliency", *IMG, "--target", "sh"], "matches"),
+    (["adversarial", *IMG], "the following arguments are required: --target"),
+    (["fool", "--model", "{model}", "-o", "{out}"], "the following arguments are required: --target"),
+    (["classviz", "--model", "{model}", "-o", "{out}"], "give --target"),
+    (["fgsm", *IMG, "--label", "zebra"], "no class name contains 'zebra'"),
+    # numbers
+    (["segment", *IMG, "--fg", "200"], "fg must be < 100"),
+    (["segment", *IMG, "--bg", "96"], "background percentile must be below"),
+    (["segment", *IMG, "--smooth", "1e6"], "smooth must be <= 50"),
+    (["segment", *IMG, "--smooth", "nan"], "expected a finite number"),
+    (["occlusion", *IMG, "--stride", "0"], "stride must be >= 1"),
+    (["occlusion", *IMG, "--patch", "0"], "patch must be >= 1"),
+    (["occlusion", *IMG, "--patch", "100"], "larger than the image"),
+    (["occlusion", *IMG, "--batch", "0"], "batch must be >= 1"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--iterations", "0"], "iterations must be >= 1"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--iterations", "-5"], "iterations must be >= 1"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--seed", "-1"], "seed must be >= 0"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--jitter", "-1"], "jitter must be >= 0"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--preset", "x"], "invalid choice"),
+    (["adversarial", *IMG, "--target", "1", "--step", "0"], "step must be > 0"),
+    (["adversarial", *IMG, "--target", "1", "--max-steps", "-3"], "max_steps must be >= 1"),
+    (["adversarial", *IMG, "--target", "1", "--magnify", "inf"], "expected a finite number"),
+    (["fgsm", *IMG, "--epsilon", "0"], "epsilon must be > 0"),
+    (["fgsm", *IMG, "--epsilon", "300"], "epsilon must be <= 255"),
+    (["fool", "--model", "{model}", "-o", "{out}", "--target", "1", "--confidence", "1.5"], "confidence must be < 1"),
+    (["fool", "--model", "{model}", "-o", "{out}", "--target", "1", "--start", "{root}/nope.png"],
+     "no such image file"),
+    (["linear-example", "--epsilon", "0"], "epsilon must be > 0"),
+    (["gradcheck", "--seed", "-1"], "seed must be"),
+    # names
+    (["neuron", *IMG, "--layer", "conv99", "--unit", "1"], "no layer named 'conv99'"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "1,2"], "unit must be a channel"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "abc"], "unit must be a channel"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "-1"], "unit must be a channel"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "99"], "out of range"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "5,99,99"], "outside the layer's output"),
+    (["neuron", *IMG, "--unit", "1"], "required: --layer"),
+    (["occlusion", *IMG, "--layer", "nowhere"], "no layer named 'nowhere'"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--layer", "nowhere", "--unit", "1"], "no layer named"),
+    # convert and fetch
+    (["convert", "{root}/nope.pth", "{out}"], "no such file"),
+    (["convert", "{empty_npz}", "{out}", "--prototxt", "{root}/nope.prototxt"], "no such prototxt file"),
+    (["convert", "{empty_npz}", "{out}", "--prototxt", "{dir}"], "no such prototxt file"),
+    (["convert", "{empty_npz}", "{out}", "--prototxt", "{binary}"], "prototxt"),
+    (["convert", "{empty_npz}", "{out}"], "need the network definition"),
+    (["convert", "{keras}", "{out}", "--arch", "squeezenet1_1"], "not 'squeezenet1_1'"),
+    (["convert", "{keras}", "{out}", "--classes", "{root}/nope.txt"], "cannot read class names"),
+    (["convert", "{keras}", "{file}/m.h5"], "is not a folder"),
+    (["fetch", "squeezenet1_1", "--url", "not a url", "--sha256", "00", "-o", "{out}"], "not a download address"),
+]
+
+
+def fill(args, w):
+    return [a.format(**w) for a in args]
+
+
+def snapshot(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("args, fragment", TABLE, ids=[" ".join(a[:1] + a[-2:]) for a, _ in TABLE])
+def test_bad_input_is_one_line_and_leaves_nothing(world, capsys, args, fragment):
+    before = snapshot(world["root"])
+    try:
+        rc = cli.main(fill(args, world))
+    except SystemExit as e:                     # argparse's own errors
+        rc = e.code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert rc not in (0, None), err
+    assert len(lines) == 1 and lines[0].startswith("minicnn: error: "), err
+    assert fragment in lines[0], (fragment, lines[0])
+    assert snapshot(world["root"]) == before, "a file was left behind"
+    assert stat.S_ISFIFO(os.stat(world["fifo"]).st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_stale_temporary_files_of_killed_runs_are_removed(world, capsys):
+    """A run killed outright (SIGKILL) leaves .NAME.PID.part behind; the next write removes it."""
+    out = world["root"] / "fresh" / "x.png"
+    out.parent.mkdir()
+    dead = out.with_name(".x.png.999999999.part")             # no such process
+    dead.write_bytes(b"half a picture")
+    rc = cli.main(fill(["saliency", *IMG], dict(world, out=out)))
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.parent.iterdir()) == ["x.png", "x.png.json"]
+    json.loads(out.with_name("x.png.json").read_text())
+    with Image.open(out) as im:
+        assert np.asarray(im.convert("L")).std() > 5
+
+
+def test_overflow_warnings_do_not_add_lines(world):
+    """NumPy's overflow warnings would print before the error: the command line keeps it to one line."""
+    rc, _, err = run_cli("saliency", world["image"], "--model", world["huge"], "-o", world["out"])
+    assert_one_line_error(rc, err, "overflow")
+    assert len(err.strip().splitlines()) == 1, err
