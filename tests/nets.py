@@ -75,6 +75,17 @@ def tiny_model_file(path, classes=IMAGENET_FIRST_TEN, scale=1.0):
     return save(net, path)
 
 
+def grey_net(seed=0):
+    """A small one-channel classifier of 28x28 images (pixel values 0..255 scaled to 0..1), float64."""
+    spec = [{"name": "conv1", "type": "conv", "out_channels": 6, "kernel": 3, "pad": 1},
+            {"name": "relu1", "type": "relu"},
+            {"name": "pool1", "type": "maxpool", "size": 2},
+            {"name": "fc", "type": "linear", "out_features": 10},
+            {"name": "prob", "type": "softmax"}]
+    return Net(spec, (1, 28, 28), dtype=np.float64, seed=seed, classes=[str(i) for i in range(10)],
+               space=ImageSpace(channels="L", mean=(0.0,), std=(255.0,), size=(28, 28)))
+
+
 NETS = {"vgg_style": (vgg_style, (3, 8, 8)), "fire_style": (fire_style, (3, 15, 15))}
 CLASSES = ["zero", "one", "two", "three", "four"]
 

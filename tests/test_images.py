@@ -120,3 +120,34 @@ def test_space_is_stored_as_json_and_checked():
         ImageSpace(channels="GBR")
     with pytest.raises(ImageError, match="not an ImageSpace"):
         ImageSpace.from_json('{"channels": "RGB", "evil": 1}')
+
+
+def test_a_decompression_bomb_is_one_clear_error(tmp_path, monkeypatch):
+    """Pillow refuses images far over its pixel limit when it opens them (a 225-megapixel PNG):
+    one ImageError, not Pillow's exception. The limit is lowered here to keep the test small."""
+    path = save(tmp_path, Image.new("L", (100, 100)), "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ImageError, match="too large"):
+        load_image(path)
+
+
+def test_grey_spaces_take_the_luma_and_show_grey():
+    space = ImageSpace(channels="L", mean=(0.0,), std=(255.0,), size=(2, 2))
+    rgb = np.array([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [90, 90, 90]]], np.uint8)
+    x = space.to_input(rgb)
+    assert x.shape == (1, 1, 2, 2)
+    np.testing.assert_allclose(x[0, 0], [[0.299, 0.587], [0.114, 90 / 255]], rtol=1e-6)
+    back = space.deprocess(x)
+    assert back.shape == (2, 2, 3) and (back[..., 0] == back[..., 2]).all() and back[1, 1, 0] == 90
+    assert space.pixel_step().shape == (1, 1, 1, 1) and space.pixel_step()[0, 0, 0, 0] == pytest.approx(1 / 255)
+
+
+def test_every_net_has_a_space():
+    from minicnn import Net
+    spec = [{"name": "fc", "type": "linear", "out_features": 2}]
+    assert Net(spec, (3, 4, 4)).space == ImageSpace(mean=(0, 0, 0), std=(1, 1, 1), size=(4, 4))
+    assert Net(spec, (1, 4, 4)).space.channels == "L"
+    raw = Net(spec, (2, 4, 4)).space
+    assert raw.channels == "raw" and raw.pixel_step().shape == (1, 2, 1, 1)
+    with pytest.raises(ImageError, match="not an image"):
+        raw.to_input(np.zeros((4, 4, 3)))

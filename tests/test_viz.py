@@ -7,7 +7,7 @@ from minicnn.architecture import Architecture
 from minicnn.images import CAFFE, TORCHVISION, ImageSpace
 from minicnn.layers import relu_backward
 
-from nets import reference_backward, small_net, vgg_style
+from nets import grey_net, reference_backward, small_net, vgg_style
 
 IDENTITY = ImageSpace(channels="RGB", pixel_max=255.0, mean=(0, 0, 0), std=(1, 1, 1), size=(8, 8))
 
@@ -223,3 +223,35 @@ def test_grabcut_segmentation_finds_the_salient_object():
     mask = viz.segment(image, saliency)
     iou = (mask & truth).sum() / (mask | truth).sum()
     assert iou > 0.8, iou
+
+
+TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1", "unit": 2},
+                     "occlusion": {"patch": 8, "stride": 4}, "classviz": {"target": 3, "iterations": 20},
+                     "adversarial": {"target": 3}, "fgsm": {}, "fool": {"target": 5}, "linear-example": {}}
+
+
+@pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
+def test_every_technique_works_on_a_one_channel_model(name):
+    """Run through the registry: a finite result, a JSON sidecar without arrays, non-blank panels."""
+    if name == "segment":
+        pytest.importorskip("cv2", exc_type=ImportError, reason="segmentation uses OpenCV (the [segment] extra)")
+    import json
+    net = grey_net()
+    x = net.space.preprocess(np.random.RandomState(0).randint(0, 256, (40, 30, 3)).astype(np.uint8))
+    t = viz.TECHNIQUES[name]
+    r = viz.run(name, net, None if t.image == "none" else x, **TECHNIQUE_OPTIONS[name])
+    assert r.seconds > 0 and all(np.isfinite(a).all() for a in r.arrays().values() if a.dtype.kind == "f")
+    sidecar = json.loads(json.dumps(r.sidecar()))
+    assert sidecar["settings"] == {k: (list(v) if isinstance(v, tuple) else v)
+                                   for k, v in r.settings.__dict__.items()}
+    panels = t.picture(net, r)
+    assert panels and all(p.image.dtype == np.uint8 and p.image.ndim == 3 for p in panels)
+    assert max(float(p.image.std()) for p in panels) > 5
+
+
+def test_a_registered_technique_refuses_bad_settings_before_any_work():
+    from minicnn.errors import ArgumentError
+    with pytest.raises(ArgumentError, match="stride must be >= 1"):
+        viz.run("occlusion", None, np.zeros((1, 3, 8, 8)), stride=0)     # no net needed to refuse it
+    with pytest.raises(ArgumentError, match="unknown technique"):
+        viz.run("deepdreamz", None)

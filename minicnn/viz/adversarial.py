@@ -30,9 +30,13 @@ class Adversarial(technique.Result):
     l2: float                # Euclidean norm of the change in pixel units
 
     def summary(self):
-        verdict = "now classified as" if self.success else "not reached; still"
-        return (f"{self.start.name!r} -> {verdict} {self.predicted_name!r} ({self.confidence:.3f}) after "
-                f"{self.steps} steps; change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
+        if self.target is not None:
+            aim = f"toward {self.target.name!r}: " + ("reached" if self.success else "NOT reached")
+        else:
+            aim = f"away from {self.start.name!r}: " + ("the prediction changed" if self.success
+                                                        else "the prediction did NOT change")
+        return (f"{aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
+                f"({self.confidence:.3f}); change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
 
 
 def clip(space, x):
