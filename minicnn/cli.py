@@ -19,10 +19,15 @@ DEFAULT_MODEL = "squeezenet1_1"
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line like every other error."""
+    """argparse, but a usage error is one line like every other error, and no abbreviated flags
+    (--tar for --target would silently mean something else once a flag is added)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_abbrev=False, **kwargs)
 
     def error(self, message):
-        print(f"minicnn: error: {self.prog.split()[-1]}: {message}", file=sys.stderr)
+        verb = self.prog.split()[-1]
+        print(f"minicnn: error: {verb + ': ' if verb != 'minicnn' else ''}{message}", file=sys.stderr)
         sys.exit(2)
 
 
@@ -64,7 +69,10 @@ def cmd_convert(args):
 
 def cmd_fetch(args):
     from .io.fetch import fetch
-    digest = f"sha256:{args.sha256}" if args.sha256 else (f"md5:{args.md5}" if args.md5 else None)
+    if args.sha256 is not None and args.md5 is not None:
+        raise ArgumentError("fetch: give one checksum, --sha256 or --md5")
+    digest = f"sha256:{args.sha256}" if args.sha256 is not None else (f"md5:{args.md5}" if args.md5 is not None
+                                                                      else None)
     out = fetch(args.name, source=args.source, url=args.url, digest=digest, out=args.output, keep=args.keep)
     print(f"wrote {out}")
     return 0
@@ -97,19 +105,24 @@ def run_technique(t, args):
     from . import display, viz
     from .files import check_output
     from .images import check_resize
+    from .io.modelfile import resolve
     from .viz.registry import NEEDS_NO_MODEL
-    output = None if args.output is None else check_output(args.output, with_sidecar=True)
     options = {f.name: getattr(args, f.name) for f in dataclasses.fields(t.settings)}
     if t.image_setting:                      # fool --start noise|zeros|FILE, or fool FILE
         words = t.settings.__dataclass_fields__[t.image_setting].metadata["choices"]
         if options[t.image_setting] not in words:
+            if getattr(args, "image", None):
+                raise ArgumentError(f"{t.name}: give the image once (as IMAGE or as --{t.image_setting}), not both")
             args.image = options[t.image_setting]
         if getattr(args, "image", None):
             options[t.image_setting] = "image"
+    model = None if t.name in NEEDS_NO_MODEL else resolve(args.model)
+    output = None if args.output is None else check_output(args.output, with_sidecar=True, suffix=".png",
+                                                           inputs=[getattr(args, "image", None), model])
     settings = t.settings(**options)                     # every number and name checked before any work
     if getattr(args, "size", None) is not None:
         check_resize(args.size)
-    net = None if t.name in NEEDS_NO_MODEL else _model(args.model)
+    net = None if model is None else _model(model)
     x = _image(net, args) if getattr(args, "image", None) else None
     result = viz.run(t.name, net, x, settings)
     print(result.summary())
@@ -149,8 +162,8 @@ def add_technique(sub, t):
     elif t.image == "optional":
         p.add_argument("image", nargs="?", help="an image file to start from (default: --start)")
     if t.image != "none":
-        p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop "
-                                                        "(default: the model's standard, e.g. 256 for ImageNet)")
+        p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop, "
+                       "from the model's input size to 4096 (default: the model's standard, 256 for ImageNet)")
     if t.name not in NEEDS_NO_MODEL:
         p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL})")
     for f in dataclasses.fields(t.settings):
@@ -168,7 +181,7 @@ def add_technique(sub, t):
             p.add_argument(flag, type=kind, default=f.default, help=help_, choices=choices,
                            required=m.get("required", False), dest=f.name)
     p.add_argument("-o", "--output", required=t.name not in NEEDS_NO_MODEL,
-                   help="PNG to write (a .json sidecar with every setting and measurement is written beside it)")
+                   help="PNG to write, NAME.png (NAME.png.json beside it holds every setting and measurement)")
     p.set_defaults(run=lambda args: run_technique(t, args))
 
 
@@ -178,7 +191,8 @@ def build_parser():
                         help="where to compute (default: $MINICNN_DEVICE, else cpu)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True, parser_class=Parser)
     p = sub.add_parser("gradcheck", help="check every layer's backward pass numerically (float64)")
-    p.add_argument("--seed", type=number(int), default=0, help="seed for the random inputs (default 0)")
+    p.add_argument("--seed", type=number(int), default=0, help="seed for the random inputs, 0 to 4,294,967,295 "
+                                                               "(default 0)")
     p.set_defaults(run=cmd_gradcheck)
 
     from .models import MODELS
@@ -198,8 +212,8 @@ def build_parser():
     p.add_argument("--source", choices=sorted({s for m in MODELS.values() for s in m.sources}),
                    help="where from (default: keras for VGG, torchvision for SqueezeNet)")
     p.add_argument("--url", help="download from this address instead (a mirror); the checksum still applies")
-    p.add_argument("--sha256", help="expected SHA-256 of the file at --url")
-    p.add_argument("--md5", help="expected MD5 of the file at --url")
+    p.add_argument("--sha256", help="expected SHA-256 of the download (replaces the publisher's digest)")
+    p.add_argument("--md5", help="expected MD5 of the download (instead of --sha256)")
     p.add_argument("-o", "--output", help="model file to write (default: the model directory)")
     p.add_argument("--keep", action="store_true", help="keep the downloaded original next to the model")
     p.set_defaults(run=cmd_fetch)
@@ -215,8 +229,12 @@ def build_parser():
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that half-written files are removed on the way out."""
+
+
 def _terminated(signum, frame):
-    raise KeyboardInterrupt           # so that half-written files are removed on the way out
+    raise Terminated
 
 
 def _warn(message, category, filename, lineno, file=None, line=None):
@@ -238,9 +256,9 @@ def main(argv=None):
     except MinicnnError as e:
         print("minicnn: error: " + " ".join(str(e).split()), file=sys.stderr)     # always one line
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("minicnn: interrupted", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
     except BrokenPipeError:          # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0

@@ -126,7 +126,7 @@ def saliency(net, r):
 def segment(net, r):
     img = net.space.deprocess(r.x)
     return [Panel(f"input: {_short(r.target.name)}", img),
-            Panel("saliency (smoothed seeds)", colorize(r.map, "hot", 0, np.percentile(r.map, 99))),
+            Panel("saliency max_c |dS/dI|", colorize(r.map, "hot", 0, np.percentile(r.map, 99))),
             Panel(f"GrabCut: {100 * r.foreground_fraction:.0f} % object", darken_outside(img, r.mask))]
 
 
@@ -154,7 +154,7 @@ def occlusion(net, r):
     low, high = r.min_prob, max(float(r.prob.max()), r.base_prob)
     return [Panel(f"input: {_short(r.target.name)} ({r.base_prob:.2f})", img),
             Panel(f"P(class) with the square there\n(blue {low:.2f}, red {high:.2f})",
-                  colorize(occlusion_map(r, (H, W), r.settings.patch), "jet", low, high)),
+                  colorize(occlusion_map(r, (H, W), r.patch), "jet", low, high)),
             Panel(f"{r.layer} #{r.channel}, total", upsample(colorize(r.feature, "viridis"), (H, W)))]
 
 

@@ -2,10 +2,11 @@
 
 Every file minicnn writes (pictures, sidecars, model files) is written under a hidden
 temporary name beside its destination, ``.NAME.PID.part``, and renamed over it only when
-complete. A run stopped by Ctrl-C or SIGTERM removes its temporary file; one killed outright
-(SIGKILL) leaves it behind, and the next write to the same destination removes it.
+complete. A run stopped by Ctrl-C or SIGTERM removes its temporary file (and any folder it
+created for it); one killed outright (SIGKILL) leaves it behind, and the next write to the same
+destination removes it.
 
-    check_output(path)                          # before any work: refuse paths that cannot be written
+    check_output(path, inputs=[...])            # before any work: refuse paths that must not be written
     atomic_write(path, lambda tmp: ...)         # write(tmp) fills the temporary file
     save_with_sidecar(path, write, {...})       # path and path + ".json": both appear, or neither
 """
@@ -19,6 +20,8 @@ import numpy as np
 
 from .errors import OutputError
 
+MAX_NAME = 230         # a file name's length, leaving room for ".json" and the temporary name's additions
+
 
 def sidecar_path(path):
     """The JSON file that describes a picture: NAME.png -> NAME.png.json."""
@@ -26,28 +29,36 @@ def sidecar_path(path):
     return path.with_name(path.name + ".json")
 
 
-def check_output(path, with_sidecar=False):
+def check_output(path, with_sidecar=False, inputs=(), suffix=None):
     """Refuse, before any work is done, an output that cannot or must not be written: an empty
-    name, an existing folder, device or FIFO (never replaced by a regular file), a folder
-    that is a file. Returns the path. Folders that do not exist yet are created on writing."""
+    or overlong name, one of the command's own inputs, an existing folder, link, device or FIFO
+    (never replaced by a regular file), a folder that is a file, a name without ``suffix``.
+    Returns the path. Folders that do not exist yet are created on writing."""
     if path is None or str(path).strip() == "":
         raise OutputError("the output file name is empty")
     path = Path(path)
+    if len(path.name) > MAX_NAME:
+        raise OutputError(f"the output file name is too long ({len(path.name)} characters, at most {MAX_NAME})")
     for p in [path] + ([sidecar_path(path)] if with_sidecar else []):
         try:
-            mode = os.stat(p).st_mode
+            mode = os.lstat(p).st_mode
         except (FileNotFoundError, NotADirectoryError):         # not there yet (the folder is checked below)
-            mode = None
+            continue
         except OSError as e:
             raise OutputError(f"cannot write {p}: {e.strerror}") from None
-        if mode is not None and not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        if not stat.S_ISREG(mode):
+            kind = {stat.S_ISDIR(mode): "a folder", stat.S_ISLNK(mode): "a link"}.get(True, "not a regular file")
             raise OutputError(f"cannot write {p}: it exists and is {kind}")
+        for i in inputs:
+            if i is not None and Path(i).exists() and os.path.samefile(p, i):
+                raise OutputError(f"cannot write {p}: it is one of this command's inputs")
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: {parent} is not a folder")
+    if suffix and path.suffix.lower() != suffix:
+        raise OutputError(f"cannot write {path}: the file is a {suffix[1:].upper()}; give a name ending in {suffix}")
     return path
 
 
@@ -73,26 +84,53 @@ def _alive(pid):
     return True
 
 
+def _make_folders(folder):
+    """Create ``folder`` and its missing parents; return those created, deepest first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir()
+    return missing
+
+
 def atomic_write(path, write):
     """Write a file through write(tmp_path), then rename it to ``path``. Returns path.
 
     Nothing is left at ``path`` or beside it if write fails or the run is interrupted.
     """
-    path = check_output(path)
+    return write_together([(path, write)])[0]
+
+
+def write_together(files):
+    """Write several files [(path, write), ...] atomically: every temporary file is written
+    first, then all are renamed. If anything fails before the renames, none of them appears
+    (and files already at those paths are kept). Returns the paths."""
+    paths = [check_output(p) for p, _ in files]
+    created, temporaries = [], []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(path)
+        for path in paths:
+            created += _make_folders(path.parent)
+            _remove_stale(path)
+        for path, (_, write) in zip(paths, files):
+            temporaries.append(_temporary(path))
+            write(temporaries[-1])
+        for tmp, path in zip(temporaries, paths):
+            os.replace(tmp, path)
+        created = []
     except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-    tmp = _temporary(path)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+        raise OutputError(f"cannot write {paths[len(temporaries) - 1] if temporaries else paths[0]}: "
+                          f"{e.strerror or e}") from None
     finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        for tmp in temporaries:
+            tmp.unlink(missing_ok=True)
+        for folder in created:                   # folders made for files that never appeared
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+    return paths
 
 
 def jsonable(value):
@@ -123,12 +161,7 @@ def write_json(path, data):
 
 def save_with_sidecar(path, write, sidecar):
     """Write ``path`` through write(tmp) and its JSON sidecar ``path``.json: both or neither."""
-    path, side = check_output(path, with_sidecar=True), sidecar_path(path)
+    path = check_output(path, with_sidecar=True)
     text = json_text(sidecar)                    # fails (if it can) before anything is written
-    atomic_write(path, write)
-    try:
-        atomic_write(side, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    write_together([(path, write), (sidecar_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))])
     return path

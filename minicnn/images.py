@@ -47,9 +47,8 @@ class ImageSpace:
     resize: int = None
 
     def __post_init__(self):
-        if self.channels not in CHANNELS:
+        if not isinstance(self.channels, str) or self.channels not in CHANNELS:
             raise ImageError(f"ImageSpace: channels must be one of {', '.join(CHANNELS)}, got {self.channels!r}")
-        n = self.n_channels
         try:
             mean, std = tuple(float(v) for v in self.mean), tuple(float(v) for v in self.std)
             size = tuple(int(v) for v in self.size)
@@ -57,10 +56,13 @@ class ImageSpace:
             resize = None if self.resize is None else int(self.resize)
         except (TypeError, ValueError):
             raise ImageError(f"ImageSpace: mean, std, size, pixel_max and resize must be numbers, got {self}") from None
-        if len(mean) != n or len(std) != n or n < 1 or min(std) <= 0 or not pixel_max > 0:
-            raise ImageError(f"ImageSpace: {self.channels} needs {n} means and {n} positive stds, got {mean}, {std}")
-        if len(size) != 2 or min(size) < 1 or (resize is not None and resize < min(size)):
-            raise ImageError(f"ImageSpace: size must be (H, W) >= 1 and resize at least its shorter side, "
+        n = len(mean) if self.channels == "raw" else self.n_channels
+        if (len(mean) != n or len(std) != n or n < 1 or not np.isfinite(mean + std + (pixel_max,)).all()
+                or min(std) <= 0 or not pixel_max > 0):
+            raise ImageError(f"ImageSpace: {self.channels} needs {n} finite means, {n} positive stds and a positive "
+                             f"pixel_max, got {mean}, {std}, {pixel_max}")
+        if len(size) != 2 or min(size) < 1 or (resize is not None and not min(size) <= resize <= MAX_SIDE):
+            raise ImageError(f"ImageSpace: size must be (H, W) >= 1 and resize from its shorter side to {MAX_SIDE}, "
                              f"got size {self.size}, resize {self.resize}")
         for key, value in (("mean", mean), ("std", std), ("size", size), ("pixel_max", pixel_max), ("resize", resize)):
             object.__setattr__(self, key, value)
@@ -140,8 +142,10 @@ class ImageSpace:
             pil = pil.resize((crop[1], crop[0]), Image.BILINEAR)
         else:
             size = check_resize(size or self.resize or min(crop))
+            if size < min(crop):
+                raise ImageError(f"cannot resize the shorter side to {size}: the crop is {crop[0]}x{crop[1]}")
             w, h = pil.size
-            scale = size / min(w, h)
+            scale = max(size / min(w, h), crop[0] / h, crop[1] / w)      # keep the aspect ratio, cover the crop
             new = (max(crop[1], round(w * scale)), max(crop[0], round(h * scale)))
             if new != (w, h):
                 pil = pil.resize(new, Image.BILINEAR)
@@ -170,8 +174,13 @@ class ImageSpace:
             data = json.loads(text)
         except (TypeError, ValueError):
             data = None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data):
+        """An ImageSpace from stored data, refusing anything that is not one."""
         if not isinstance(data, dict) or set(data) - set(cls.__dataclass_fields__):
-            raise ImageError(f"not an ImageSpace description: {str(text)[:200]}")
+            raise ImageError(f"not an ImageSpace description: {str(data)[:200]}")
         return cls(**data)
 
 
@@ -242,7 +251,9 @@ def load_image(path, as_array=True):
     MAX_PIXELS are refused; images with a side over MAX_SIDE are downscaled with a warning.
     """
     try:
-        im = Image.open(path)
+        with warnings.catch_warnings():          # minicnn's own limit (MAX_PIXELS) applies below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
     except FileNotFoundError:
         raise ImageError(f"no such image file: {path}") from None
     except Image.DecompressionBombError as e:

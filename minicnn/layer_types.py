@@ -216,7 +216,7 @@ def normalize_spec(raw, index):
     if not isinstance(name, str) or not name or name == "data":
         raise SpecError(f"layer #{index}: needs a non-empty string name other than 'data', got {name!r}")
     kind = raw.get("type")
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in TYPES:
         raise SpecError(f"layer {name!r}: unknown layer type {kind!r}; known types: {', '.join(TYPES)}")
     t = TYPES[kind]
     unknown = set(raw) - {"name", "type", "inputs"} - set(t.keys)

@@ -37,6 +37,9 @@ class Net:
         self.arch = spec if isinstance(spec, Architecture) else Architecture(spec, input_shape)
         self.dtype = np.dtype(dtype)
         self.space = space if space is not None else ImageSpace.identity(self.arch.input_shape)
+        if (self.space.n_channels,) + self.space.size != self.arch.input_shape:
+            raise ArgumentError(f"the ImageSpace is for {self.space.n_channels}x{self.space.size[0]}x"
+                                f"{self.space.size[1]} inputs, the network takes {self.arch.input_shape}")
         self.classes, self.meta = list(classes or []), dict(meta or {})
         n_out = int(np.prod(self.arch.output_shape))
         if self.classes and len(self.classes) != n_out:

@@ -53,6 +53,26 @@ def world(tmp_path_factory, tiny):
         f.create_group("block1_conv1").attrs["weight_names"] = [b"block1_conv1/kernel:0", b"block1_conv1/bias:0"]
         f["block1_conv1/block1_conv1/kernel:0"] = np.zeros((3, 3, 3, 64), np.float32)
         f["block1_conv1/block1_conv1/bias:0"] = np.zeros(64, np.float32)
+    w["link"] = d / "link.png"
+    w["link"].symlink_to(w["file"])
+    w["strings_npz"] = d / "strings.npz"
+    np.savez(w["strings_npz"], **{"conv1/W": np.array(["a", "b"]), "conv1/b": np.zeros(2)})
+    w["no_bias_npz"] = d / "no_bias.npz"
+    np.savez(w["no_bias_npz"], **{"conv1/W": np.zeros((2, 3, 3, 3), np.float32)})
+    w["prototxt"] = d / "deploy.prototxt"
+    w["prototxt"].write_text(
+        'layer { name: "data" type: "Input" top: "data" input_param { shape: { dim: 1 dim: 3 dim: 8 dim: 8 } } }\n'
+        'layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" '
+        'convolution_param { num_output: 2 kernel_size: 3 } }\n')
+    for key, attr, value in (("bad_type", "architecture", '[{"name": "r", "type": ["relu"]}]'),
+                             ("bad_space_key", "space", '{"foo": 1}'), ("bad_channels", "space", '{"channels": ["RGB"]}'),
+                             ("bad_std", "space", '{"channels": "BGR", "std": [1, NaN, 1], "size": [32, 32]}'),
+                             ("bad_size", "space", '{"channels": "BGR", "size": [64, 64]}')):
+        path = d / f"{key}.h5"
+        path.write_bytes(model.read_bytes())
+        with h5py.File(path, "r+") as f:
+            f.attrs[attr] = value
+        w[key] = path
     w["root"] = d
     return w
 
@@ -66,6 +86,11 @@ TABLE = [
     (["saliency", "{image}", "--model", "{model}", "-o", "{fifo}"], "not a regular file"),
     (["saliency", "{image}", "--model", "{model}", "-o", "{json_dir}"], "clash.png.json: it exists and is a folder"),
     (["saliency", "{image}", "--model", "{model}", "-o", "/dev/null"], "not a regular file"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{link}"], "is a link"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "/dev/stdout"], "is a link"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{image}"], "one of this command's inputs"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{root}/picture.jpg"], "give a name ending in .png"),
+    (["saliency", "{image}", "--model", "{model}", "-o", "{root}/" + "x" * 240 + ".png"], "too long"),
     # images
     (["saliency", "{root}/nope.png", "--model", "{model}", "-o", "{out}"], "no such image file"),
     (["saliency", "{notimage}", "--model", "{model}", "-o", "{out}"], "cannot read image"),
@@ -78,10 +103,16 @@ TABLE = [
     (["saliency", "{image}", "--model", "{root}/nope.h5", "-o", "{out}"], "no such model file"),
     (["saliency", "{image}", "--model", "{dir}", "-o", "{out}"], "is a folder, not a model file"),
     (["saliency", "{image}", "--model", "{image}", "-o", "{out}"], "not a readable HDF5 file"),
-    (["info", "{corrupt_version}"], "format_version must be a whole number"),
+    (["info", "{corrupt_version}"], "format_version must be a whole number >= 1"),
     (["info", "{corrupt_shape}"], "input_shape' is not valid JSON"),
     (["info", "{corrupt_arch}"], "architecture' must be a JSON list"),
     (["info", "{corrupt_space}"], "space' must be a JSON dict"),
+    (["info", "{bad_type}"], "unknown layer type ['relu']"),
+    (["info", "{bad_space_key}"], "not an ImageSpace description"),
+    (["info", "{bad_channels}"], "channels must be one of"),
+    (["info", "{bad_std}"], "finite means"),
+    (["info", "{bad_size}"], "the network takes (3, 32, 32)"),
+    (["info", ""], "no model given"),
     (["saliency", "{image}", "--model", "{classless}", "-o", "{out}", "--target", "goldfish"], "no class names"),
     (["saliency", "{image}", "--model", "{huge}", "-o", "{out}"], "overflow"),
     (["saliency", "{image}", "--model", "{huge}", "-o", "{out}", "--target", "1"], "overflow"),
@@ -89,9 +120,14 @@ TABLE = [
     (["saliency", *IMG, "--target", "zebra"], "no class name contains 'zebra'"),
     (["saliency", *IMG, "--target", "10"], "class 10 is out of range"),
     (["saliency", *IMG, "--target", "sh"], "matches"),
+    (["saliency", *IMG, "--target", ""], "no target class given"),
+    (["saliency", *IMG, "--target", "-1"], "class -1 is out of range"),
     (["adversarial", *IMG], "the following arguments are required: --target"),
     (["fool", "--model", "{model}", "-o", "{out}"], "the following arguments are required: --target"),
-    (["classviz", "--model", "{model}", "-o", "{out}"], "give --target"),
+    (["classviz", "--model", "{model}", "-o", "{out}"], "give either --target (a class) or --unit"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--unit", "2"], "not both"),
+    (["fgsm", *IMG, "--label", "1", "--target", "2"], "not both"),
+    (["fool", "{image}", "--model", "{model}", "-o", "{out}", "--target", "1", "--start", "{image}"], "not both"),
     (["fgsm", *IMG, "--label", "zebra"], "no class name contains 'zebra'"),
     # numbers
     (["segment", *IMG, "--fg", "200"], "fg must be < 100"),
@@ -107,10 +143,10 @@ TABLE = [
     (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--seed", "-1"], "seed must be >= 0"),
     (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--jitter", "-1"], "jitter must be >= 0"),
     (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--preset", "x"], "invalid choice"),
-    (["adversarial", *IMG, "--target", "1", "--step", "0"], "step must be > 0"),
+    (["adversarial", *IMG, "--target", "1", "--step", "0"], "step must be >= 0.01"),
     (["adversarial", *IMG, "--target", "1", "--max-steps", "-3"], "max_steps must be >= 1"),
     (["adversarial", *IMG, "--target", "1", "--magnify", "inf"], "expected a finite number"),
-    (["fgsm", *IMG, "--epsilon", "0"], "epsilon must be > 0"),
+    (["fgsm", *IMG, "--epsilon", "0"], "epsilon must be >= 0.01"),
     (["fgsm", *IMG, "--epsilon", "300"], "epsilon must be <= 255"),
     (["fool", "--model", "{model}", "-o", "{out}", "--target", "1", "--confidence", "1.5"], "confidence must be < 1"),
     (["fool", "--model", "{model}", "-o", "{out}", "--target", "1", "--start", "{root}/nope.png"],
@@ -130,12 +166,16 @@ TABLE = [
     # convert and fetch
     (["convert", "{root}/nope.pth", "{out}"], "no such file"),
     (["convert", "{empty_npz}", "{out}", "--prototxt", "{root}/nope.prototxt"], "no such prototxt file"),
-    (["convert", "{empty_npz}", "{out}", "--prototxt", "{dir}"], "no such prototxt file"),
+    (["convert", "{empty_npz}", "{out}", "--prototxt", "{dir}"], "is not a file"),
     (["convert", "{empty_npz}", "{out}", "--prototxt", "{binary}"], "prototxt"),
     (["convert", "{empty_npz}", "{out}"], "need the network definition"),
     (["convert", "{keras}", "{out}", "--arch", "squeezenet1_1"], "not 'squeezenet1_1'"),
-    (["convert", "{keras}", "{out}", "--classes", "{root}/nope.txt"], "cannot read class names"),
+    (["convert", "{keras}", "{out}", "--classes", "{root}/nope.txt"], "no such class-name file"),
     (["convert", "{keras}", "{file}/m.h5"], "is not a folder"),
+    (["convert", "{keras}", "{keras}"], "one of this command's inputs"),
+    (["convert", "{strings_npz}", "{out}", "--prototxt", "{prototxt}"], "not floating-point numbers"),
+    (["convert", "{no_bias_npz}", "{out}", "--prototxt", "{prototxt}"], "no bias for layer 'conv1'"),
+    (["convert", "{no_bias_npz}", "{out}", "--prototxt", "{prototxt}", "--arch", "vgg16"], "--arch is for Keras"),
     (["fetch", "squeezenet1_1", "--url", "not a url", "--sha256", "00", "-o", "{out}"], "not a download address"),
 ]
 

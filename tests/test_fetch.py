@@ -92,7 +92,8 @@ def test_wrong_checksum_leaves_nothing(tmp_path, served):
 def test_http_error(tmp_path, served):
     server, sha = served
     home = tmp_path / "home"
-    rc, _, err = run_cli("fetch", "squeezenet1_1", "--url", server.url + ".missing", "--sha256", sha,
+    missing = server.url.replace(server.name, "missing.pth")
+    rc, _, err = run_cli("fetch", "squeezenet1_1", "--url", missing, "--sha256", sha,
                          env={"MINICNN_HOME": str(home)})
     assert_one_line_error(rc, err, "HTTP 404")
     assert not (home / "squeezenet1_1.h5").exists()
@@ -105,7 +106,7 @@ def test_interrupted_download_resumes(tmp_path, served):
     with pytest.raises(Exception, match="run the same command again to resume"):
         fetch("squeezenet1_1", url=server.url, digest=f"sha256:{sha}", out=out, progress=False)
     assert not out.exists()
-    part = tmp_path / "squeezenet1_1-b8a52dc0.pth.part"
+    part = tmp_path / ".squeezenet1_1-b8a52dc0.pth.part"           # hidden: never a name of the user's
     assert part.stat().st_size == 100_000
     fetch("squeezenet1_1", url=server.url, digest=f"sha256:{sha}", out=out, progress=False)
     assert server.ranges == [None, "bytes=100000-"]                # the second request resumed
@@ -124,3 +125,28 @@ def test_table_has_every_model_and_a_digest_for_each():
         assert kind in ("md5", "sha256", "sha256-prefix") and int(hexdigest, 16) >= 0
         if source == "torchvision":           # torchvision names its files after their SHA-256
             assert f"-{hexdigest}.pth" in entry.url
+
+
+def test_the_download_never_replaces_a_file_of_the_users(tmp_path, served):
+    """A file of the user's with the download's name stays as it was; --keep refuses to replace it."""
+    server, sha = served
+    mine = tmp_path / "squeezenet1_1-b8a52dc0.pth"
+    mine.write_text("mine")
+    fetch("squeezenet1_1", url=server.url, digest=f"sha256:{sha}", out=tmp_path / "sq.h5", progress=False)
+    assert mine.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["sq.h5", mine.name]
+    rc, _, err = run_cli("fetch", "squeezenet1_1", "--url", server.url, "--sha256", sha, "--keep",
+                         "-o", tmp_path / "sq2.h5")
+    assert_one_line_error(rc, err, "squeezenet1_1-b8a52dc0.pth")
+    assert mine.read_text() == "mine" and not (tmp_path / "sq2.h5").exists()
+
+
+def test_one_checksum_and_a_real_address(tmp_path, served):
+    server, sha = served
+    for args, fragment in ((["--url", server.url, "--sha256", sha, "--md5", "00"], "give one checksum"),
+                           (["--url", ""], "not a download address"), (["--url", "http://[::1"], "not a download"),
+                           (["--source", "caffe", "--url", server.url], "no checksum"),
+                           (["--url", server.url, "--sha256", sha, "-o", ""], "output file name is empty")):
+        rc, _, err = run_cli("fetch", "squeezenet1_1", *args, env={"MINICNN_HOME": str(tmp_path / "home")})
+        assert_one_line_error(rc, err, fragment)
+    assert not (tmp_path / "home").exists()

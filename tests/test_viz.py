@@ -255,3 +255,24 @@ def test_a_registered_technique_refuses_bad_settings_before_any_work():
         viz.run("occlusion", None, np.zeros((1, 3, 8, 8)), stride=0)     # no net needed to refuse it
     with pytest.raises(ArgumentError, match="unknown technique"):
         viz.run("deepdreamz", None)
+
+
+def test_fgsm_reports_the_label_it_stepped_away_from():
+    net = small_net(6)
+    x = net.space.to_input(np.random.RandomState(7).uniform(0, 255, (8, 8, 3))).astype(np.float64)
+    predicted = int(viz.probabilities(net, x).argmax())
+    other = (predicted + 1) % 5
+    r = viz.run("fgsm", net, x, label=other, epsilon=0.5)
+    assert r.label.index == other and r.start.index == predicted and r.target is None
+    assert f"away from {net.classes[other]!r} (the network said {net.classes[predicted]!r})" in r.summary()
+    assert r.success == (r.predicted != other)
+    targeted = viz.run("fgsm", net, x, target=other, epsilon=0.5)
+    assert targeted.label is None and "toward" in targeted.summary()
+
+
+def test_fooling_says_so_when_no_gradient_reaches_the_start():
+    """From the mean image of a net without biases every ReLU input is 0: nothing to climb."""
+    from minicnn.errors import ArgumentError
+    net = Net(vgg_style(), (3, 8, 8), dtype=np.float64, classes=["a", "b", "c", "d", "e"])
+    with pytest.raises(ArgumentError, match="no gradient reaches the image"):
+        viz.fooling(net, "b", start="zeros")

@@ -82,11 +82,12 @@ def read_npz(path):
     return out
 
 
-def params_from_blobs(architecture, blobs):
+def params_from_blobs(architecture, blobs, without_bias=()):
     """Match Caffe blobs to minicnn parameters, asserting every shape.
 
     A legacy 4-d InnerProduct blob (1, 1, M, D) is the (M, D) matrix written the old way and
-    is reshaped; any other disagreement is an error naming the layer and both shapes.
+    is reshaped; any other disagreement is an error naming the layer and both shapes. Layers in
+    ``without_bias`` (bias_term: false) get a zero bias; any other layer must have one.
     """
     wanted = architecture.param_shapes
     extra = set(blobs) - set(wanted)
@@ -98,11 +99,15 @@ def params_from_blobs(architecture, blobs):
             raise FormatError(f"no weights for layer {layer!r}")
         got = list(blobs[layer]) + [None] * 2
         W, b = got[0], got[1]
-        if b is None:                                   # bias_term: false
+        if b is None and layer in without_bias:
             b = np.zeros(shapes["b"], np.float32)
+        elif b is None:
+            raise FormatError(f"no bias for layer {layer!r} (the prototxt does not say bias_term: false)")
         if W is not None and W.ndim == 4 and W.shape[:2] == (1, 1) and len(shapes["W"]) == 2:
             W = W.reshape(W.shape[2:])
         for key, value in (("W", W), ("b", b.reshape(-1) if b.ndim > 1 and b.size == b.shape[-1] else b)):
+            if value is not None and not np.issubdtype(value.dtype, np.floating):
+                raise FormatError(f"layer {layer!r}: {key} holds {value.dtype}, not floating-point numbers")
             if value is None or tuple(value.shape) != tuple(shapes[key]):
                 raise FormatError(f"layer {layer!r}: {key} has shape {None if value is None else tuple(value.shape)}, "
                                  f"the architecture needs {tuple(shapes[key])}")
@@ -118,7 +123,9 @@ def read(path, arch=None, prototxt=None):
         text = Path(prototxt).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise FormatError(f"cannot read the prototxt {prototxt}: {e}") from None
-    spec, input_shape = spec_from_prototxt(text)
+    if arch is not None:
+        raise FormatError("--arch is for Keras and torchvision files: a Caffe model's architecture is its prototxt")
+    spec, input_shape, without_bias = spec_from_prototxt(text)
     blobs = read_npz(path) if Path(path).suffix == ".npz" else read_caffemodel(path)
     try:
         architecture = Architecture(spec, input_shape)
@@ -126,5 +133,6 @@ def read(path, arch=None, prototxt=None):
         raise FormatError(f"{prototxt}: {e}") from None
     n_out = int(np.prod(architecture.output_shape))
     space = imagenet_space(CAFFE, input_shape[1:]) if n_out == 1000 else ImageSpace(**CAFFE, size=input_shape[1:])
-    return Net(architecture, params=params_from_blobs(architecture, blobs), space=space, classes=default_classes(n_out),
+    return Net(architecture, params=params_from_blobs(architecture, blobs, without_bias), space=space,
+               classes=default_classes(n_out),
                meta={"name": Path(path).stem, "provenance": provenance(prototxt, path, format="caffe")})

@@ -47,11 +47,10 @@ def reader_for(src, prototxt=None):
 def convert(src, out, arch=None, prototxt=None, classes=None, name=None):
     """Convert any supported file to a minicnn model file at ``out``; returns its path."""
     src = Path(src)
-    check_output(out)
-    if not src.is_file():
-        raise FormatError(f"no such file: {src}" if not src.exists() else f"{src} is not a file")
-    if prototxt is not None and not Path(prototxt).is_file():
-        raise FormatError(f"no such prototxt file: {prototxt}")
+    check_output(out, inputs=[src, prototxt, classes])
+    for path, what in ((src, "file"), (prototxt, "prototxt file"), (classes, "class-name file")):
+        if path is not None and not Path(path).is_file():
+            raise FormatError(f"no such {what}: {path}" if not Path(path).exists() else f"{path} is not a file")
     names = None if classes is None else read_classes(classes)
     reader = reader_for(src, prototxt)
     options = {"prototxt": prototxt} if reader is caffe else {}

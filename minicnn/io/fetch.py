@@ -18,11 +18,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..errors import FetchError
+from ..errors import FetchError, MinicnnError
 from ..files import check_output
 from ..models import MODELS
 from .modelfile import model_dir
 
+MAX_DOWNLOAD = 2 << 30           # bytes; VGG19's weights, the largest, are 575 MB
 # (model, source) -> its Source in the registry, for every source with an official download.
 SOURCES = {(name, s): source for name, model in MODELS.items() for s, source in model.sources.items() if source.url}
 
@@ -43,8 +44,9 @@ def _check_digest(path, digest):
                          "the download was deleted")
 
 
-def download(url, part, progress=True, timeout=30):
-    """Download ``url`` into ``part``, resuming a partial file. Returns the number of bytes."""
+def download(url, part, progress=None, timeout=30):
+    """Download ``url`` into ``part``, resuming a partial file. Returns the number of bytes.
+    Refuses to go past MAX_DOWNLOAD bytes (no model minicnn knows is near that)."""
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
@@ -61,13 +63,17 @@ def download(url, part, progress=True, timeout=30):
         length = response.headers.get("Content-Length")
         total = have + int(length) if length and length.isdigit() else None
         mode = "ab" if have else "wb"
-        with open(part, mode) as f, tqdm(total=total, initial=have, unit="B", unit_scale=True,
-                                         desc=part.name, disable=not progress) as bar:
+        if total is not None and total > MAX_DOWNLOAD:
+            raise FetchError(f"{url} is {total:,} bytes, more than the {MAX_DOWNLOAD:,} any model needs")
+        with open(part, mode) as f, tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=part.name,
+                                         disable=None if progress is None else not progress) as bar:
             try:
                 while True:
                     block = response.read(1 << 16)
                     if not block:
                         break
+                    if f.tell() + len(block) > MAX_DOWNLOAD:
+                        raise FetchError(f"{url} goes on past {MAX_DOWNLOAD:,} bytes, more than any model needs")
                     f.write(block)
                     bar.update(len(block))
             except (OSError, urllib.error.URLError) as e:
@@ -80,39 +86,58 @@ def download(url, part, progress=True, timeout=30):
     return size
 
 
-def fetch(name, source=None, url=None, digest=None, out=None, progress=True, keep=False):
+def fetch(name, source=None, url=None, digest=None, out=None, progress=None, keep=False):
     """Download ``name`` from ``source`` (default per model), verify, convert to ``out``
-    (default <model dir>/<name>.h5). url/digest override the table (for mirrors and tests)."""
-    from .convert import convert
+    (default <model dir>/<name>.h5). url/digest override the registry (for mirrors and tests).
+
+    The download is kept hidden beside ``out`` (.FILE.part while it arrives, resumable; .FILE
+    once verified) so that it never replaces a file of the user's; keep=True leaves it as FILE.
+    """
+    from .convert import reader_for, convert
     source = source or (MODELS[name].default_source if name in MODELS else None)
     entry = SOURCES.get((name, source))
     if entry is None and url is None:
         known = ", ".join(f"{n} --source {s}" for n, s in SOURCES)
         raise FetchError(f"no known download for {name!r} from {source!r}; known: {known}")
-    url = url or entry.url
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https", "file") or not urllib.parse.urlsplit(url).path:
+    url = entry.url if url is None else url
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https", "file") or not parts.path.strip("/"):
         raise FetchError(f"not a download address: {url!r} (expected http://, https:// or file://)")
-    digest = digest or entry.digest
+    digest = digest if digest is not None else (entry.digest if entry else None)
     if digest is None:
         raise FetchError(f"no checksum to verify {url} against: give --sha256 or --md5")
-    out = check_output(out or model_dir() / f"{name}.h5")
+    filename = Path(parts.path).name
+    try:
+        reader_for(Path(filename))
+    except MinicnnError:
+        raise FetchError(f"cannot convert {filename!r} after downloading it: fetch converts Keras .h5 and "
+                         "torchvision .pth files (for Caffe weights use `minicnn convert` with the prototxt)") from None
+    out = check_output(model_dir() / f"{name}.h5" if out is None else out)
+    kept = out.with_name(filename)
+    if keep and os.path.lexists(kept):
+        raise FetchError(f"--keep would replace {kept}, which is already there; move it away first")
+    if kept == out:
+        raise FetchError(f"the model file {out} would have the download's own name; choose another -o")
+    hidden = out.with_name("." + filename)
+    part = hidden.with_name(hidden.name + ".part")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise FetchError(f"cannot create {out.parent}: {e.strerror}") from None
-    part = out.with_name(Path(url.split("?")[0]).name + ".part")
     download(url, part, progress=progress)
     try:
         _check_digest(part, digest)
     except FetchError:
         part.unlink()
         raise
-    # Converters recognise the format by the file name, so give the download its real name.
-    done = part.with_name(part.name[:-len(".part")])
-    os.replace(part, done)
+    os.replace(part, hidden)            # the converters recognise the format by the file's suffix
     try:
-        convert(done, out, arch=name)
+        convert(hidden, out, arch=name)
+        if keep:
+            os.replace(hidden, kept)
     finally:
-        if not keep and done.exists():
-            done.unlink()
+        hidden.unlink(missing_ok=True)
     return out

@@ -88,7 +88,12 @@ def params_from_layers(layers, arch):
     for name, tensors in layers.items():
         if len(tensors) != 2:
             raise FormatError(f"Keras layer {name!r} has {len(tensors)} tensors, expected kernel and bias")
+        if not all(np.issubdtype(np.asarray(t).dtype, np.floating) for t in tensors):
+            raise FormatError(f"Keras layer {name!r} holds something other than floating-point numbers")
         kernel, bias = (np.asarray(t, np.float32) for t in tensors)
+        if kernel.ndim not in (2, 4) or bias.ndim != 1:
+            raise FormatError(f"Keras layer {name!r}: a kernel of shape {kernel.shape} and a bias of shape "
+                              f"{bias.shape} are not a VGG layer's")
         try:
             ours = _ours(name)
         except ValueError:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..backend import to_numpy
-from ..errors import MinicnnError, ModelFileError
+from ..errors import ArgumentError, MinicnnError, ModelFileError, ShapeError
 from ..files import atomic_write
 from ..images import ImageSpace
 from ..net import Net
@@ -47,6 +47,8 @@ def model_dir():
 def resolve(name_or_path):
     """A model name ("vgg16") or a path -> the path of its file (which may not exist yet)."""
     text = str(name_or_path)
+    if not text.strip():
+        raise ModelFileError("no model given (a model name such as squeezenet1_1, or a model file)")
     p = Path(text)
     if p.suffix or os.sep in text or "/" in text or p.exists():
         return p
@@ -116,9 +118,12 @@ class _Reader:
     def version(self):
         value = self.text("format_version")
         try:
-            return int(value)
+            version = int(value)
         except (TypeError, ValueError):
-            raise self.fail(f"format_version must be a whole number, got {value!r}") from None
+            version = 0
+        if version < 1:
+            raise self.fail(f"format_version must be a whole number >= 1, got {value!r}")
+        return version
 
 
 def read(path, dtype=np.float32):
@@ -155,7 +160,7 @@ def read(path, dtype=np.float32):
         meta = {"name": str(r.text("name")), "provenance": provenance, "path": str(path)}
     try:
         return Net(arch, params=params, dtype=dtype, space=space, classes=classes, meta=meta)
-    except MinicnnError as e:
+    except (ShapeError, ArgumentError) as e:              # not a device problem: the file's contents
         raise ModelFileError(f"{path}: {e}") from None
 
 
@@ -165,10 +170,7 @@ def _space(data, arch):
     from ..models import IMAGENET_RESIZE
     if "resize" not in data and int(np.prod(arch.output_shape)) == 1000:
         data = dict(data, resize=IMAGENET_RESIZE)
-    space = ImageSpace(**data)
-    if space.n_channels != arch.input_shape[0]:
-        raise ModelFileError(f"the ImageSpace has {space.n_channels} channels, the input {arch.input_shape[0]}")
-    return space
+    return ImageSpace.from_dict(data)
 
 
 def _params(f, r, arch):

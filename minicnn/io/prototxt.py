@@ -81,13 +81,20 @@ def _hw(p, key, default):
 
 
 def spec_from_prototxt(text):
-    """A deploy.prototxt -> (minicnn layer list, input shape (C, H, W)).
+    """A deploy.prototxt -> (minicnn layer list, input shape (C, H, W), the names of the layers
+    declared without a bias (bias_term: false), whose weight files hold no bias blob).
 
     Layers that modify a blob in place (Caffe's ReLU and Dropout with top == bottom) become
     layers of their own, and each layer reads whichever layer last wrote its bottom blob.
     """
-    net = parse_prototxt(text)
-    producer, spec, input_shape = {}, [], None
+    try:
+        return _spec(parse_prototxt(text))
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError) as e:     # a field of the wrong kind
+        raise FormatError(f"prototxt: not a network definition minicnn can read ({type(e).__name__}: {e})") from None
+
+
+def _spec(net):
+    producer, spec, input_shape, without_bias = {}, [], None, set()
     for name in net.get("input", []):                                  # the old top-level input form
         producer[name] = "data"
         dims = net.get("input_dim") or (_one(net, "input_shape") or {}).get("dim", [])
@@ -107,11 +114,14 @@ def spec_from_prototxt(text):
         entry = {"name": name, "inputs": [producer[b] for b in bottoms]}
         entry.update(_layer(name, kind, layer))
         spec.append(entry)
+        params = _one(layer, "convolution_param") or _one(layer, "inner_product_param") or {}
+        if _one(params, "bias_term", True) is False:
+            without_bias.add(name)
         for t in tops:
             producer[t] = name
     if input_shape is None:
         raise FormatError("prototxt: no input shape (an Input layer with input_param { shape { dim ... } })")
-    return spec, tuple(int(d) for d in input_shape)
+    return spec, tuple(int(d) for d in input_shape), without_bias
 
 
 def _layer(name, kind, layer):

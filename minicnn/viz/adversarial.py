@@ -20,7 +20,8 @@ class Adversarial(technique.Result):
     x: np.ndarray            # (1, C, H, W) the result, in input space
     x0: np.ndarray           # (1, C, H, W) where it started
     start: ClassRef          # the class the network gives the start
-    target: ClassRef         # the class aimed for (None: only away from ``start``)
+    target: ClassRef         # the class aimed for (None: away from ``label``)
+    label: ClassRef          # the true class a step away from it starts from (untargeted FGSM), else None
     steps: int               # gradient steps taken
     success: bool
     predicted: int           # the class the network gives the result
@@ -33,8 +34,9 @@ class Adversarial(technique.Result):
         if self.target is not None:
             aim = f"toward {self.target.name!r}: " + ("reached" if self.success else "NOT reached")
         else:
-            aim = f"away from {self.start.name!r}: " + ("the prediction changed" if self.success
-                                                        else "the prediction did NOT change")
+            aim = (f"away from {self.label.name!r}" + ("" if self.label == self.start else
+                                                       f" (the network said {self.start.name!r})") + ": "
+                   + ("now classified otherwise" if self.success else "still classified so"))
         return (f"{aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
                 f"({self.confidence:.3f}); change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
 
@@ -51,13 +53,14 @@ def predict(net, x):
     return int(p.argmax()), float(p.max())
 
 
-def result(net, settings, x0, x, steps, target, success):
+def result(net, settings, x0, x, steps, target, success, label=None):
     """The Adversarial result of moving x0 to x; ``success`` is a function of the predicted class."""
     start, _ = predict(net, x0)
     c, confidence = predict(net, x)
     diff = net.space.to_pixels(x) - net.space.to_pixels(x0)
     return Adversarial(settings=settings, x=x, x0=x0, start=class_ref(net, start),
-                       target=None if target is None else class_ref(net, target), steps=steps,
+                       target=None if target is None else class_ref(net, target),
+                       label=None if label is None else class_ref(net, label), steps=steps,
                        success=bool(success(c)), predicted=c, predicted_name=net.class_name(c),
                        confidence=confidence, linf=float(np.abs(diff).max()), l2=float(np.sqrt((diff ** 2).sum())))
 
@@ -66,9 +69,9 @@ def result(net, settings, x0, x, steps, target, success):
 class Settings(technique.Settings):
     target: object = option(None, "the class the network should see: index or (part of) a name", kind="target",
                             required=True)
-    step: float = option(0.25, "change per step, pixel units", gt=0, le=255)
+    step: float = option(0.25, "change per step, pixel units", ge=0.01, le=255)
     max_steps: int = option(200, "give up after this many steps", ge=1, le=100_000)
-    magnify: float = option(10.0, "magnification of the difference image", gt=0, le=1000)
+    magnify: float = option(10.0, "magnification of the difference image", ge=1, le=1000)
 
 
 def to_target(net, x, target, step=0.25, max_steps=200, progress=False):

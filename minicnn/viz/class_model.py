@@ -175,7 +175,7 @@ def settings_dict(settings, **overrides):
 
 @dataclass(frozen=True)
 class Settings(technique.Settings):
-    target: object = option(None, "the class to visualize: index or (part of) a name (or give --layer/--unit)",
+    target: object = option(None, "the class to visualize: index or (part of) a name (or give --unit instead)",
                             kind="target")
     layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
     unit: object = option(None, "unit of --layer: channel (pushed at the centre of its map) or 'c,y,x'", kind="unit")
@@ -187,8 +187,9 @@ class Settings(technique.Settings):
     seed: int = option(0, "seed for jitter and restarts", ge=0, le=2**32 - 1)
 
     def check(self):
-        if self.target is None and self.unit is None:
-            raise ArgumentError("classviz: give --target (a class) or --unit (with --layer)")
+        if (self.target is None) == (self.unit is None):
+            raise ArgumentError("classviz: give either --target (a class) or --unit (of --layer, default the "
+                                "class scores), not " + ("neither" if self.target is None else "both"))
 
     def ascent(self):
         overrides = {"iterations": self.iterations} if self.iterations else {}
@@ -210,7 +211,8 @@ class ClassModel(technique.Result):
 
     def summary(self):
         what = self.target.name if self.target else f"{self.layer} unit {self.unit}"
-        return f"{what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {len(self.history)} steps"
+        n = len(self.history)
+        return f"{what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {n} step{'s' * (n != 1)}"
 
 
 def run(net, x, settings):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..backend import to_numpy
+from ..errors import ArgumentError
 from . import technique
 from .adversarial import clip, result
 from .targets import class_gradient, resolve_target, target_or_predicted
@@ -15,17 +16,21 @@ from .technique import option
 
 @dataclass(frozen=True)
 class Settings(technique.Settings):
-    label: object = option(None, "the true class (default: the predicted one)", kind="target")
-    target: object = option(None, "step toward this class instead (targeted FGSM)", kind="target")
-    epsilon: float = option(2.0, "step size, pixel units (0..255 scale)", gt=0, le=255)
-    magnify: float = option(20.0, "magnification of the difference image", gt=0, le=1000)
+    label: object = option(None, "the true class: step away from it (default: the predicted one)", kind="target")
+    target: object = option(None, "step toward this class instead (targeted FGSM; no --label)", kind="target")
+    epsilon: float = option(2.0, "step size, pixel units (0..255 scale)", ge=0.01, le=255)
+    magnify: float = option(20.0, "magnification of the difference image", ge=1, le=1000)
+
+    def check(self):
+        if self.label is not None and self.target is not None:
+            raise ArgumentError("fgsm: give --label (a step away from it) or --target (a step toward it), not both")
 
 
 def fgsm(net, x, label, epsilon=2.0, target=None):
     """One fast-gradient-sign step of ``epsilon`` pixel units: away from ``label`` (untargeted),
     or toward ``target``. Returns an Adversarial whose ``success`` says whether the prediction
     left ``label`` (untargeted) or reached ``target``."""
-    settings = Settings(label=label, target=target, epsilon=epsilon)
+    settings = Settings(label=label if target is None else None, target=target, epsilon=epsilon)
     x0 = to_numpy(x).astype(np.float64)
     label = resolve_target(net, label)
     if target is None:
@@ -34,7 +39,7 @@ def fgsm(net, x, label, epsilon=2.0, target=None):
         target = resolve_target(net, target)
         g, success = class_gradient(net, x0, target, "logprob"), (lambda p: p == target)
     x_adv = clip(net.space, x0 + epsilon * net.space.pixel_step() * np.sign(g))
-    return result(net, settings, x0, x_adv, 1, target, success)
+    return result(net, settings, x0, x_adv, 1, target, success, label=None if target is not None else label)
 
 
 def run(net, x, settings):

@@ -20,9 +20,10 @@ STARTS = ("noise", "zeros", "image")
 class Settings(technique.Settings):
     target: object = option(None, "the class the network should see: index or (part of) a name", kind="target",
                             required=True)
-    start: str = option("noise", "noise, zeros (the mean image) or an image file", choices=STARTS)
-    confidence: float = option(0.996, "stop at this probability of the target", gt=0, lt=1)
-    step: float = option(1.0, "RMS change per step, pixel units", gt=0, le=255)
+    start: str = option("noise", "noise, zeros (the mean image) or an image file (or give IMAGE)", choices=STARTS)
+    confidence: float = option(0.996, "stop at this probability of the target (>= 0.5: then it is the prediction)",
+                               ge=0.5, lt=1)
+    step: float = option(1.0, "RMS change per step, pixel units", ge=0.01, le=255)
     max_steps: int = option(200, "give up after this many steps", ge=1, le=100_000)
     seed: int = option(0, "seed for the noise", ge=0, le=2**32 - 1)
 
@@ -52,6 +53,9 @@ def fooling(net, target, start="noise", confidence=0.996, step=1.0, max_steps=20
         if i == max_steps:
             break
         g = class_gradient(net, x, c, "logprob") * unit
+        if not g.any():
+            raise ArgumentError("fooling: no gradient reaches the image from this start (the scores do not "
+                                "depend on it there); start from noise")
         x = clip(net.space, x + step * unit * g / np.sqrt((g * g).mean()))
     return result(net, settings, x0, x, max_steps, c, lambda p: False)      # the confidence was not reached
 

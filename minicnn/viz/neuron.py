@@ -72,7 +72,8 @@ class Neuron(technique.Result):
 
     def summary(self):
         rf = self.receptive_field
-        line = (f"{self.layer} unit {self.unit}: activation {self.activation:.3g}; receptive field rows "
+        unit = self.unit[0] if self.unit[1] is None else self.unit
+        line = (f"{self.layer} unit {unit}: activation {self.activation:.3g}; receptive field rows "
                 f"{rf['rows'][0]}..{rf['rows'][1]}, columns {rf['columns'][0]}..{rf['columns'][1]}")
         if self.blank:
             line += (f"\nnote: no gradient reaches the image from this unit (it is off on this image), so the "

@@ -19,8 +19,9 @@ from .technique import option, progress_bar
 class Settings(technique.Settings):
     target: object = option(None, "class index or (part of) a class name (default: the predicted class)",
                             kind="target")
-    patch: int = option(32, "side of the grey square, pixels", ge=1)
-    stride: int = option(8, "step between positions, pixels", ge=1)
+    patch: int = option(None, "side of the grey square, pixels (default: a seventh of the image's shorter side, "
+                              "32 at 227)", kind="int", ge=1)
+    stride: int = option(None, "step between positions, pixels (default: a quarter of the square)", kind="int", ge=1)
     layer: str = option(None, "layer whose strongest feature map is also tracked (default: the first map at a "
                               "quarter of the input's resolution)", kind="str")
     batch: int = option(16, "positions per forward pass", ge=1, le=4096)
@@ -33,6 +34,8 @@ class Occlusion(technique.Result):
     feature: np.ndarray       # (rows, cols) total activation of the strongest map of ``layer``
     tops: np.ndarray          # the square's top-left corners, in input pixels
     lefts: np.ndarray
+    patch: int                # the square's side and the step between positions used, pixels
+    stride: int
     target: ClassRef
     layer: str
     channel: int              # the strongest map of ``layer`` on the unoccluded image
@@ -45,8 +48,9 @@ class Occlusion(technique.Result):
                 f"unoccluded, {self.min_prob:.3f} at worst")
 
 
-def occlusion(net, x, target, layer=None, size=32, stride=8, batch=16, progress=False):
-    """Occlude x (1, C, H, W) with a size x size mean-coloured square every ``stride`` pixels.
+def occlusion(net, x, target, layer=None, size=None, stride=None, batch=16, progress=False):
+    """Occlude x (1, C, H, W) with a size x size mean-coloured square every ``stride`` pixels
+    (defaults: a seventh of the shorter side, and a quarter of that).
 
     layer: the layer whose strongest feature map is also recorded (default: the first whose
     output is a map at a quarter of the input's resolution or coarser). Returns an Occlusion.
@@ -54,6 +58,8 @@ def occlusion(net, x, target, layer=None, size=32, stride=8, batch=16, progress=
     settings = Settings(target=target, patch=size, stride=stride, layer=layer, batch=batch)
     c = resolve_target(net, target)
     H, W = x.shape[2:]
+    size = size or max(1, round(min(H, W) / 7))
+    stride = stride or max(1, size // 4)
     if size > min(H, W):
         raise ArgumentError(f"occlusion: the square ({size} pixels) is larger than the image ({H}x{W})")
     layer = net.arch.check_layer(layer, "occlusion") if layer else _default_layer(net)
@@ -81,7 +87,8 @@ def occlusion(net, x, target, layer=None, size=32, stride=8, batch=16, progress=
         prob[start:start + len(chunk)], feature[start:start + len(chunk)] = p, totals[:, channel]
     shape = (len(tops), len(lefts))
     return Occlusion(settings=settings, x=to_numpy(x), prob=prob.reshape(shape), feature=feature.reshape(shape),
-                     tops=tops, lefts=lefts, target=class_ref(net, c), layer=layer, channel=channel,
+                     tops=tops, lefts=lefts, patch=size, stride=stride, target=class_ref(net, c), layer=layer,
+                     channel=channel,
                      base_prob=float(base_prob[0]), base_feature=float(base_totals[0, channel]),
                      min_prob=float(prob.min()))
 

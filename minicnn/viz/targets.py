@@ -29,9 +29,9 @@ def score_layer(net):
 def resolve_target(net, target):
     """A class index (int or digit string) or (part of) a class name -> the class index."""
     n = int(np.prod(net.shapes[score_layer(net)]))
-    if target is None:
+    if target is None or (isinstance(target, str) and not target.strip()):
         raise ArgumentError("no target class given (a class index or part of a class name)")
-    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
+    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().lstrip("-").isdigit()):
         index = int(target)
         if not 0 <= index < n:
             raise ArgumentError(f"class {index} is out of range: the model has {n} classes")

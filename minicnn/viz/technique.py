@@ -93,27 +93,27 @@ def _checked(name, value, m):
     for bound, holds, word in (("ge", lambda b: value >= b, ">="), ("gt", lambda b: value > b, ">"),
                                ("le", lambda b: value <= b, "<="), ("lt", lambda b: value < b, "<")):
         if m.get(bound) is not None and not holds(m[bound]):
-            raise ArgumentError(f"{name} must be {word} {m[bound]:g}, got {value!r}")
+            raise ArgumentError(f"{name} must be {word} {m[bound]:,}, got {value!r}")
     return value
 
 
 def parse_unit(name, value):
     """A unit of a layer: a channel c (int) or a position (c, y, x), from an int, a tuple or text
     such as "12" or "12,3,4"."""
+    given, parsed = value, value
     if isinstance(value, str):
-        parts = value.replace(",", " ").split()
         try:
-            value = tuple(int(p) for p in parts)
+            parsed = tuple(int(p) for p in value.replace(",", " ").split())
         except ValueError:
-            value = None
-        if value is not None and len(value) == 1:
-            value = value[0]
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and value >= 0:
-        return int(value)
-    if (isinstance(value, (tuple, list)) and len(value) == 3
-            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in value)):
-        return tuple(int(v) for v in value)
-    raise ArgumentError(f"{name} must be a channel (a whole number >= 0) or 'c,y,x', got {value!r}")
+            parsed = None
+        if parsed is not None and len(parsed) == 1:
+            parsed = parsed[0]
+    if isinstance(parsed, numbers.Integral) and not isinstance(parsed, (bool, np.bool_)) and parsed >= 0:
+        return int(parsed)
+    if (isinstance(parsed, (tuple, list)) and len(parsed) == 3
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in parsed)):
+        return tuple(int(v) for v in parsed)
+    raise ArgumentError(f"{name} must be a channel (a whole number >= 0) or 'c,y,x', got {given!r}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
