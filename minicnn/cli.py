@@ -105,8 +105,7 @@ def run_technique(t, args):
     from . import display, viz
     from .files import check_output
     from .images import check_resize
-    from .io.modelfile import resolve
-    from .viz.registry import NEEDS_NO_MODEL
+    from .io import load, resolve
     options = {f.name: getattr(args, f.name) for f in dataclasses.fields(t.settings)}
     if t.image_setting:                      # fool --start noise|zeros|FILE, or fool FILE
         words = t.settings.__dataclass_fields__[t.image_setting].metadata["choices"]
@@ -116,13 +115,13 @@ def run_technique(t, args):
             args.image = options[t.image_setting]
         if getattr(args, "image", None):
             options[t.image_setting] = "image"
-    model = None if t.name in NEEDS_NO_MODEL else resolve(args.model)
+    model = resolve(args.model) if t.model else None
     output = None if args.output is None else check_output(args.output, with_sidecar=True, suffix=".png",
                                                            inputs=[getattr(args, "image", None), model])
     settings = t.settings(**options)                     # every number and name checked before any work
     if getattr(args, "size", None) is not None:
         check_resize(args.size)
-    net = None if model is None else _model(model)
+    net = load(model) if t.model else None
     x = _image(net, args) if getattr(args, "image", None) else None
     result = viz.run(t.name, net, x, settings)
     print(result.summary())
@@ -131,11 +130,6 @@ def run_technique(t, args):
         display.save([t.picture(net, result)], output, sidecar)
         print(f"wrote {output}")
     return 0
-
-
-def _model(name):
-    from .io import load
-    return load(name)
 
 
 def _image(net, args):
@@ -155,7 +149,6 @@ def _inputs(net, args):
 
 def add_technique(sub, t):
     """A verb for technique t: its image and model arguments, then one flag per setting."""
-    from .viz.registry import NEEDS_NO_MODEL
     p = sub.add_parser(t.name, help=t.description, description=f"{t.description}. After {t.paper}.")
     if t.image == "required":
         p.add_argument("image", help="an image file")
@@ -164,7 +157,7 @@ def add_technique(sub, t):
     if t.image != "none":
         p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop, "
                        "from the model's input size to 4096 (default: the model's standard, 256 for ImageNet)")
-    if t.name not in NEEDS_NO_MODEL:
+    if t.model:
         p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL})")
     for f in dataclasses.fields(t.settings):
         m = f.metadata
@@ -180,7 +173,7 @@ def add_technique(sub, t):
             choices = None if f.name == t.image_setting else m.get("choices")      # that one may be a file
             p.add_argument(flag, type=kind, default=f.default, help=help_, choices=choices,
                            required=m.get("required", False), dest=f.name)
-    p.add_argument("-o", "--output", required=t.name not in NEEDS_NO_MODEL,
+    p.add_argument("-o", "--output", required=t.model,
                    help="PNG to write, NAME.png (NAME.png.json beside it holds every setting and measurement)")
     p.set_defaults(run=lambda args: run_technique(t, args))
 

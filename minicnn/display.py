@@ -142,7 +142,7 @@ def neuron(net, r):
         panels.append(Panel(title, signed_to_rgb(g, net.space, scale=robust_scale(g))))
     if "guided" in r.gradients and not whole:
         g = r.gradients["guided"]
-        panels.append(Panel("guided, receptive field", signed_to_rgb(g, net.space, robust_scale(g))[
+        panels.append(Panel("guided, receptive field" + ("" if np.any(g) else " (blank)"), signed_to_rgb(g, net.space, robust_scale(g))[
             box[0]:box[2], box[1]:box[3]]))
     return panels
 

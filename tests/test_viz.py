@@ -276,3 +276,25 @@ def test_fooling_says_so_when_no_gradient_reaches_the_start():
     net = Net(vgg_style(), (3, 8, 8), dtype=np.float64, classes=["a", "b", "c", "d", "e"])
     with pytest.raises(ArgumentError, match="no gradient reaches the image"):
         viz.fooling(net, "b", start="zeros")
+
+
+def test_a_unit_that_is_off_says_so_instead_of_drawing_blanks():
+    net = small_net(1)
+    net.params["conv1_1"]["b"][2] = -1e6                     # channel 2 of relu1_1 is off everywhere
+    x = np.random.RandomState(3).randn(1, 3, 8, 8)
+    r = viz.run("neuron", net, x, layer="relu1_1", unit=2)
+    # backprop and guided stop at the unit's own ReLU; deconvnet ignores the forward switch.
+    assert r.blank == ["backprop", "guided"] and r.activation == 0 and r.strongest_channel != 2
+    assert "no gradient reaches the image from this unit under backprop, guided (it is off" in r.summary()
+    titles = [p.title for p in viz.TECHNIQUES["neuron"].picture(net, r)[1:4]]
+    assert ["blank" in t for t in titles] == [True, False, True], titles
+    alive = viz.run("neuron", net, x, layer="relu1_1", unit=r.strongest_channel)
+    assert not alive.blank and "note" not in alive.summary()
+
+
+def test_receptive_fields_are_reported_inclusive():
+    net = small_net()
+    x = np.random.RandomState(4).randn(1, 3, 8, 8)
+    r = viz.run("neuron", net, x, layer="conv1_1", unit=(0, 4, 5))    # a 3x3 field around (4, 5)
+    assert r.receptive_field == {"rows": [3, 5], "columns": [4, 6]}
+    assert "rows 3..5, columns 4..6" in r.summary()

@@ -67,7 +67,7 @@ class Neuron(technique.Result):
     unit: tuple                # (c, y, x) used; y, x are None for a vector layer
     receptive_field: dict      # {"rows": [first, last], "columns": [first, last]} in input pixels, inclusive
     activation: float          # the unit's value on this image
-    blank: bool                # no gradient reaches the image under any rule
+    blank: list                # the rules under which no gradient reaches the image (a unit that is off)
     strongest_channel: int     # the layer's most active channel on this image
 
     def summary(self):
@@ -76,8 +76,9 @@ class Neuron(technique.Result):
         line = (f"{self.layer} unit {unit}: activation {self.activation:.3g}; receptive field rows "
                 f"{rf['rows'][0]}..{rf['rows'][1]}, columns {rf['columns'][0]}..{rf['columns'][1]}")
         if self.blank:
-            line += (f"\nnote: no gradient reaches the image from this unit (it is off on this image), so the "
-                     f"pictures are blank; channel {self.strongest_channel} is the most active here")
+            line += (f"\nnote: no gradient reaches the image from this unit under {', '.join(self.blank)} (it is "
+                     f"{'off' if self.activation <= 0 else 'cut off'} on this image), so those pictures are blank; "
+                     f"channel {self.strongest_channel} is the most active here")
         return line
 
 
@@ -91,5 +92,5 @@ def run(net, x, settings):
     top, left, bottom, right = receptive_box(net, layer, where, x.shape[2:])
     return Neuron(settings=settings, x=np.asarray(x), gradients=grads, layer=layer, unit=where,
                   receptive_field={"rows": [top, bottom - 1], "columns": [left, right - 1]},
-                  activation=activation, blank=all(not np.any(g) for g in grads.values()),
+                  activation=activation, blank=[m for m, g in grads.items() if not np.any(g)],
                   strongest_channel=int(out.reshape(out.shape[0], -1).max(axis=1).argmax()))

@@ -48,10 +48,8 @@ TECHNIQUES = {t.name: t for t in [
               "Nguyen, Yosinski & Clune 2015, Deep Neural Networks are Easily Fooled", image_setting="start"),
     Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
               "the lecture's adversarial logistic regression, in numbers",
-              "Goodfellow, Shlens & Szegedy 2015, section 3"),
+              "Goodfellow, Shlens & Szegedy 2015, section 3", model=False),
 ]}
-
-NEEDS_NO_MODEL = {"linear-example"}
 
 
 def run(name, net, x=None, settings=None, **options):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 
-KINDS = {"int": int, "float": float, "str": str, "bool": bool, "target": str, "unit": str}
+KINDS = ("int", "float", "str", "bool", "target", "unit")
 
 
 def progress_bar(iterable, desc, progress):
@@ -57,9 +57,6 @@ class Settings:
 
     def check(self):
         """Checks that involve several fields (override)."""
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
 
 
 def _checked(name, value, m):
@@ -161,3 +158,4 @@ class Technique:
     description: str           # one line, for --help
     paper: str                 # where it comes from
     image_setting: str = None  # a setting that may name the image instead (fool's --start FILE)
+    model: bool = True         # does it run on a model? (the lecture's linear example does not)
