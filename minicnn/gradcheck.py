@@ -21,11 +21,12 @@ from . import layers as L
 THRESHOLD = 1e-7     # the largest relative error accepted in float64
 
 
-def numerical_gradient(f, x, dout=None, h=1e-5):
+def numerical_gradient(f, x, dout=None, h=1e-5, entries=None):
     """Centered-difference gradient of sum(f(x) * dout) with respect to x (or of f(x) if dout is None).
 
     f: function of x returning an array shaped like dout (or a scalar). x is changed in place
     one entry at a time and restored; f is called 2 * x.size times. Returns an array shaped like x.
+    entries: flat indices to probe (the others stay 0), for a spot check of a large x.
     """
     xp = get_array_module(x)
     grad = xp.zeros_like(x)
@@ -37,7 +38,7 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
         out = f(x)
         return float(out) if dout is None else float((out * dout).sum())
 
-    for i in range(flat.size):
+    for i in (range(flat.size) if entries is None else entries):
         old = flat[i].item()
         flat[i] = old + h
         plus = value()
@@ -152,18 +153,34 @@ def kink_distance(net):
     return nearest
 
 
-def check_net(net, x, end=None, params=True, h=1e-5, seed=0):
+def check_net(net, x, end=None, params=True, h=1e-5, seed=0, dropout_seed=None, entries=None):
     """Relative errors of net.backward against numerical gradients of a float64 net.
 
     Checks the gradient with respect to the input x and, with params=True, every parameter.
     Returns {"data": error, "conv1/W": error, ...}. Raises ValueError if x puts a ReLU or a
     max-pooling window closer than 10 h to its kink (choose another x).
+    dropout_seed: an int turns dropout on, with the same masks in every forward pass.
+    entries: check only this many random entries of each array (a spot check of a large net).
     """
     if net.dtype != np.float64:
         raise ValueError("check_net: use a float64 net (net.astype(np.float64)); float32 is too coarse")
     x = to_device(x, np.float64)
     rng = np.random.RandomState(seed)
-    out = net.forward(x, end=end)
+    train = dropout_seed is not None
+
+    def forward(v):
+        return net.forward(v, end=end, train=train, seed=dropout_seed)
+
+    def probe(a):
+        return None if entries is None or entries >= a.size else rng.choice(a.size, entries, replace=False)
+
+    def compare(analytic, numerical, where):
+        """The relative error over the probed entries only."""
+        if where is None:
+            return rel_error(analytic, numerical)
+        return rel_error(to_numpy(analytic).reshape(-1)[where], to_numpy(numerical).reshape(-1)[where])
+
+    out = forward(x)
     nearest = kink_distance(net)
     if nearest < 10 * h:
         raise ValueError(f"check_net: this input lies within {nearest:.1e} of a ReLU kink "
@@ -173,12 +190,14 @@ def check_net(net, x, end=None, params=True, h=1e-5, seed=0):
     analytic = {"data": dx}
     if params:
         analytic.update({f"{n}/{k}": g for n, gs in net.grads.items() for k, g in gs.items()})
-    errors = {"data": rel_error(dx, numerical_gradient(lambda v: net.forward(v, end=end), x, dout, h))}
+    where = probe(x)
+    errors = {"data": compare(dx, numerical_gradient(forward, x, dout, h, where), where)}
     if params:
         for name, ps in net.params.items():
             for key, value in ps.items():
-                num = numerical_gradient(lambda _: net.forward(x, end=end), value, dout, h)
-                errors[f"{name}/{key}"] = rel_error(analytic[f"{name}/{key}"], num)
+                where = probe(value)
+                num = numerical_gradient(lambda _: forward(x), value, dout, h, where)
+                errors[f"{name}/{key}"] = compare(analytic[f"{name}/{key}"], num, where)
     return errors
 
 

@@ -188,6 +188,28 @@ class ImageSpace:
 CAFFE = dict(channels="BGR", pixel_max=255.0, mean=(104.0, 117.0, 123.0), std=(1.0, 1.0, 1.0))
 KERAS_VGG = dict(channels="BGR", pixel_max=255.0, mean=(103.939, 116.779, 123.68), std=(1.0, 1.0, 1.0))
 TORCHVISION = dict(channels="RGB", pixel_max=1.0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+MNIST = dict(channels="L", pixel_max=1.0, mean=(0.1307,), std=(0.3081,))     # grey digits, white on black
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Example inputs that travel with a model (the default model's held-out digits): uint8
+    images (N, H, W) grey or (N, H, W, 3) RGB, as pixels, and their integer labels (N,)."""
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __post_init__(self):
+        images, labels = np.asarray(self.images), np.asarray(self.labels)
+        if images.dtype != np.uint8 or images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[3] != 3):
+            raise ImageError(f"samples must be uint8 images (N, H, W) or (N, H, W, 3), got {images.dtype} "
+                             f"{images.shape}")
+        if not np.issubdtype(labels.dtype, np.integer) or labels.shape != images.shape[:1]:
+            raise ImageError(f"samples need one integer label per image, got {labels.dtype} {labels.shape}")
+        object.__setattr__(self, "images", images)
+        object.__setattr__(self, "labels", labels.astype(np.int64))
+
+    def __len__(self):
+        return len(self.labels)
 
 
 def check_resize(size):
@@ -283,4 +305,5 @@ def save_image(rgb, path):
     return atomic_write(path, lambda tmp: Image.fromarray(np.asarray(rgb, np.uint8), "RGB").save(tmp, format="PNG"))
 
 
-__all__ = ["ImageSpace", "ImageError", "load_image", "save_image", "to_rgb", "CAFFE", "KERAS_VGG", "TORCHVISION"]
+__all__ = ["ImageSpace", "ImageError", "Samples", "load_image", "save_image", "to_rgb", "CAFFE", "KERAS_VGG",
+           "TORCHVISION", "MNIST"]

@@ -12,7 +12,7 @@ Each type below says which keys a spec may have, the shapes of its parameters, i
 shape and receptive field (computed from shapes alone, by the layer module's own geometry
 function), and how its forward and backward call the functions in ``minicnn.layers``. Shapes
 here are per example: (C, H, W) for maps, (D,) for vectors. Run-time options reach forward and
-backward by keyword (``train``, ``params``, ``relu_mode``); each type takes the ones it uses.
+backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``); each type takes the ones it uses.
 """
 import numpy as np
 
@@ -189,8 +189,8 @@ class Concat(LayerType):
 class Dropout(LayerType):
     keys = {"p": (_check.probability, 0.5)}
 
-    def forward(self, spec, params, inputs, train=False, **_):
-        return L.dropout_forward(inputs[0], spec["p"], train=train)
+    def forward(self, spec, params, inputs, train=False, seed=None, **_):
+        return L.dropout_forward(inputs[0], spec["p"], train=train, seed=seed)
 
     def backward(self, spec, dout, cache, **_):
         return [L.dropout_backward(dout, cache)], None

@@ -24,7 +24,7 @@ from .layers import RELU_MODES, _check
 
 class Net:
     def __init__(self, spec, input_shape=None, params=None, dtype=np.float32, seed=0,
-                 space=None, classes=None, meta=None):
+                 space=None, classes=None, meta=None, samples=None):
         """spec: a list of layer dicts and input_shape (C, H, W) of one example, or an Architecture.
 
         params: {layer: {"W": array, "b": array}} with exactly the shapes the architecture implies;
@@ -32,7 +32,8 @@ class Net:
         Parameters are cast to ``dtype`` and put on the current device (minicnn.backend).
         space: the ImageSpace its inputs live in (default: pixel values as they are);
         classes: the names of its outputs (none, or one per output);
-        meta: anything else worth keeping (a model file's name and provenance).
+        meta: anything else worth keeping (a model file's name and provenance);
+        samples: example inputs that travel with the model (images.Samples), or None.
         """
         self.arch = spec if isinstance(spec, Architecture) else Architecture(spec, input_shape)
         self.dtype = np.dtype(dtype)
@@ -40,7 +41,7 @@ class Net:
         if (self.space.n_channels,) + self.space.size != self.arch.input_shape:
             raise ArgumentError(f"the ImageSpace is for {self.space.n_channels}x{self.space.size[0]}x"
                                 f"{self.space.size[1]} inputs, the network takes {self.arch.input_shape}")
-        self.classes, self.meta = list(classes or []), dict(meta or {})
+        self.classes, self.meta, self.samples = list(classes or []), dict(meta or {}), samples
         n_out = int(np.prod(self.arch.output_shape))
         if self.classes and len(self.classes) != n_out:
             raise ArgumentError(f"{len(self.classes)} class names for a network with {n_out} outputs")
@@ -97,15 +98,17 @@ class Net:
 
     def astype(self, dtype):
         """A copy of this net with parameters cast to dtype (float64 for gradient checks)."""
-        return Net(self.arch, params=self.params, dtype=dtype, space=self.space, classes=self.classes, meta=self.meta)
+        return Net(self.arch, params=self.params, dtype=dtype, space=self.space, classes=self.classes, meta=self.meta,
+                   samples=self.samples)
 
     # ---- running --------------------------------------------------------------------------
-    def forward(self, x, end=None, train=False):
+    def forward(self, x, end=None, train=False, seed=None):
         """x: (N, C, H, W) = (N,) + input_shape. Returns the output of layer ``end`` (default the last).
 
         Only the layers ``end`` depends on are run. Every output is kept in ``net.outputs``
         (by layer name, plus "data"), and what backward needs in the layers' caches.
-        train=True turns dropout on. x is cast to the net's dtype.
+        train=True turns dropout on; with an int ``seed`` its masks are reproducible (each
+        dropout layer draws from seed + its position). x is cast to the net's dtype.
         """
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
@@ -115,13 +118,15 @@ class Net:
         _check.finite("forward", "the input", x)
         needed = self.arch.ancestors[end] | {end}
         self.outputs, self._caches = {INPUT: x}, {}
-        for name in self.layer_names:
+        for index, name in enumerate(self.layer_names):
             if name not in needed:
                 continue
             spec = self.layers[name]
             inputs = [self.outputs[i] for i in spec["inputs"]]
+            layer_seed = None if seed is None else (int(seed) + index) % 2**32
             try:
-                out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train)
+                out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
+                                                         seed=layer_seed)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None
             self.outputs[name], self._caches[name] = out, cache

@@ -11,6 +11,8 @@
     /classes              the class names, one UTF-8 string per output (or none)
     /params/<layer>/W     every parameter, under its layer's name (fire2/squeeze1x1/W ...)
     /params/<layer>/b
+    /samples/images       optional example inputs, uint8 pixels (N, H, W) or (N, H, W, 3)
+    /samples/labels       and their labels (N,): the default model's held-out digits
 
 Loading builds the Net from the file alone: the architecture says which parameters must
 exist and their shapes, and any disagreement is refused naming the layer and both shapes.
@@ -27,7 +29,7 @@ from ..architecture import Architecture
 from ..backend import to_numpy
 from ..errors import ArgumentError, MinicnnError, ModelFileError, ShapeError
 from ..files import atomic_write
-from ..images import ImageSpace
+from ..images import ImageSpace, Samples
 from ..net import Net
 
 FORMAT, VERSION = "minicnn-model", 1
@@ -55,9 +57,11 @@ def resolve(name_or_path):
     return model_dir() / f"{text}.h5"
 
 
-def load(name_or_path, dtype=np.float32):
-    """Build a Net from a model file, by name or path. A missing named model says how to get it."""
-    path = resolve(name_or_path)
+def load(name_or_path=None, dtype=np.float32):
+    """Build a Net from a model file, by name or path (default: the model minicnn ships,
+    weights/digits.h5). A missing named model says how to get it."""
+    from ..models import DEFAULT_MODEL
+    path = resolve(DEFAULT_MODEL if name_or_path is None else name_or_path)
     if not path.exists():
         name = str(name_or_path)
         if path.parent == model_dir() and path.suffix == ".h5" and not Path(name).suffix:
@@ -85,6 +89,9 @@ def save(net, path, name=None, provenance=None):
             for layer, params in net.params.items():
                 for key, value in params.items():
                     f.create_dataset(f"params/{layer}/{key}", data=to_numpy(value))
+            if net.samples is not None:
+                f.create_dataset("samples/images", data=net.samples.images, compression="gzip", compression_opts=9)
+                f.create_dataset("samples/labels", data=net.samples.labels.astype(np.uint16))
     return atomic_write(path, write)
 
 
@@ -158,8 +165,9 @@ def read(path, dtype=np.float32):
         except (OSError, TypeError, ValueError) as e:
             raise r.fail(f"its class names cannot be read: {e}") from None
         meta = {"name": str(r.text("name")), "provenance": provenance, "path": str(path)}
+        samples = _samples(f, r, arch)
     try:
-        return Net(arch, params=params, dtype=dtype, space=space, classes=classes, meta=meta)
+        return Net(arch, params=params, dtype=dtype, space=space, classes=classes, meta=meta, samples=samples)
     except (ShapeError, ArgumentError) as e:              # not a device problem: the file's contents
         raise ModelFileError(f"{path}: {e}") from None
 
@@ -171,6 +179,24 @@ def _space(data, arch):
     if "resize" not in data and int(np.prod(arch.output_shape)) == 1000:
         data = dict(data, resize=IMAGENET_RESIZE)
     return ImageSpace.from_dict(data)
+
+
+def _samples(f, r, arch):
+    """The example inputs stored with the model, checked against its input size and outputs."""
+    if "samples" not in f:
+        return None
+    try:
+        images, labels = f["samples/images"][()], f["samples/labels"][()]
+        samples = Samples(images, labels)
+    except (KeyError, OSError, TypeError, ValueError, MinicnnError) as e:
+        raise r.fail(f"its samples cannot be read: {e}") from None
+    n_out, labels = int(np.prod(arch.output_shape)), samples.labels
+    fits = samples.images.shape[1:3] == arch.input_shape[1:] and (not len(labels) or
+                                                                   0 <= labels.min() <= labels.max() < n_out)
+    if not fits:
+        raise r.fail(f"its samples (images {samples.images.shape}) do not fit the input {arch.input_shape} "
+                     f"and its {n_out} outputs")
+    return samples
 
 
 def _params(f, r, arch):

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..architecture import Architecture
-from ..images import CAFFE, KERAS_VGG, TORCHVISION, ImageSpace
+from ..images import CAFFE, KERAS_VGG, MNIST, TORCHVISION, ImageSpace
+from .digits import digits
 from .squeezenet import squeezenet1_1
 from .vgg import vgg16, vgg19
 
 IMAGENET_CLASSES_FILE = Path(__file__).with_name("imagenet_classes.txt")
 IMAGENET_RESIZE = 256          # ImageNet models are evaluated on the centre crop of a 256-pixel shorter side
+DEFAULT_MODEL = "digits"       # the model minicnn trains itself and ships in weights/
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,14 @@ class Source:
     input_size: tuple              # (H, W)
     url: str = None                # the official download, if there is one
     digest: str = None             # what its publisher gives: "md5:HEX", "sha256:HEX" or "sha256-prefix:HEX"
-
-    def architecture(self, num_classes=1000):
-        return Architecture(self.layers(num_classes), (3,) + tuple(self.input_size))
+    resize: int = IMAGENET_RESIZE  # the shorter side photos are resized to before the centre crop
+    num_classes: int = 1000
 
     def space(self):
-        return imagenet_space(self.convention, self.input_size)
+        return ImageSpace(**self.convention, size=tuple(self.input_size), resize=self.resize)
+
+    def architecture(self):
+        return Architecture(self.layers(self.num_classes), (self.space().n_channels,) + tuple(self.input_size))
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Model:
     sources: dict                                  # source name ("keras", "torchvision", "caffe") -> Source
     default_source: str
     description: str = field(default="")
+    class_model_preset: str = "yosinski3"          # the regularization its class models look best with (viz)
 
 
 KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications"
@@ -65,6 +70,10 @@ MODELS = {
                               "sha256-prefix:b8a52dc0"),
         "caffe": Source(squeezenet1_1, CAFFE, (227, 227)),       # DeepScale's release: prototxt + caffemodel
     }, "torchvision", "SqueezeNet v1.1 (Iandola et al. 2016), ImageNet"),
+    DEFAULT_MODEL: Model({
+        "minicnn": Source(digits, MNIST, (28, 28), resize=None, num_classes=10),     # `minicnn train`
+    }, "minicnn", "a small VGG-style digit classifier trained by minicnn on 4,000 MNIST digits",
+        class_model_preset="progress"),
 }
 
 
@@ -85,5 +94,5 @@ def imagenet_classes():
     return [line.split(" ", 1)[1] for line in lines if line.strip()]
 
 
-__all__ = ["MODELS", "Model", "Source", "vgg16", "vgg19", "squeezenet1_1", "imagenet_classes", "imagenet_space",
-           "default_classes"]
+__all__ = ["MODELS", "DEFAULT_MODEL", "Model", "Source", "digits", "vgg16", "vgg19", "squeezenet1_1",
+           "imagenet_classes", "imagenet_space", "default_classes"]

@@ -12,7 +12,8 @@ import numpy as np
 from ..backend import to_device, to_numpy
 from . import technique
 from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target
-from .technique import option, progress_bar
+from ..progress import progress_bar
+from ..settings import option
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,8 @@ from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
 from . import technique
 from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
-from .technique import option, progress_bar
+from ..progress import progress_bar
+from ..settings import option
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ PRESETS = {   # Yosinski et al. 2015, Table 1, in its order
     "yosinski3": Ascent(iterations=1000, lr=100.0, decay=0.0001, blur_radius=1.0, blur_every=4),
     "yosinski4": Ascent(iterations=1000, progress=2.0, max_lr=1e8, blur_radius=0.5, blur_every=4, contrib_pct=90),
     "simonyan": Ascent(iterations=200, lr=1.0, l2=1e-3, clip=False),
+    # yosinski1 without its learning-rate cap: the step adapts to the gradient's scale, for networks
+    # whose pixel gradients are far smaller than CaffeNet's (the default digits model's, ~1e-5).
+    "progress": Ascent(iterations=300, progress=2.0, max_lr=1e8, blur_radius=0.5, blur_every=4, norm_pct=50),
 }
 
 
@@ -179,10 +183,11 @@ class Settings(technique.Settings):
                             kind="target")
     layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
     unit: object = option(None, "unit of --layer: channel (pushed at the centre of its map) or 'c,y,x'", kind="unit")
-    preset: str = option("yosinski3", "regularization of Yosinski et al. 2015, Table 1 (or plain Simonyan ascent)",
-                         choices=tuple(PRESETS))
+    preset: str = option(None, "regularization of Yosinski et al. 2015, Table 1, plain Simonyan ascent, or "
+                               "progress (default: the model's, yosinski3 for ImageNet models)",
+                         kind="str", choices=tuple(PRESETS))
     iterations: int = option(None, "steps (default: the preset's: yosinski1 500, yosinski2 750, yosinski3 and "
-                                   "yosinski4 1000, simonyan 200)", kind="int", ge=1, le=100_000)
+                                   "yosinski4 1000, simonyan 200, progress 300)", kind="int", ge=1, le=100_000)
     jitter: int = option(0, "random shift of up to this many pixels per step", ge=0, le=64)
     seed: int = option(0, "seed for jitter and restarts", ge=0, le=2**32 - 1)
 
@@ -191,9 +196,16 @@ class Settings(technique.Settings):
             raise ArgumentError("classviz: give either --target (a class) or --unit (of --layer, default the "
                                 "class scores), not " + ("neither" if self.target is None else "both"))
 
-    def ascent(self):
+    def ascent(self, preset):
         overrides = {"iterations": self.iterations} if self.iterations else {}
-        return resolve_ascent(self.preset, **overrides, **({"jitter": self.jitter} if self.jitter else {}))
+        return resolve_ascent(preset, **overrides, **({"jitter": self.jitter} if self.jitter else {}))
+
+
+def default_preset(net):
+    """The preset a known model's class models look best with (models/), else yosinski3."""
+    from ..models import MODELS
+    model = MODELS.get(net.meta.get("name"))
+    return model.class_model_preset if model else "yosinski3"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,6 +215,7 @@ class ClassModel(technique.Result):
     unit: object               # the unit pushed: a class index, a channel or (c, y, x)
     target: ClassRef           # the class, when the unit is a class score (else None)
     pushed: dict               # {"layer", "unit"}: for a unit after a ReLU, the value before it
+    preset: str                # the preset used
     ascent: Ascent             # every setting of the ascent actually used
     history: list              # the pushed value at every step
     start_value: float
@@ -223,9 +236,11 @@ def run(net, x, settings):
         unit = resolve_target(net, unit)
     unit = centre_unit(net, layer, unit)
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
-    ascent = settings.ascent()
+    preset = settings.preset or default_preset(net)
+    ascent = settings.ascent(preset)
     image, history, restarts = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None)
     return ClassModel(settings=settings, x=image, layer=layer, unit=unit,
                       target=class_ref(net, unit) if is_class else None,
-                      pushed={"layer": pushed_layer, "unit": pushed_unit}, ascent=ascent, history=history,
+                      pushed={"layer": pushed_layer, "unit": pushed_unit}, preset=preset, ascent=ascent,
+                      history=history,
                       start_value=history[0], final_value=history[-1], restarts=restarts)

@@ -11,7 +11,7 @@ from ..errors import ArgumentError
 from . import technique
 from .adversarial import clip, result
 from .targets import class_gradient, resolve_target, target_or_predicted
-from .technique import option
+from ..settings import option
 
 
 @dataclass(frozen=True)

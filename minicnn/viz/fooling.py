@@ -11,7 +11,8 @@ from ..errors import ArgumentError
 from . import technique
 from .adversarial import clip, result
 from .targets import class_gradient, probabilities, resolve_target
-from .technique import option, progress_bar
+from ..progress import progress_bar
+from ..settings import option
 
 STARTS = ("noise", "zeros", "image")
 

@@ -15,7 +15,8 @@ import numpy as np
 from ..errors import MinicnnError
 from ..layers import linear_backward, linear_forward, softmax_loss
 from . import technique
-from .technique import option, progress_bar
+from ..progress import progress_bar
+from ..settings import option
 
 LECTURE_X = np.array([2, -1, 3, -2, 2, 2, 1, -4, 5, 1], np.float64)
 LECTURE_W = np.array([-1, -1, 1, -1, 1, -1, 1, 1, -1, 1], np.float64)

@@ -15,7 +15,7 @@ from ..backend import to_numpy
 from ..layers import RELU_MODES
 from . import technique
 from .targets import unit_gradient
-from .technique import option
+from ..settings import option
 
 
 def neuron_gradient(net, x, layer, unit, mode="guided"):

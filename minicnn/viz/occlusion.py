@@ -12,7 +12,8 @@ from ..backend import get_array_module, to_numpy
 from ..errors import ArgumentError
 from . import technique
 from .targets import ClassRef, class_ref, probabilities, resolve_target, target_or_predicted
-from .technique import option, progress_bar
+from ..progress import progress_bar
+from ..settings import option
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import technique
 from .targets import ClassRef, class_gradient, class_ref, resolve_target, target_or_predicted
-from .technique import option
+from ..settings import option
 
 
 def image_gradient(net, x, target):

@@ -10,7 +10,7 @@ from ..errors import ArgumentError, MinicnnError
 from . import technique
 from .saliency import saliency
 from .targets import ClassRef, class_ref, target_or_predicted
-from .technique import option
+from ..settings import option
 
 
 def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile=70, bg_percentile=30,

@@ -1,4 +1,5 @@
-"""The shape every technique has: settings with declared ranges, a result, a registry entry.
+"""The shape every technique has: settings with declared ranges (settings.py), a result, a
+registry entry.
 
     @dataclass(frozen=True)
     class Settings(technique.Settings):
@@ -13,104 +14,13 @@
 
     def run(net, x, settings) -> Occlusion
 
-Settings check themselves when made, so a bad number is refused before any work, with the
-same message from Python and from the command line (which builds its flags from the fields).
 A Result's non-array fields are its JSON sidecar.
 """
 import dataclasses
-import numbers
 
 import numpy as np
 
-from ..errors import ArgumentError
-
-KINDS = ("int", "float", "str", "bool", "target", "unit")
-
-
-def progress_bar(iterable, desc, progress):
-    """A tqdm progress bar over iterable: shown when progress is True, hidden when False, and
-    when None shown only on a terminal (so piped or logged output stays clean)."""
-    from tqdm import tqdm
-    return tqdm(iterable, desc=desc, disable=None if progress is None else not progress, leave=False)
-
-
-def option(default, help, *, kind=None, ge=None, gt=None, le=None, lt=None, choices=None, required=False):
-    """A setting: its default, its help text, its kind ("int", "float", "str", "bool", "target"
-    for a class index or name, "unit" for a channel or "c,y,x"; default: the default's type) and
-    its allowed values (bounds ge/gt/le/lt, or a list of choices)."""
-    kind = kind or type(default).__name__
-    if kind not in KINDS:
-        raise TypeError(f"option: unknown kind {kind!r}")
-    meta = dict(help=help, kind=kind, ge=ge, gt=gt, le=le, lt=lt, choices=choices, required=required)
-    return dataclasses.field(default=default, metadata=meta)
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """A technique's options. Subclasses add fields made with option(); each is checked here."""
-
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            value = _checked(f.name, getattr(self, f.name), f.metadata)
-            object.__setattr__(self, f.name, value)
-        self.check()
-
-    def check(self):
-        """Checks that involve several fields (override)."""
-
-
-def _checked(name, value, m):
-    if value is None:
-        if m.get("required"):
-            raise ArgumentError(f"{name} is required")
-        return None
-    kind = m.get("kind", "str")
-    if kind == "bool":
-        if not isinstance(value, (bool, np.bool_)):
-            raise ArgumentError(f"{name} must be true or false, got {value!r}")
-        return bool(value)
-    if kind == "int":
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-            raise ArgumentError(f"{name} must be a whole number, got {value!r}")
-        value = int(value)
-    elif kind == "float":
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise ArgumentError(f"{name} must be a finite number, got {value!r}")
-        value = float(value)
-    elif kind == "target":
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, numbers.Integral)):
-            raise ArgumentError(f"{name} must be a class index or (part of) a class name, got {value!r}")
-        value = int(value) if isinstance(value, numbers.Integral) else value
-    elif kind == "unit":
-        value = parse_unit(name, value)
-    elif not isinstance(value, str):
-        raise ArgumentError(f"{name} must be text, got {value!r}")
-    if m.get("choices") is not None and value not in m["choices"]:
-        raise ArgumentError(f"{name} must be one of {', '.join(map(str, m['choices']))}, got {value!r}")
-    for bound, holds, word in (("ge", lambda b: value >= b, ">="), ("gt", lambda b: value > b, ">"),
-                               ("le", lambda b: value <= b, "<="), ("lt", lambda b: value < b, "<")):
-        if m.get(bound) is not None and not holds(m[bound]):
-            raise ArgumentError(f"{name} must be {word} {m[bound]:,}, got {value!r}")
-    return value
-
-
-def parse_unit(name, value):
-    """A unit of a layer: a channel c (int) or a position (c, y, x), from an int, a tuple or text
-    such as "12" or "12,3,4"."""
-    given, parsed = value, value
-    if isinstance(value, str):
-        try:
-            parsed = tuple(int(p) for p in value.replace(",", " ").split())
-        except ValueError:
-            parsed = None
-        if parsed is not None and len(parsed) == 1:
-            parsed = parsed[0]
-    if isinstance(parsed, numbers.Integral) and not isinstance(parsed, (bool, np.bool_)) and parsed >= 0:
-        return int(parsed)
-    if (isinstance(parsed, (tuple, list)) and len(parsed) == 3
-            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in parsed)):
-        return tuple(int(v) for v in parsed)
-    raise ArgumentError(f"{name} must be a channel (a whole number >= 0) or 'c,y,x', got {given!r}")
+from ..settings import Settings
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
