@@ -9,7 +9,6 @@ Images are uint8 pixels (N, 28, 28), white ink on black, as in MNIST.
 """
 import gzip
 import importlib.util
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
