@@ -236,6 +236,18 @@ def test_train_bad_input(tmp_path, capsys, make, args, fragment):
     assert not out.parent.exists()
 
 
+@pytest.mark.parametrize("output, fragment", [("a_file/m.h5", "is not a folder"), ("m.png", "ending in .h5"),
+                                              ("", "output file name is empty")])
+def test_train_refuses_outputs_it_cannot_write_before_any_work(small_csv, tmp_path, capsys, output, fragment):
+    (tmp_path / "a_file").write_text("x")
+    before = sorted(tmp_path.iterdir())
+    rc = train_cli("--data", small_csv, "-o", str(tmp_path / output) if output else "")
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert rc not in (0, None) and len(err) == 1 and fragment in err[0], err
+    assert "epoch" not in captured.out and sorted(tmp_path.iterdir()) == before         # refused before training
+
+
 def test_a_nan_loss_stops_names_the_step_and_keeps_the_last_good_model(small_csv, tmp_path, monkeypatch, capsys):
     """The loss turns NaN in the second epoch: the command fails naming the step, and the file
     holds the first epoch's weights."""
@@ -253,3 +265,37 @@ def test_a_nan_loss_stops_names_the_step_and_keeps_the_last_good_model(small_csv
     assert_one_line_error(rc, capsys.readouterr().err, "the loss became nan at epoch 2, step 9",
                           "kept the weights of epoch 1")
     assert load(out).meta["provenance"]["best_epoch"] == 1
+
+
+def test_ctrl_c_keeps_the_best_model_so_far(small_csv, tmp_path, monkeypatch, capsys):
+    from minicnn.train import loop
+    monkeypatch.setattr("minicnn.train.recipe.HELD_OUT", 20)
+    calls, real = [], loop.softmax_loss
+
+    def interrupted(scores, y):
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return real(scores, y)
+    monkeypatch.setattr(loop, "softmax_loss", interrupted)
+    out = tmp_path / "m.h5"
+    rc = train_cli("--epochs", 3, "--batch", 16, "--data", small_csv, "-o", out)
+    assert rc == 130 and capsys.readouterr().err.strip() == "minicnn: interrupted"
+    prov = load(out).meta["provenance"]
+    assert prov["best_epoch"] == 1 and prov["stopped"] == "interrupted"
+
+
+def test_samples_stand_in_for_image_files(tmp_path, capsys):
+    net = load()
+    out = tmp_path / "s.png"
+    assert cli.main(["saliency", "sample:7", "-o", str(out)]) == 0
+    sidecar = json.loads(out.with_name("s.png.json").read_text())
+    assert sidecar["image"] == "sample:7" and sidecar["label"] == net.class_name(int(net.samples.labels[7]))
+    assert sidecar["model_name"] == "digits"
+    for bad, fragment in (("sample:1000", "samples 0 to 999"), ("sample:x", "samples 0 to 999")):
+        assert cli.main(["saliency", bad, "-o", str(tmp_path / "t.png")]) == 2
+        assert fragment in capsys.readouterr().err
+    assert cli.main(["info", "digits"]) == 0
+    printed = capsys.readouterr().out
+    assert f"held-out accuracy: {100 * accuracy(net, net.samples):.2f} % on 1000 digits" in printed
+    assert "made by: minicnn train --epochs 30" in printed
