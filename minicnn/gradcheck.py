@@ -277,9 +277,32 @@ def _softmax_loss(rng, N, K):
                 lambda d, dscores: {"scores": dscores * d})
 
 
+def _objective(rng, name, shape, **kw):
+    """An objective (value, gradient) of one array, as a Case: forward gives the value as an array."""
+    from . import objectives as O
+    x = rng.randn(*shape)
+    others = {"content_loss": lambda: (rng.randn(*shape),),
+              "style_loss": lambda: (O.gram_forward(rng.randn(*shape))[0],)}.get(name, lambda: ())()
+    fn = getattr(O, name)
+
+    def forward(x):
+        value, grad = fn(x, *others, **kw)
+        return get_array_module(x).asarray(value), grad
+    what = " ".join(f"{k} {v}" for k, v in kw.items())
+    return Case(name, f"x {'x'.join(map(str, shape))}" + (f"  {what}" if what else ""), {"x": x}, forward,
+                lambda d, grad: {"x": grad * d})
+
+
+def _gram(rng, shape):
+    from . import objectives as O
+    return Case("gram", f"f {'x'.join(map(str, shape))}", {"f": rng.randn(*shape)}, O.gram_forward,
+                lambda d, c: {"f": O.gram_backward(d, c)})
+
+
 def cases(seed=0):
     """The configurations `minicnn gradcheck` runs: every layer, with odd sizes, strides, pads,
-    ceil mode, 1x1 and non-square kernels, and every ReLU mode that is a gradient."""
+    ceil mode, 1x1 and non-square kernels, and every ReLU mode that is a gradient; then every
+    objective (objectives.py)."""
     rng = np.random.RandomState(seed)
     return [
         _conv(rng, 2, 3, 7, 7, 4, 3, 1, 1),
@@ -305,6 +328,13 @@ def cases(seed=0):
         _softmax(rng, (3, 7)),
         _softmax(rng, (2, 6, 1, 1)),
         _softmax_loss(rng, 5, 7),
+        _objective(rng, "content_loss", (2, 3, 4, 5)),
+        _gram(rng, (2, 3, 4, 6)),
+        _objective(rng, "style_loss", (2, 3, 5, 4)),
+        _objective(rng, "tv_loss", (2, 3, 5, 6), beta=2.0),
+        _objective(rng, "tv_loss", (1, 2, 6, 5), beta=1.5),
+        _objective(rng, "alpha_norm", (2, 3, 4, 4), alpha=6.0),
+        _objective(rng, "l2_activation", (2, 3, 4, 5)),
     ]
 
 

@@ -40,10 +40,10 @@ def test_kink_helpers():
     assert gaps.min() >= 0.01 - 1e-12
 
 
-def test_every_layer_type_is_in_the_table():
+def test_every_layer_type_and_objective_is_in_the_table():
     layers = {c.layer for c in gradcheck.cases()}
     assert layers == {"conv", "relu", "maxpool", "avgpool", "linear", "concat", "dropout", "softmax",
-                      "softmax_loss"}
+                      "softmax_loss", "content_loss", "gram", "style_loss", "tv_loss", "alpha_norm", "l2_activation"}
 
 
 def test_run_passes_and_catches_a_broken_backward(monkeypatch):
