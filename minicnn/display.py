@@ -100,6 +100,22 @@ def upsample(rgb, hw):
     return np.asarray(Image.fromarray(rgb).resize((hw[1], hw[0]), Image.NEAREST))
 
 
+def tile(images, cols, gap=1, fill=255):
+    """Equally sized (h, w, 3) uint8 pictures in a grid of ``cols`` columns, ``gap`` pixels apart."""
+    h, w = images[0].shape[:2]
+    rows = -(-len(images) // cols)
+    out = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap, 3), fill, np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        out[gap + r * (h + gap):gap + r * (h + gap) + h, gap + c * (w + gap):gap + c * (w + gap) + w] = im
+    return out
+
+
+def enlarge(rgb, factor):
+    """An (h, w, 3) picture with every pixel a factor x factor square (for tiny kernels and maps)."""
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
 def text_image(lines, width=640, fontsize=11):
     """Lines of monospaced text drawn on white: (H, W, 3) uint8."""
     height = 0.3 + 0.22 * len(lines) * fontsize / 11
@@ -177,20 +193,58 @@ def fooling(net, r):
             Panel("as pixels", net.space.deprocess(r.x))]
 
 
+def filters(net, r):
+    F, C, kh, kw = r.weights.shape
+    factor = max(1, 24 // max(kh, kw))
+    if r.colour or C == 1:                  # a first layer: each filter is a small picture
+        pictures = [normalize(w) for w in r.weights]
+        rgb = [np.repeat(p, 3, axis=0) if C == 1 else net.space.channels_to_rgb(p[None])[0] for p in pictures]
+        tiles = [enlarge((p.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8), factor) for p in rgb]
+        title = f"{r.layer}: {F} filters {kh}x{kw}" + (", RGB" if r.colour else ", grey")
+        return [Panel(title, tile(tiles, cols=int(np.ceil(np.sqrt(F))), gap=2))]
+    kernels = [enlarge(colorize(k, "gray", w.min(), w.max()), factor) for w in r.weights for k in w]
+    return [Panel(f"{r.layer}: {F} filters (rows) x {C} input channels, grey, each filter stretched",
+                  tile(kernels, cols=C, gap=1))]
+
+
+def activations(net, r):
+    C, h, w = r.maps.shape
+    top = max(r.maxima) if r.scale == "shared" else None
+    factor = max(1, 32 // max(h, w))
+    tiles = [enlarge(colorize(m, "gray", 0, top if top is not None else max(float(m.max()), 1e-12)), factor)
+             for m in r.maps]
+    return [Panel("input", net.space.deprocess(r.x)),
+            Panel(f"{r.layer}: {C} maps, {r.scale} scale (0 to {max(r.maxima):.3g})" if r.scale == "shared"
+                  else f"{r.layer}: {C} maps, each to its own maximum",
+                  tile(tiles, cols=int(np.ceil(np.sqrt(C))), gap=1))]
+
+
 def logistic_example(net, r):
     return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
 
 
 # ---- figures and files ------------------------------------------------------------------------
 
+def _inches(image, size, largest=12.0):
+    """(width, height) in inches for a panel: at least ``size`` on its longer side, at least one
+    pixel per 1/100 inch (so large grids keep their detail), at most ``largest``."""
+    h, w = image.shape[:2]
+    scale = min(max(size / max(h, w), 0.01), largest / max(h, w))
+    return w * scale, h * scale
+
+
 def figure(rows, size=2.6, title=None):
-    """Rows of panels (or one list of panels) -> a matplotlib figure, each panel titled; None
-    leaves a cell empty."""
+    """Rows of panels (or one list of panels) -> a matplotlib figure, each panel titled and sized
+    by its content; None leaves a cell empty."""
     rows = [rows] if rows and isinstance(rows[0], Panel) else rows
     ncols = max(len(r) for r in rows)
-    aspect = min(max(p.image.shape[1] / p.image.shape[0] for r in rows for p in r if p), 4.0)   # wide: text
-    fig, axes = plt.subplots(len(rows), ncols, squeeze=False,
-                             figsize=(size * ncols * max(aspect, 1.0), size * len(rows) + 0.3 * bool(title)))
+    sizes = [[_inches(p.image, size) if p is not None else (0, 0) for p in r] + [(0, 0)] * (ncols - len(r))
+             for r in rows]
+    widths = [max(max(s[c][0] for s in sizes), 0.5) for c in range(ncols)]
+    heights = [max(max(w_h[1] for w_h in r), 0.5) + 0.45 for r in sizes]         # room for two title lines
+    fig, axes = plt.subplots(len(rows), ncols, squeeze=False, gridspec_kw={"width_ratios": widths,
+                                                                          "height_ratios": heights},
+                             figsize=(sum(widths) + 0.2 * ncols, sum(heights) + 0.3 * bool(title)))
     for ax in axes.flat:
         ax.axis("off")
     for row, axrow in zip(rows, axes):

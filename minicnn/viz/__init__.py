@@ -6,9 +6,11 @@ Settings, its Result and ``run``; ``registry.py`` lists them for the command lin
 
 Display (colour maps, panels, PNG files) is a separate step: minicnn.display.
 """
+from .activations import Activations, activations
 from .adversarial import Adversarial, to_target
 from .class_model import PRESETS, Ascent, ClassModel, class_model
 from .fgsm import fgsm
+from .filters import Filters, filters
 from .fooling import fooling
 from .linear import LogisticExample, break_linear, logistic_example, train_linear_classifier
 from .neuron import Neuron, all_modes, neuron_gradient, receptive_box, receptive_crop
@@ -27,5 +29,6 @@ __all__ = [
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
     "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
+    "filters", "Filters", "activations", "Activations",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

@@ -17,9 +17,10 @@ from ..errors import ArgumentError, MinicnnError
 from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
-adversarial, class_model, fgsm, fooling, linear, neuron, occlusion, saliency, segment = (
-    import_module(f"{__package__}.{m}") for m in
-    ("adversarial", "class_model", "fgsm", "fooling", "linear", "neuron", "occlusion", "saliency", "segment"))
+(activations, adversarial, class_model, fgsm, filters, fooling, linear, neuron, occlusion, saliency,
+ segment) = (import_module(f"{__package__}.{m}") for m in
+             ("activations", "adversarial", "class_model", "fgsm", "filters", "fooling", "linear", "neuron",
+              "occlusion", "saliency", "segment"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -46,6 +47,12 @@ TECHNIQUES = {t.name: t for t in [
     Technique("fool", fooling.run, display.fooling, fooling.Settings, "optional",
               "a fooling image: from noise to a confident prediction of --target",
               "Nguyen, Yosinski & Clune 2015, Deep Neural Networks are Easily Fooled", image_setting="start"),
+    Technique("filters", filters.run, display.filters, filters.Settings, "none",
+              "a layer's filters: colour images for the first layer, grey kernels per input channel deeper",
+              "Krizhevsky et al. 2012 (figure 3); Zeiler & Fergus 2013"),
+    Technique("activations", activations.run, display.activations, activations.Settings, "required",
+              "every channel of a layer for one image, as a grid of maps",
+              "Yosinski et al. 2015 (the deep visualization toolbox's activation view)"),
     Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
               "the lecture's adversarial logistic regression, in numbers",
               "Goodfellow, Shlens & Szegedy 2015, section 3", model=False),
