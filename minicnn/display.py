@@ -219,6 +219,11 @@ def activations(net, r):
                   tile(tiles, cols=int(np.ceil(np.sqrt(C))), gap=1))]
 
 
+def deepdream(net, r):
+    return [Panel("input", net.space.deprocess(r.x)),
+            Panel(f"DeepDream of {r.layer}" + (" (guided)" if r.guided else ""), net.space.deprocess(r.image))]
+
+
 def logistic_example(net, r):
     return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
 

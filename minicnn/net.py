@@ -11,6 +11,7 @@ A layer's output may feed several layers (SqueezeNet's squeeze feeds two expand 
 their gradients add up on the way back.
 """
 import contextlib
+import dataclasses
 
 import numpy as np
 
@@ -95,6 +96,22 @@ class Net:
                 _check.finite(f"layer {name!r}", key, value)
             out[key] = to_device(value, self.dtype)
         return out
+
+    def resized(self, hw, end=None):
+        """This net on inputs of another size (H, W), sharing its parameters, with only the layers
+        ``end`` (default: the last) needs. Convolutions and pooling work at any size; a fully
+        connected layer's weights fix its input size, so ``end`` must come before one (DeepDream,
+        feature inversion and style transfer work on images of any size this way)."""
+        end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "resized")
+        keep = (self.arch.ancestors[end] | {end}) - {INPUT}
+        fixed = [n for n in self.layer_names if n in keep and self.layers[n]["type"] == "linear"]
+        if fixed and tuple(hw) != self.input_shape[1:]:
+            raise ArgumentError(f"{end!r} needs the fully connected layer {fixed[0]!r}, whose weights fix the input "
+                                f"at {self.input_shape[1]}x{self.input_shape[2]}; choose a layer before it")
+        arch = Architecture([s for s in self.spec if s["name"] in keep], (self.input_shape[0],) + tuple(hw))
+        space = dataclasses.replace(self.space, size=tuple(hw), resize=None)
+        return Net(arch, params={n: self.params[n] for n in arch.param_shapes}, dtype=self.dtype, space=space,
+                   meta=self.meta)
 
     def astype(self, dtype):
         """A copy of this net with parameters cast to dtype (float64 for gradient checks)."""

@@ -235,3 +235,16 @@ def test_float32_by_default_and_astype():
     assert net.forward(x).dtype == np.float32
     net64 = net.astype(np.float64)
     assert rel_error(net64.forward(x), net.forward(x)) < 1e-6
+
+
+def test_a_net_at_another_input_size_shares_its_weights():
+    net = make("fire_style")
+    bigger = net.resized((23, 19), end="fire2/concat")
+    assert bigger.input_shape == (3, 23, 19) and bigger.params["conv1"]["W"] is net.params["conv1"]["W"]
+    assert bigger.layer_names[-1] == "fire2/concat" and bigger.space.size == (23, 19)
+    x = np.random.RandomState(16).randn(1, 3, 23, 19)
+    out = bigger.forward(x)
+    h, _ = L.conv_forward(x, net.params["conv1"]["W"], net.params["conv1"]["b"], 2, 0)
+    assert out.shape == (1, 8, 5, 4) and np.array_equal(bigger.outputs["conv1"], h)
+    with pytest.raises(ArgumentError, match="fully connected layer 'fc3'"):
+        make("vgg_style").resized((16, 16))

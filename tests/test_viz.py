@@ -228,7 +228,8 @@ def test_grabcut_segmentation_finds_the_salient_object():
 TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1", "unit": 2},
                      "occlusion": {"patch": 8, "stride": 4}, "classviz": {"target": 3, "iterations": 20},
                      "adversarial": {"target": 3}, "fgsm": {}, "fool": {"target": 5}, "linear-example": {},
-                     "filters": {}, "activations": {"layer": "relu1"}}
+                     "filters": {}, "activations": {"layer": "relu1"},
+                     "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3}}
 
 
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))

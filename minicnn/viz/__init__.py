@@ -9,6 +9,7 @@ Display (colour maps, panels, PNG files) is a separate step: minicnn.display.
 from .activations import Activations, activations
 from .adversarial import Adversarial, to_target
 from .class_model import PRESETS, Ascent, ClassModel, class_model
+from .deepdream import DeepDream, deepdream
 from .fgsm import fgsm
 from .filters import Filters, filters
 from .fooling import fooling
@@ -29,6 +30,6 @@ __all__ = [
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
     "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
-    "filters", "Filters", "activations", "Activations",
+    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

@@ -17,10 +17,10 @@ from ..errors import ArgumentError, MinicnnError
 from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
-(activations, adversarial, class_model, fgsm, filters, fooling, linear, neuron, occlusion, saliency,
+(activations, adversarial, class_model, deepdream, fgsm, filters, fooling, linear, neuron, occlusion, saliency,
  segment) = (import_module(f"{__package__}.{m}") for m in
-             ("activations", "adversarial", "class_model", "fgsm", "filters", "fooling", "linear", "neuron",
-              "occlusion", "saliency", "segment"))
+             ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling", "linear",
+              "neuron", "occlusion", "saliency", "segment"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -53,6 +53,9 @@ TECHNIQUES = {t.name: t for t in [
     Technique("activations", activations.run, display.activations, activations.Settings, "required",
               "every channel of a layer for one image, as a grid of maps",
               "Yosinski et al. 2015 (the deep visualization toolbox's activation view)"),
+    Technique("deepdream", deepdream.run, display.deepdream, deepdream.Settings, "required",
+              "amplify what a layer sees: ascent on its L2 norm, jittered, over octaves",
+              "Mordvintsev, Olah & Tyka 2015, Inceptionism (Google's deepdream notebook)"),
     Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
               "the lecture's adversarial logistic regression, in numbers",
               "Goodfellow, Shlens & Szegedy 2015, section 3", model=False),
