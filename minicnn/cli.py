@@ -157,7 +157,7 @@ def run_technique(t, args):
     print(result.summary())
     if output is not None:
         sidecar = {"technique": t.name, "paper": t.paper, **_inputs(net, args), **result.sidecar()}
-        display.save([t.picture(net, result)], output, sidecar)
+        display.save(t.picture(net, result), output, sidecar)        # a row of panels, or rows
         print(f"wrote {output}")
     return 0
 

@@ -224,6 +224,18 @@ def deepdream(net, r):
             Panel(f"DeepDream of {r.layer}" + (" (guided)" if r.guided else ""), net.space.deprocess(r.image))]
 
 
+def inversion(net, r):
+    """One row: the image and the first reconstruction from each layer; with several random
+    starts, a row per layer of the reconstructions the network cannot tell apart."""
+    show = net.space.deprocess
+    rows = [[Panel("original", show(r.x))] + [Panel(f"from {layer}\ncode error {e[0]:.2g}", show(r.images[i, 0][None]))
+                                              for i, (layer, e) in enumerate(zip(r.layers, r.errors))]]
+    if r.images.shape[1] > 1:
+        rows += [[Panel(f"{layer}, start {k + 1}: error {e[k]:.2g}", show(r.images[i, k][None]))
+                  for k in range(r.images.shape[1])] for i, (layer, e) in enumerate(zip(r.layers, r.errors))]
+    return rows
+
+
 def logistic_example(net, r):
     return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
 
@@ -241,7 +253,7 @@ def _inches(image, size, largest=12.0):
 def figure(rows, size=2.6, title=None):
     """Rows of panels (or one list of panels) -> a matplotlib figure, each panel titled and sized
     by its content; None leaves a cell empty."""
-    rows = [rows] if rows and isinstance(rows[0], Panel) else rows
+    rows = rows if rows and isinstance(rows[0], list) else [rows]
     ncols = max(len(r) for r in rows)
     sizes = [[_inches(p.image, size) if p is not None else (0, 0) for p in r] + [(0, 0)] * (ncols - len(r))
              for r in rows]

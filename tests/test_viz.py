@@ -229,7 +229,8 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "occlusion": {"patch": 8, "stride": 4}, "classviz": {"target": 3, "iterations": 20},
                      "adversarial": {"target": 3}, "fgsm": {}, "fool": {"target": 5}, "linear-example": {},
                      "filters": {}, "activations": {"layer": "relu1"},
-                     "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3}}
+                     "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
+                     "invert": {"layers": "relu1,pool1", "iterations": 8}}
 
 
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
@@ -246,7 +247,8 @@ def test_every_technique_works_on_a_one_channel_model(name):
     sidecar = json.loads(json.dumps(r.sidecar()))
     assert sidecar["settings"] == {k: (list(v) if isinstance(v, tuple) else v)
                                    for k, v in r.settings.__dict__.items()}
-    panels = t.picture(net, r)
+    picture = t.picture(net, r)                                      # a row of panels, or rows
+    panels = [p for row in (picture if isinstance(picture[0], list) else [picture]) for p in row if p]
     assert panels and all(p.image.dtype == np.uint8 and p.image.ndim == 3 for p in panels)
     assert max(float(p.image.std()) for p in panels) > 5
 

@@ -13,6 +13,7 @@ from .deepdream import DeepDream, deepdream
 from .fgsm import fgsm
 from .filters import Filters, filters
 from .fooling import fooling
+from .inversion import Inversion, invert
 from .linear import LogisticExample, break_linear, logistic_example, train_linear_classifier
 from .neuron import Neuron, all_modes, neuron_gradient, receptive_box, receptive_crop
 from .occlusion import Occlusion, occlusion, occlusion_map
@@ -30,6 +31,6 @@ __all__ = [
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
     "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
-    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream",
+    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

@@ -184,7 +184,7 @@ class Settings(technique.Settings):
     layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
     unit: object = option(None, "unit of --layer: channel (pushed at the centre of its map) or 'c,y,x'", kind="unit")
     preset: str = option(None, "regularization of Yosinski et al. 2015, Table 1, plain Simonyan ascent, or "
-                               "progress (default: the model's, yosinski3 for ImageNet models)",
+                               "progress (default: the model's own, else yosinski3)",
                          kind="str", choices=tuple(PRESETS))
     iterations: int = option(None, "steps (default: the preset's: yosinski1 500, yosinski2 750, yosinski3 and "
                                    "yosinski4 1000, simonyan 200, progress 300)", kind="int", ge=1, le=100_000)
@@ -201,11 +201,7 @@ class Settings(technique.Settings):
         return resolve_ascent(preset, **overrides, **({"jitter": self.jitter} if self.jitter else {}))
 
 
-def default_preset(net):
-    """The preset a known model's class models look best with (models/), else yosinski3."""
-    from ..models import MODELS
-    model = MODELS.get(net.meta.get("name"))
-    return model.class_model_preset if model else "yosinski3"
+DEFAULT_PRESET = "yosinski3"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,7 +232,7 @@ def run(net, x, settings):
         unit = resolve_target(net, unit)
     unit = centre_unit(net, layer, unit)
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
-    preset = settings.preset or default_preset(net)
+    preset = settings.preset or DEFAULT_PRESET
     ascent = settings.ascent(preset)
     image, history, restarts = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None)
     return ClassModel(settings=settings, x=image, layer=layer, unit=unit,

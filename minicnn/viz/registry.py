@@ -17,10 +17,10 @@ from ..errors import ArgumentError, MinicnnError
 from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
-(activations, adversarial, class_model, deepdream, fgsm, filters, fooling, linear, neuron, occlusion, saliency,
- segment) = (import_module(f"{__package__}.{m}") for m in
-             ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling", "linear",
-              "neuron", "occlusion", "saliency", "segment"))
+(activations, adversarial, class_model, deepdream, fgsm, filters, fooling, inversion, linear, neuron, occlusion,
+ saliency, segment) = (import_module(f"{__package__}.{m}") for m in
+                       ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling",
+                        "inversion", "linear", "neuron", "occlusion", "saliency", "segment"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -56,10 +56,20 @@ TECHNIQUES = {t.name: t for t in [
     Technique("deepdream", deepdream.run, display.deepdream, deepdream.Settings, "required",
               "amplify what a layer sees: ascent on its L2 norm, jittered, over octaves",
               "Mordvintsev, Olah & Tyka 2015, Inceptionism (Google's deepdream notebook)"),
+    Technique("invert", inversion.run, display.inversion, inversion.Settings, "required",
+              "feature inversion: images whose code at a layer matches the image's, from random starts",
+              "Mahendran & Vedaldi 2015, Understanding Deep Image Representations by Inverting Them"),
     Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
               "the lecture's adversarial logistic regression, in numbers",
               "Goodfellow, Shlens & Szegedy 2015, section 3", model=False),
 ]}
+
+
+def model_defaults(net, name):
+    """The settings of technique ``name`` that the model's registry entry prefers (models/)."""
+    from ..models import MODELS
+    model = MODELS.get((net.meta if net is not None else {}).get("name"))
+    return model.viz_defaults.get(name, {}) if model else {}
 
 
 def run(name, net, x=None, settings=None, **options):
@@ -69,6 +79,7 @@ def run(name, net, x=None, settings=None, **options):
         raise ArgumentError(f"unknown technique {name!r}; known: {', '.join(TECHNIQUES)}")
     t = TECHNIQUES[name]
     settings = settings if settings is not None else t.settings(**options)
+    settings = replace(settings, **{k: v for k, v in model_defaults(net, name).items() if getattr(settings, k) is None})
     if t.image == "required" and x is None:
         raise ArgumentError(f"{name} needs an image")
     start = time.perf_counter()
