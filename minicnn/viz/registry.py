@@ -88,4 +88,4 @@ def run(name, net, x=None, settings=None, **options):
     if bad:
         raise MinicnnError(f"{name}: the result holds NaN or inf ({', '.join(bad)}): the model's numbers "
                            "overflow on this input (are its weights sane?)")
-    return replace(result, seconds=round(time.perf_counter() - start, 4))
+    return replace(result, seconds=time.perf_counter() - start)
