@@ -236,6 +236,19 @@ def inversion(net, r):
     return rows
 
 
+def style_transfer(net, r):
+    show = net.space.deprocess
+    rows = [[Panel("content", show(r.x))] +
+            [Panel(f"style {i + 1}" + (f" ({w:.2f})" if len(r.style_weights) > 1 else ""), show(s[None]))
+             for i, (s, w) in enumerate(zip(r.styles, r.style_weights))] +
+            [Panel(f"result: {r.evaluations} evaluations" + (", original colours" if r.settings.original_colors
+                                                            else ""), show(r.image))]]
+    if len(r.snapshots):
+        every = r.settings.save_every
+        rows.append([Panel(f"after {(i + 1) * every} evaluations", show(s[None])) for i, s in enumerate(r.snapshots)])
+    return rows
+
+
 def logistic_example(net, r):
     return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
 

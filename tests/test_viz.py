@@ -1,6 +1,7 @@
 """The lecture's techniques on tiny hand-built networks with known answers, and invariants."""
 import numpy as np
 import pytest
+from PIL import Image
 
 from minicnn import Net, viz
 from minicnn.architecture import Architecture
@@ -230,17 +231,22 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "adversarial": {"target": 3}, "fgsm": {}, "fool": {"target": 5}, "linear-example": {},
                      "filters": {}, "activations": {"layer": "relu1"},
                      "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
-                     "invert": {"layers": "relu1,pool1", "iterations": 8}}
+                     "invert": {"layers": "relu1,pool1", "iterations": 8},
+                     "style": {"iterations": 5}}
 
 
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
-def test_every_technique_works_on_a_one_channel_model(name):
+def test_every_technique_works_on_a_one_channel_model(name, tmp_path):
     """Run through the registry: a finite result, a JSON sidecar without arrays, non-blank panels."""
     if name == "segment":
         pytest.importorskip("cv2", exc_type=ImportError, reason="segmentation uses OpenCV (the [segment] extra)")
     import json
     net = grey_net()
     x = net.space.preprocess(np.random.RandomState(0).randint(0, 256, (40, 30, 3)).astype(np.uint8))
+    if name == "style":                                               # a colour style image, turned grey
+        style = tmp_path / "style.png"
+        Image.fromarray(np.random.RandomState(1).randint(0, 256, (30, 30, 3)).astype(np.uint8)).save(style)
+        TECHNIQUE_OPTIONS[name]["style"] = str(style)
     t = viz.TECHNIQUES[name]
     r = viz.run(name, net, None if t.image == "none" else x, **TECHNIQUE_OPTIONS[name])
     assert r.seconds > 0 and all(np.isfinite(a).all() for a in r.arrays().values() if a.dtype.kind == "f")

@@ -20,6 +20,7 @@ from .occlusion import Occlusion, occlusion, occlusion_map
 from .registry import TECHNIQUES, run
 from .saliency import Saliency, image_gradient, saliency
 from .segment import Segmentation, segment
+from .style import StyleTransfer, style_transfer
 from .targets import ClassRef, probabilities, resolve_target, score_layer, scores
 from .technique import Result, Settings, Technique
 
@@ -31,6 +32,6 @@ __all__ = [
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
     "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
-    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion",
+    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion", "style_transfer", "StyleTransfer",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

@@ -18,9 +18,9 @@ from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
 (activations, adversarial, class_model, deepdream, fgsm, filters, fooling, inversion, linear, neuron, occlusion,
- saliency, segment) = (import_module(f"{__package__}.{m}") for m in
-                       ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling",
-                        "inversion", "linear", "neuron", "occlusion", "saliency", "segment"))
+ saliency, segment, style) = (import_module(f"{__package__}.{m}") for m in
+                              ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling",
+                               "inversion", "linear", "neuron", "occlusion", "saliency", "segment", "style"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -59,6 +59,9 @@ TECHNIQUES = {t.name: t for t in [
     Technique("invert", inversion.run, display.inversion, inversion.Settings, "required",
               "feature inversion: images whose code at a layer matches the image's, from random starts",
               "Mahendran & Vedaldi 2015, Understanding Deep Image Representations by Inverting Them"),
+    Technique("style", style.run, display.style_transfer, style.Settings, "required",
+              "neural style: the image's content in the style image's textures (Gram matrices)",
+              "Gatys, Ecker & Bethge 2015, A Neural Algorithm of Artistic Style"),
     Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
               "the lecture's adversarial logistic regression, in numbers",
               "Goodfellow, Shlens & Szegedy 2015, section 3", model=False),
