@@ -21,6 +21,7 @@ from scipy.ndimage import zoom
 
 from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_fits
 from ..objectives import l2_activation
 from ..progress import progress_bar
 from ..settings import option
@@ -47,12 +48,14 @@ class DeepDream(technique.Result):
     image: np.ndarray          # (1, C, H, W) the dream, in input space
     layer: str
     octave_sizes: list         # (H, W) of each octave, smallest first
+    memory: int                # bytes the run was estimated to need (memory.py)
     objective: list            # 1/2 |f|^2 at the layer (or the guide's dot product), before every step
     jitter: int
     guided: bool
 
     def summary(self):
-        return (f"{self.layer}: {len(self.octave_sizes)} octaves x {self.settings.iterations} steps, objective "
+        return (f"needs about {self.memory / 2**20:,.1f} MiB; "
+                f"{self.layer}: {len(self.octave_sizes)} octaves x {self.settings.iterations} steps, objective "
                 f"{self.objective[0]:.4g} -> {self.objective[-1]:.4g}" + (" (guided)" if self.guided else ""))
 
 
@@ -102,6 +105,7 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         raise ArgumentError(f"deepdream: {layer!r} outputs a vector, not maps; choose a convolution, ReLU or "
                             "pooling layer")
     H, W = x.shape[2:]
+    memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2})        # f, df in float64
     jitter = min(32, min(H, W) // 8) if jitter is None else jitter
     space, rng = net.space, np.random.RandomState(seed)
     step = space.pixel_step()
@@ -130,7 +134,8 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
             values.append(value)
         detail = p - octave_base
     return DeepDream(settings=settings, x=to_numpy(x), image=(base + detail) * step, layer=layer,
-                     octave_sizes=[list(s) for s in sizes], objective=values, jitter=jitter, guided=guide is not None)
+                     octave_sizes=[list(s) for s in sizes], memory=memory, objective=values, jitter=jitter,
+                     guided=guide is not None)
 
 
 def run(net, x, settings):

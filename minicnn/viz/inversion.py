@@ -20,6 +20,7 @@ import numpy as np
 
 from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_fits
 from ..objectives import alpha_norm, content_loss, tv_loss
 from ..progress import progress_bar
 from ..settings import option
@@ -56,10 +57,11 @@ class Inversion(technique.Result):
     layers: list
     errors: list               # per layer, per restart: the final |Phi(x') - Phi_0|^2 / |Phi_0|^2
     lambda_tv: list            # the TV weight used for each layer
+    memory: int                # bytes the run was estimated to need (memory.py)
     energy: list               # per layer, the first restart's objective at every step
 
     def summary(self):
-        return "; ".join(f"{layer}: code error {min(e):.3g}" + (f"..{max(e):.3g}" if len(e) > 1 else "")
+        return f"needs about {self.memory / 2**20:,.1f} MiB; " + "; ".join(f"{layer}: code error {min(e):.3g}" + (f"..{max(e):.3g}" if len(e) > 1 else "")
                          for layer, e in zip(self.layers, self.errors))
 
 
@@ -125,11 +127,13 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
 def run(net, x, settings):
     layers = default_layers(net) if settings.layers is None else [
         net.arch.check_layer(name.strip(), "invert") for name in settings.layers.split(",") if name.strip()]
+    memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3})      # target, f, df
+                 for layer in layers)
     tv = [settings.lambda_tv if settings.lambda_tv is not None
           else (settings.tv_scale or 1.0) * default_lambda_tv(net, layer) for layer in layers]
     results = [invert(net, x, layer, settings.restarts, settings.iterations, settings.optimizer, settings.lr,
                       settings.momentum, settings.alpha, settings.lambda_alpha, settings.beta, lambda_tv,
                       settings.seed, progress=None) for layer, lambda_tv in zip(layers, tv)]
     return Inversion(settings=settings, x=to_numpy(x), images=np.stack([r[0] for r in results]), layers=layers,
-                     errors=[r[1] for r in results], lambda_tv=[r[3] for r in results],
+                     errors=[r[1] for r in results], lambda_tv=[r[3] for r in results], memory=memory,
                      energy=[r[2] for r in results])

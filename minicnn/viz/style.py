@@ -17,6 +17,7 @@ import numpy as np
 
 from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_fits
 from ..objectives import content_loss, gram_forward, style_loss, tv_loss
 from ..progress import progress_bar
 from ..settings import option
@@ -70,11 +71,12 @@ class StyleTransfer(technique.Result):
     style_layers: list
     style_weights: list
     losses: dict               # per evaluation: "total", "content", "style", "tv"
+    memory: int                # bytes the run was estimated to need (memory.py)
     evaluations: int
 
     def summary(self):
         first, last = self.losses["total"][0], self.losses["total"][-1]
-        return (f"style transfer: loss {first:.4g} -> {last:.4g} in {self.evaluations} evaluations (content "
+        return (f"needs about {self.memory / 2**20:,.1f} MiB; style transfer: loss {first:.4g} -> {last:.4g} in {self.evaluations} evaluations (content "
                 f"{self.losses['content'][-1]:.3g}, style {self.losses['style'][-1]:.3g})")
 
 
@@ -125,6 +127,9 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
         raise ArgumentError(f"style: {len(styles)} style images need as many non-negative weights, got {list(weights)}")
     weights = weights / weights.sum()
     end = max(content_layers + style_layers, key=net.layer_names.index)
+    # L-BFGS keeps 10 pairs of past steps and gradients, as float64 images
+    memory = check_fits(net, end, content.shape[2:], "style", image_copies=30 if optimizer == "lbfgs" else 10,
+                        layer_copies={n: 4 for n in content_layers + style_layers})     # target, F, dF, its cast
     run_net = net if content.shape[2:] == net.input_shape[1:] else net.resized(content.shape[2:], end=end)
 
     def features(x):
@@ -190,7 +195,8 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
     return StyleTransfer(settings=settings, x=to_numpy(content), styles=to_numpy(styles),
                          image=image, snapshots=np.array(snapshots).reshape(-1, *content.shape[1:]),
                          content_layers=content_layers, style_layers=style_layers,
-                         style_weights=[float(w) for w in weights], losses=losses, evaluations=len(losses["total"]))
+                         style_weights=[float(w) for w in weights], losses=losses, evaluations=len(losses["total"]),
+                         memory=memory)
 
 
 def _names(text):

@@ -1,0 +1,113 @@
+"""How much memory a forward and backward pass will need, worked out from the architecture alone.
+
+A pass to layer ``end`` keeps every output it computes (``net.outputs``) and what each layer's
+backward needs (a ReLU keeps a mask of one byte per value); on top of that, each layer briefly
+needs working space: the im2col columns of a convolution (C*kh*kw values per output position),
+the windows of a pooling layer, and on the way back the gradients in flight and col2im's
+columns. The peak is the largest sum over the pass. Image optimization (DeepDream, inversion,
+style transfer) also keeps a few float64 copies of the image.
+
+    need = estimate(net.arch, end="conv5_1")          # bytes, for batch 1, float32
+    check_fits(net, end, size=(512, 512))             # refuses, naming a size that would fit
+"""
+import os
+
+import numpy as np
+
+from .architecture import INPUT, Architecture
+from .errors import ArgumentError
+
+IMAGE_COPIES = 8          # float64 copies of the image an optimizer keeps (image, gradient, moments, ...)
+
+
+def _size(shape, batch):
+    return batch * int(np.prod(shape))
+
+
+def _working_space(arch, name, batch, item, backward):
+    """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked."""
+    spec, shape = arch.layers[name], arch.shapes[name]
+    in_shape = arch.shapes[spec["inputs"][0]]
+    out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
+    kind = spec["type"]
+    if kind == "conv":
+        k = spec["kernel"] if isinstance(spec["kernel"], tuple) else (spec["kernel"],) * 2
+        if k == (1, 1) and spec["stride"] == 1 and spec["pad"] == 0:
+            return inp if backward else 0                       # no im2col; backward's dx is its columns
+        cols = in_shape[0] * k[0] * k[1] * shape[1] * shape[2] * batch * item
+        return cols + inp if backward else cols                 # columns (dcols), then col2im's dx
+    if kind in ("maxpool", "avgpool") and spec["size"] is not None:
+        k = spec["size"] if isinstance(spec["size"], tuple) else (spec["size"],) * 2
+        windows = k[0] * k[1] * out
+        return 2 * windows + inp + out if backward else windows + out
+    if kind in ("relu", "softmax", "linear", "avgpool"):
+        return out + inp if backward else out
+    return inp if backward else 0
+
+
+def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_copies=IMAGE_COPIES, layer_copies=None):
+    """Peak bytes of a forward pass to ``end`` (default: the last layer) and, with backward=True,
+    the backward pass from it to the image, for ``batch`` images: an Architecture's activations,
+    caches and working space, plus ``image_copies`` float64 copies of the input and
+    ``layer_copies`` = {layer: n}, n float64 copies of a layer's output (targets, features and
+    their gradients that an objective keeps)."""
+    item = np.dtype(dtype).itemsize
+    end = arch.layer_names[-1] if end is None else arch.check_layer(end, "memory")
+    needed = [n for n in arch.layer_names if n in arch.ancestors[end] | {end}]
+    kept = _size(arch.shapes[INPUT], batch) * item
+    peak = 0
+    for name in needed:
+        peak = max(peak, kept + _working_space(arch, name, batch, item, backward=False))
+        kept += _size(arch.shapes[name], batch) * item
+        if arch.layers[name]["type"] == "relu":
+            kept += _size(arch.shapes[name], batch)                     # the mask, one byte per value
+        peak = max(peak, kept)
+    if backward:
+        for name in reversed(needed):
+            grads = _size(arch.shapes[name], batch) * item              # the gradient arriving
+            peak = max(peak, kept + grads + _working_space(arch, name, batch, item, backward=True))
+    kept_by_objective = sum(n * _size(arch.shapes[layer], batch) * 8 for layer, n in (layer_copies or {}).items())
+    return peak + image_copies * _size(arch.shapes[INPUT], batch) * 8 + kept_by_objective
+
+
+def free_memory():
+    """Bytes the current device can still allocate: the GPU's free memory, or the CPU's
+    available memory (MemAvailable)."""
+    from . import backend
+    if backend.device() == "gpu":
+        free, _ = backend.array_module().cuda.runtime.memGetInfo()
+        return int(free)
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=None, free=None):
+    """Refuse to run ``what`` at image size (H, W) when a pass to ``end`` would not fit in free
+    memory, naming the largest size (same shape) that would. Returns the estimate in bytes."""
+    free = free_memory() if free is None else free
+
+    def need_at(hw):
+        return estimate(_at_size(net, end, hw), end, dtype=net.dtype, image_copies=image_copies,
+                        layer_copies=layer_copies)
+    need = need_at(size)
+    if need > free:
+        scale, fit = (free / need) ** 0.5, (1, 1)
+        while scale > 0.001:
+            fit = tuple(max(1, int(s * scale)) for s in size)
+            if need_at(fit) <= free:
+                break
+            scale *= 0.95
+        raise ArgumentError(f"{what} at {size[0]}x{size[1]} would need {need / 2**20:,.0f} MiB, and "
+                            f"{free / 2**20:,.0f} MiB are free; {fit[0]}x{fit[1]} would fit")
+    return need
+
+
+def _at_size(net, end, size):
+    keep = net.arch.ancestors[end] | {end}
+    return Architecture([s for s in net.spec if s["name"] in keep], (net.input_shape[0],) + tuple(size))

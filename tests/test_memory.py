@@ -1,0 +1,67 @@
+"""Memory estimates against what NumPy really allocates (tracemalloc sees every array)."""
+import re
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from minicnn import Net, viz
+from minicnn.errors import ArgumentError
+from minicnn.images import CAFFE, ImageSpace
+from minicnn.memory import check_fits, estimate
+from minicnn.models import squeezenet1_1, vgg16
+
+
+@pytest.fixture(scope="module")
+def squeezenet():
+    net = Net(squeezenet1_1(num_classes=10), (3, 131, 131), space=ImageSpace(**CAFFE, size=(131, 131)), seed=0)
+    return net, net.space.to_input(np.random.RandomState(0).uniform(0, 255, (131, 131, 3)))
+
+
+def peak(fn):
+    fn()                                                  # compile the kernels, warm the caches
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("end", ["fire2/concat", "fire5/concat", "relu_conv10"])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_forward_and_backward_pass(squeezenet, end, batch):
+    net, x = squeezenet
+    xs = np.repeat(x, batch, axis=0)
+
+    def one_pass():
+        net.forward(xs, end=end)
+        return net.backward(np.ones_like(net.outputs[end]))
+    _, measured = peak(one_pass)
+    predicted = estimate(net.arch, end, batch=batch, image_copies=0)
+    assert abs(predicted - measured) <= 0.2 * measured, (predicted, measured)
+
+
+@pytest.mark.parametrize("name, run", [
+    ("deepdream", lambda net, x: viz.deepdream(net, x, "fire5/concat", iterations=2, octaves=2)),
+    ("invert", lambda net, x: viz.run("invert", net, x, layers="fire5/concat", iterations=3)),
+    ("style", lambda net, x: viz.style_transfer(net, x, x, iterations=3)),
+])
+def test_the_estimate_a_technique_prints_is_within_20_percent_of_its_peak(squeezenet, name, run):
+    net, x = squeezenet
+    result, measured = peak(lambda: run(net, x))
+    assert abs(result.memory - measured) <= 0.2 * measured, (name, result.memory, measured)
+    assert "needs about" in result.summary()
+
+
+def test_too_large_a_size_is_refused_naming_one_that_fits():
+    spec = vgg16()
+    net = Net(spec[:[s["name"] for s in spec].index("relu4_2") + 1], (3, 224, 224), seed=0)   # VGG16 to relu4_2
+    need = estimate(net.resized((512, 512), end="relu4_2").arch, "relu4_2")
+    with pytest.raises(ArgumentError, match=r"style at 512x512 would need [\d,]+ MiB, and [\d,]+ MiB are free; "
+                                            r"(\d+)x\1 would fit") as e:
+        check_fits(net, "relu4_2", (512, 512), "style", free=need // 3)
+    fit = int(re.search(r"(\d+)x\d+ would fit", str(e.value)).group(1))
+    assert 250 < fit < 512
+    assert estimate(net.resized((fit, fit), end="relu4_2").arch, "relu4_2") <= need // 3
+    assert check_fits(net, "relu4_2", (fit, fit), "style", free=need // 3) <= need // 3
