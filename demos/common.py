@@ -22,9 +22,10 @@ def model(args):
     return minicnn.load(args.model)
 
 
-def photo(net, name):
-    """x (1, C, H, W): a demo photo in the model's input space, as the model evaluates it."""
-    return net.space.preprocess(load_image(IMAGES / name))
+def photo(net, name, whole=False):
+    """x (1, C, H, W): a demo photo in the model's input space, as the model evaluates it (or,
+    whole=True, all of it resized to the input size)."""
+    return net.space.preprocess(load_image(IMAGES / name), exact=whole)
 
 
 def save(args, name, rows, results, **extra):

@@ -175,8 +175,8 @@ def _image(net, args):
             raise ArgumentError(f"{args.image}: this model holds no sample images")
         if not index.isdigit() or not int(index) < n:
             raise ArgumentError(f"{args.image}: the model holds samples 0 to {n - 1}")
-        return net.space.preprocess(net.samples.images[int(index)], size=args.size)
-    return net.space.preprocess(load_image(args.image), size=args.size)
+        return net.space.preprocess(net.samples.images[int(index)], size=args.size, exact=args.whole)
+    return net.space.preprocess(load_image(args.image), size=args.size, exact=args.whole)
 
 
 def _inputs(net, args):
@@ -185,7 +185,7 @@ def _inputs(net, args):
     if net is not None:
         out.update(model=args.model, model_name=net.meta.get("name"), model_path=net.meta.get("path"))
     if getattr(args, "image", None):
-        out.update(image=str(args.image), size=args.size)
+        out.update(image=str(args.image), size=args.size, whole=args.whole)
         if str(args.image).startswith(SAMPLE):
             out["label"] = net.class_name(int(net.samples.labels[int(str(args.image)[len(SAMPLE):])]))
     return out
@@ -220,6 +220,8 @@ def add_technique(sub, t):
     if t.image != "none":
         p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop, "
                        "from the model's input size to 4096 (default: the model's standard, 256 for ImageNet)")
+        p.add_argument("--whole", action="store_true", help="resize the whole image to the model's input size "
+                       "instead of cropping its centre (the aspect ratio is not kept)")
     if t.model:
         p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL}, "
                                                               "the model minicnn ships)")

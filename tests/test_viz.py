@@ -308,3 +308,23 @@ def test_receptive_fields_are_reported_inclusive():
     r = viz.run("neuron", net, x, layer="conv1_1", unit=(0, 4, 5))    # a 3x3 field around (4, 5)
     assert r.receptive_field == {"rows": [3, 5], "columns": [4, 6]}
     assert "rows 3..5, columns 4..6" in r.summary()
+
+
+def test_smoothgrad_of_a_linear_model_is_its_plain_map():
+    """A linear score has the same gradient everywhere: noise changes nothing."""
+    rng = np.random.RandomState(12)
+    net = Net([{"name": "fc", "type": "linear", "out_features": 3}], (3, 8, 8), dtype=np.float64, space=IDENTITY)
+    x = rng.randn(1, 3, 8, 8)
+    np.testing.assert_allclose(viz.saliency(net, x, 1, samples=7, noise=0.3), viz.saliency(net, x, 1), rtol=1e-12)
+
+
+def test_smoothgrad_averages_the_speckle_away():
+    from minicnn.objectives import tv_loss
+    net = small_net(13)
+    x = net.space.to_input(np.random.RandomState(14).uniform(0, 255, (8, 8, 3))).astype(np.float64)
+    plain, smooth = viz.saliency(net, x, 2), viz.saliency(net, x, 2, samples=40, noise=0.2)
+    assert not np.allclose(plain, smooth)
+    roughness = [tv_loss((m / m.mean())[None, None])[0] for m in (plain, smooth)]
+    assert roughness[1] < roughness[0], roughness
+    again = viz.run("saliency", net, x, target=2, samples=40, noise=0.2)
+    np.testing.assert_array_equal(again.map, smooth)                      # seeded

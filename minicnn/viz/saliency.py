@@ -5,6 +5,10 @@ reacts to it: M_ij = max over colour channels of |dS_c / dI_cij|, one backward p
 one-hot gradient at the score layer. The gradient is taken with respect to the image's pixel
 values (0..255 units, through the model's ImageSpace), so the map means the same for every
 input convention.
+
+Raw maps are speckled pixel by pixel. SmoothGrad (Smilkov et al. 2017) averages the maps of
+``samples`` copies of the image with Gaussian noise added (its standard deviation a fraction
+``noise`` of the image's pixel range): the speckle averages out, the object stays.
 """
 from dataclasses import dataclass
 
@@ -20,15 +24,31 @@ def image_gradient(net, x, target):
     return class_gradient(net, x, resolve_target(net, target)) * net.space.pixel_step()
 
 
-def saliency(net, x, target):
-    """(H, W) float map: max over channels of |dS_target/dpixel| for the image x (1, C, H, W)."""
-    return np.abs(image_gradient(net, x, target)[0]).max(axis=0)
+def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10):
+    """(H, W) float map: max over channels of |dS_target/dpixel| for the image x (1, C, H, W);
+    with samples > 0, the SmoothGrad mean of that map over noisy copies of x."""
+    c = resolve_target(net, target)
+    if not samples:
+        return np.abs(image_gradient(net, x, c)[0]).max(axis=0)
+    step = net.space.pixel_step()
+    pixels = np.asarray(x, np.float64) / step
+    sigma = noise * float(pixels.max() - pixels.min())
+    rng, total = np.random.RandomState(seed), 0.0
+    for start in range(0, samples, batch):
+        n = min(batch, samples - start)
+        noisy = (pixels + sigma * rng.randn(n, *pixels.shape[1:])) * step
+        total = total + np.abs(image_gradient(net, noisy, c)).max(axis=1).sum(axis=0)
+    return total / samples
 
 
 @dataclass(frozen=True)
 class Settings(technique.Settings):
     target: object = option(None, "class index or (part of) a class name (default: the predicted class)",
                             kind="target")
+    samples: int = option(0, "SmoothGrad: average the map over this many noisy copies (0: the plain map)",
+                          ge=0, le=1000)
+    noise: float = option(0.15, "SmoothGrad's noise, as a fraction of the image's pixel range", gt=0, le=1)
+    seed: int = option(0, "seed for SmoothGrad's noise", ge=0, le=2**32 - 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,5 +64,5 @@ class Saliency(technique.Result):
 
 def run(net, x, settings):
     c = target_or_predicted(net, x, settings.target)
-    s = saliency(net, x, c)
+    s = saliency(net, x, c, settings.samples, settings.noise, settings.seed)
     return Saliency(settings=settings, x=np.asarray(x), map=s, target=class_ref(net, c), max=float(s.max()))

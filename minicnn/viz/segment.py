@@ -45,6 +45,9 @@ def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile
 class Settings(technique.Settings):
     target: object = option(None, "class index or (part of) a class name (default: the predicted class)",
                             kind="target")
+    samples: int = option(25, "SmoothGrad copies behind the seeds (0: the plain saliency map)", ge=0, le=1000)
+    noise: float = option(0.15, "SmoothGrad's noise, as a fraction of the image's pixel range", gt=0, le=1)
+    seed: int = option(0, "seed for SmoothGrad's noise", ge=0, le=2**32 - 1)
     smooth: float = option(3.0, "Gaussian smoothing of the map, pixels", ge=0, le=50)
     fg: float = option(95.0, "saliency percentile above which is object", gt=0, lt=100)
     bg: float = option(30.0, "saliency percentile below which is background", gt=0, lt=100)
@@ -70,7 +73,7 @@ class Segmentation(technique.Result):
 
 def run(net, x, settings):
     c = target_or_predicted(net, x, settings.target)
-    s = saliency(net, x, c)
+    s = saliency(net, x, c, settings.samples, settings.noise, settings.seed)
     mask = segment(net.space.deprocess(x), s, smooth=settings.smooth, fg_percentile=settings.fg,
                    bg_percentile=settings.bg)
     return Segmentation(settings=settings, x=np.asarray(x), map=s, mask=mask, target=class_ref(net, c),

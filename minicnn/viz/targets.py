@@ -77,16 +77,16 @@ def probabilities(net, x):
 
 
 def class_gradient(net, x, c, objective="score"):
-    """d(objective)/dx in input space for image x (1, C, H, W), as a float64 NumPy array, with the
-    backprop ReLU rule. objective: "score" (class c's unnormalized score) or "logprob" (its
-    log-probability, whose gradient at the scores is onehot(c) - softmax)."""
+    """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 NumPy
+    array, with the backprop ReLU rule. objective: "score" (class c's unnormalized score) or
+    "logprob" (its log-probability, whose gradient at the scores is onehot(c) - softmax)."""
     s = scores(net, x)
     out = net.outputs[score_layer(net)]
     if objective == "score":
         d = np.zeros_like(s)
     else:
         d = -softmax_forward(s)[0]
-    d[0, c] += 1
+    d[:, c] += 1
     with net.relu_mode("backprop"):
         dx = net.backward(to_device(d.reshape(out.shape), net.dtype))
     return to_numpy(dx).astype(np.float64)
