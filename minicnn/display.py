@@ -249,6 +249,30 @@ def style_transfer(net, r):
     return rows
 
 
+def labelled(rgb, text, scale=2):
+    """A picture enlarged ``scale`` times with ``text`` written in its top-left corner."""
+    from PIL import ImageDraw
+    im = Image.fromarray(enlarge(rgb, scale))
+    draw = ImageDraw.Draw(im)
+    box = draw.textbbox((2, 1), text)
+    draw.rectangle((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1), fill=(0, 0, 0))
+    draw.text((2, 1), text, fill=(255, 255, 0))
+    return np.asarray(im)
+
+
+def top_patches(net, r):
+    """One row per unit: its patches, each with its value; under them, their guided backprop."""
+    scale = max(1, 96 // max(r.patches.shape[2:4]))
+    rows = []
+    for i, (unit, hits) in enumerate(zip(r.units, r.hits)):
+        tiles = [labelled(p, f"{h['value']:.3g}", scale) for p, h in zip(r.patches[i], hits)]
+        if len(r.guided):
+            tiles += [enlarge(g, scale) for g in r.guided[i][:len(hits)]]
+        rows.append([Panel(f"{r.layer} #{unit}" + (": patches, and guided backprop below" if len(r.guided) else ""),
+                           tile(tiles, cols=len(hits), gap=2))])
+    return rows
+
+
 def logistic_example(net, r):
     return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
 

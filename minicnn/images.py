@@ -212,6 +212,19 @@ class Samples:
         return len(self.labels)
 
 
+def random_crops(space, rgb, n, rng, smallest=0.35):
+    """n views of one photo (H, W, 3): random squares from ``smallest`` of its shorter side to all
+    of it, anywhere in it, each resized to the model's input: (n, C, H, W) in input space. A few
+    photos become many inputs (for top patches and codes when only a few photos are at hand)."""
+    H, W = rgb.shape[:2]
+    views = []
+    for _ in range(n):
+        side = int(min(H, W) * rng.uniform(smallest, 1.0))
+        top, left = rng.randint(0, H - side + 1), rng.randint(0, W - side + 1)
+        views.append(space.preprocess(rgb[top:top + side, left:left + side], exact=True))
+    return np.concatenate(views)
+
+
 def check_resize(size):
     """A shorter side to resize to: a whole number from 1 to MAX_SIDE."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIDE:

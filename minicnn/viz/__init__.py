@@ -21,6 +21,7 @@ from .registry import TECHNIQUES, run
 from .saliency import Saliency, image_gradient, saliency
 from .segment import Segmentation, segment
 from .style import StyleTransfer, style_transfer
+from .top_patches import TopPatches, top_patches
 from .targets import ClassRef, probabilities, resolve_target, score_layer, scores
 from .technique import Result, Settings, Technique
 
@@ -32,6 +33,6 @@ __all__ = [
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
     "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
-    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion", "style_transfer", "StyleTransfer",
+    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion", "style_transfer", "StyleTransfer", "top_patches", "TopPatches",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

@@ -18,9 +18,10 @@ from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
 (activations, adversarial, class_model, deepdream, fgsm, filters, fooling, inversion, linear, neuron, occlusion,
- saliency, segment, style) = (import_module(f"{__package__}.{m}") for m in
-                              ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling",
-                               "inversion", "linear", "neuron", "occlusion", "saliency", "segment", "style"))
+ saliency, segment, style, top_patches) = (
+    import_module(f"{__package__}.{m}") for m in
+    ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling", "inversion", "linear",
+     "neuron", "occlusion", "saliency", "segment", "style", "top_patches"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -50,6 +51,9 @@ TECHNIQUES = {t.name: t for t in [
     Technique("filters", filters.run, display.filters, filters.Settings, "none",
               "a layer's filters: colour images for the first layer, grey kernels per input channel deeper",
               "Krizhevsky et al. 2012 (figure 3); Zeiler & Fergus 2013"),
+    Technique("top-patches", top_patches.run, display.top_patches, top_patches.Settings, "none",
+              "the image regions that excite each unit most, over a whole set of images",
+              "Girshick et al. 2014 (top regions for pool5 units); Springenberg et al. 2015 (guided backprop)"),
     Technique("activations", activations.run, display.activations, activations.Settings, "required",
               "every channel of a layer for one image, as a grid of maps",
               "Yosinski et al. 2015 (the deep visualization toolbox's activation view)"),
