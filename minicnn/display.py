@@ -273,6 +273,39 @@ def top_patches(net, r):
     return rows
 
 
+def figure_image(draw, size=(5.0, 5.0), dpi=100):
+    """What draw(ax) draws on a matplotlib axes, as an (H, W, 3) uint8 picture."""
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    draw(ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return rgb
+
+
+def embedding(net, r):
+    """The t-SNE points coloured by class, and the images snapped to a grid."""
+    classes = np.unique(r.labels)
+
+    def scatter(ax):
+        cmap = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"]
+        for i, c in enumerate(classes):
+            pick = r.labels == c
+            ax.scatter(*r.points[pick].T, s=6, color=cmap(i % cmap.N), label=r.class_names[c].split(",")[0][:18])
+        if len(classes) <= 20:
+            ax.legend(fontsize=6, markerscale=2, loc="best", ncol=2 if len(classes) > 10 else 1)
+        ax.set_xticks([]), ax.set_yticks([])
+    h, w = r.thumbnails.shape[1:3]
+    canvas = np.full((r.side * h, r.side * w, 3), 255, np.uint8)
+    for thumb, cell in zip(r.thumbnails, r.cells):
+        y, x = divmod(int(cell), r.side)
+        canvas[y * h:(y + 1) * h, x * w:(x + 1) * w] = thumb
+    return [Panel(f"t-SNE of {r.layer} codes, coloured by " + ("label" if r.labelled else "predicted class"),
+                  figure_image(scatter)),
+            Panel(f"the {len(r.points)} images, each in one cell", canvas)]
+
+
 def logistic_example(net, r):
     return [Panel("the lecture's logistic regression", text_image(r.summary().splitlines(), width=900))]
 

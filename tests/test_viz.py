@@ -232,7 +232,8 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "filters": {}, "activations": {"layer": "relu1"},
                      "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
                      "invert": {"layers": "relu1,pool1", "iterations": 8},
-                     "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True}}
+                     "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
+                     "tsne": {"perplexity": 2}}
 
 
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
@@ -243,11 +244,13 @@ def test_every_technique_works_on_a_one_channel_model(name, tmp_path):
     import json
     net = grey_net()
     x = net.space.preprocess(np.random.RandomState(0).randint(0, 256, (40, 30, 3)).astype(np.uint8))
-    if name == "top-patches":                                         # a few digits as image files
+    if name in ("top-patches", "tsne"):                              # a few digits as image files
         for i in range(6):
             Image.fromarray(np.random.RandomState(i).randint(0, 256, (28, 28)).astype(np.uint8)).save(
                 tmp_path / f"d{i}.png")
         TECHNIQUE_OPTIONS[name]["images"] = str(tmp_path)
+        if name == "tsne":
+            pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
     if name == "style":                                               # a colour style image, turned grey
         style = tmp_path / "style.png"
         Image.fromarray(np.random.RandomState(1).randint(0, 256, (30, 30, 3)).astype(np.uint8)).save(style)

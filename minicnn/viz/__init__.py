@@ -9,6 +9,7 @@ Display (colour maps, panels, PNG files) is a separate step: minicnn.display.
 from .activations import Activations, activations
 from .adversarial import Adversarial, to_target
 from .class_model import PRESETS, Ascent, ClassModel, class_model
+from .codes import Embedding, codes, embed, grid_cells, tsne
 from .deepdream import DeepDream, deepdream
 from .fgsm import fgsm
 from .filters import Filters, filters
@@ -33,6 +34,6 @@ __all__ = [
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
     "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
-    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion", "style_transfer", "StyleTransfer", "top_patches", "TopPatches",
+    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion", "style_transfer", "StyleTransfer", "top_patches", "TopPatches", "codes", "tsne", "embed", "grid_cells", "Embedding",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

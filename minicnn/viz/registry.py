@@ -17,11 +17,11 @@ from ..errors import ArgumentError, MinicnnError
 from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
-(activations, adversarial, class_model, deepdream, fgsm, filters, fooling, inversion, linear, neuron, occlusion,
- saliency, segment, style, top_patches) = (
+(activations, adversarial, class_model, codes, deepdream, fgsm, filters, fooling, inversion, linear, neuron,
+ occlusion, saliency, segment, style, top_patches) = (
     import_module(f"{__package__}.{m}") for m in
-    ("activations", "adversarial", "class_model", "deepdream", "fgsm", "filters", "fooling", "inversion", "linear",
-     "neuron", "occlusion", "saliency", "segment", "style", "top_patches"))
+    ("activations", "adversarial", "class_model", "codes", "deepdream", "fgsm", "filters", "fooling", "inversion",
+     "linear", "neuron", "occlusion", "saliency", "segment", "style", "top_patches"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -54,6 +54,9 @@ TECHNIQUES = {t.name: t for t in [
     Technique("top-patches", top_patches.run, display.top_patches, top_patches.Settings, "none",
               "the image regions that excite each unit most, over a whole set of images",
               "Girshick et al. 2014 (top regions for pool5 units); Springenberg et al. 2015 (guided backprop)"),
+    Technique("tsne", codes.run, display.embedding, codes.Settings, "none",
+              "t-SNE of a layer's codes for a set of images: points by class, and the images on a grid",
+              "van der Maaten & Hinton 2008; Krizhevsky et al. 2012; the CS231n lecture's CNN-code embedding"),
     Technique("activations", activations.run, display.activations, activations.Settings, "required",
               "every channel of a layer for one image, as a grid of maps",
               "Yosinski et al. 2015 (the deep visualization toolbox's activation view)"),
