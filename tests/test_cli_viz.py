@@ -86,3 +86,25 @@ def test_bad_arguments_are_one_line_errors(files, tmp_path):
     rc, _, err = run_cli("saliency", bad, "--model", model, "-o", tmp_path / "c.png")
     assert_one_line_error(rc, err, "cannot read image")
     assert not list(tmp_path.glob("*.png"))
+
+
+SECOND_HALF = [
+    ("filters", []), ("filters", ["--layer", "conv2_1"]),
+    ("activations", ["sample:1", "--layer", "relu1_2"]),
+    ("deepdream", ["sample:2", "--octaves", "2", "--iterations", "3"]),
+    ("invert", ["sample:3", "--iterations", "10", "--layers", "relu1_1,pool2"]),
+    ("style", ["sample:4", "--style", "{image}", "--iterations", "5"]),
+    ("top-patches", ["--k", "3", "--units", "0,1", "--guided"]),
+    ("tsne", ["--perplexity", "10"]),
+]
+
+
+@pytest.mark.parametrize("verb, extra", SECOND_HALF, ids=[f"{v} {' '.join(e[:3])}" for v, e in SECOND_HALF])
+def test_the_second_half_on_the_default_model(files, capsys, tmp_path, verb, extra):
+    if verb == "tsne":
+        pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
+    _, _, image = files
+    out = tmp_path / f"{verb}.png"
+    printed = run([verb, *[e.format(image=image) for e in extra], "-o", out], capsys)
+    params = check_output(out)
+    assert params["technique"] == verb and params["model_name"] == "digits" and f"wrote {out}" in printed

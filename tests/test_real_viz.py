@@ -35,3 +35,34 @@ def test_coffee_becomes_an_ostrich_with_an_imperceptible_change(squeezenet):
     r = viz.to_target(squeezenet, x, "ostrich", step=0.25, max_steps=100)
     assert r.success and squeezenet.classes[r.predicted].startswith("ostrich")
     assert r.linf <= 4.0                                        # of 255
+
+
+REAL_SECOND_HALF = [
+    ("filters", []),
+    ("activations", ["{photo}", "--layer", "fire3/concat"]),
+    ("deepdream", ["{photo}", "--octaves", "2", "--iterations", "3"]),
+    ("invert", ["{photo}", "--iterations", "20", "--layers", "fire2/relu_expand1x1"]),
+    ("style", ["{photo}", "--style", "{style}", "--iterations", "5"]),
+    ("top-patches", ["--images", "{photos}", "--crops", "4", "--k", "3", "--units", "0,30"]),
+    ("tsne", ["--images", "{photos}", "--crops", "6", "--perplexity", "5"]),
+]
+
+
+@pytest.mark.parametrize("verb, extra", REAL_SECOND_HALF, ids=[v for v, _ in REAL_SECOND_HALF])
+def test_the_second_half_on_squeezenet(squeezenet_file, tmp_path, verb, extra):
+    """Every new verb on the real ImageNet network: a non-blank picture and its sidecar."""
+    import json
+    import shutil
+    from minicnn import cli
+    if verb == "tsne":
+        pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("coffee.png", "chelsea.png"):
+        shutil.copy(shared_or_skip("images", name), photos / name)
+    values = {"photo": photos / "coffee.png", "style": shared_or_skip("images", "flower.jpg"), "photos": photos}
+    out = tmp_path / f"{verb}.png"
+    assert cli.main([verb, *[e.format(**values) for e in extra], "--model", str(squeezenet_file), "-o", str(out)]) == 0
+    with Image.open(out) as im:
+        assert np.asarray(im.convert("L")).std() > 5
+    assert json.loads(out.with_name(out.name + ".json").read_text())["model_name"] == "squeezenet1_1"
