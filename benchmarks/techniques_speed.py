@@ -56,13 +56,18 @@ def main():
         ("adversarial to 'ostrich' (until classified)", lambda: viz.to_target(net, x, "ostrich")),
         ("FGSM", lambda: viz.fgsm(net, x, c, epsilon=1.0)),
         ("fooling image from noise (to 99.6 %)", lambda: viz.fooling(net, "goldfish")),
+        ("DeepDream, 4 octaves x 10 steps", lambda: viz.deepdream(net, x)),
+        ("feature inversion of one layer, 400 steps", lambda: viz.invert(net, x, viz.inversion.default_layers(net)[1])),
+        ("style transfer, 300 L-BFGS iterations", lambda: viz.style_transfer(net, x, x[:, :, ::-1].copy())),
+        ("top patches: 8 units over 200 crops", lambda: viz.top_patches(net, x, crops=200)),
+        ("t-SNE of 200 crops' codes", lambda: viz.embed(net, x, crops=200)),
     ]
     print(f"{net.meta.get('name')} {net.input_shape[1]}x{net.input_shape[2]}, {minicnn.backend.device()}, "
           f"float32; best of 3 runs\n")
     print(f"{'technique':52s} {'time':>9s} {'x pass':>8s}")
     for name, fn in rows:
-        t = base if name.startswith("one forward") else timed(fn, repeat=1 if "class model" in name
-                                                              or "occlusion" in name else 3)
+        slow = any(w in name for w in ("class model", "occlusion", "DeepDream", "inversion", "style", "patches", "t-SNE"))
+        t = base if name.startswith("one forward") else timed(fn, repeat=1 if slow else 3)
         print(f"{name:52s} {t * 1e3:8.0f}ms {t / base:8.1f}")
 
 

@@ -36,22 +36,35 @@ def test_save_figure_is_atomic_and_leaves_no_temporary_files(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.png", "a.png.json"]
 
 
-DEMO_ARGS = {
-    "saliency_maps.py": [], "deconv_guided.py": [], "occlusion.py": ["--stride", "24"],
-    "class_models.py": ["--iterations", "10"], "adversarial.py": [], "linear_adversarial.py": [],
+DEMO_ARGS = {     # the demos drawn with an ImageNet model, with settings that keep the test short
+    "saliency_maps.py": ["--samples", "4"], "deconv_guided.py": [], "occlusion.py": ["--stride", "24"],
+    "class_models.py": ["--iterations", "10"], "adversarial.py": [], "filters.py": [], "activations.py": [],
+    "top_patches.py": ["--crops", "3", "--units", "1,2"], "deepdream.py": ["--iterations", "2"],
+    "inversion.py": ["--iterations", "4"], "style.py": ["--iterations", "3"],
 }
+STANDALONE = {"linear_adversarial.py": "sklearn", "tsne.py": "sklearn"}     # no ImageNet model needed
 
 
 @pytest.mark.parametrize("demo", sorted(DEMO_ARGS))
 def test_every_demo_draws_its_figure(squeezenet_file, tmp_path, demo):
-    if demo == "linear_adversarial.py":
-        pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
-    args = [sys.executable, str(DEMOS / demo), "-o", str(tmp_path)] + DEMO_ARGS[demo]
-    if demo != "linear_adversarial.py":
-        args += ["--model", str(squeezenet_file)]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    draws_its_figure([DEMOS / demo, "-o", tmp_path, "--model", squeezenet_file] + DEMO_ARGS[demo], tmp_path)
+
+
+@pytest.mark.parametrize("demo", sorted(STANDALONE))
+def test_the_demos_that_need_no_imagenet_model(tmp_path, demo):
+    pytest.importorskip(STANDALONE[demo], exc_type=ImportError, reason=f"{demo} needs {STANDALONE[demo]}")
+    draws_its_figure([DEMOS / demo, "-o", tmp_path], tmp_path)
+
+
+def test_every_demo_is_tested():
+    assert {p.name for p in DEMOS.glob("*.py")} - {"common.py"} == set(DEMO_ARGS) | set(STANDALONE) | {
+        "relu_backward_modes.py"}
+
+
+def draws_its_figure(args, out):
+    r = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    pngs = list(tmp_path.glob("*.png"))
-    assert len(pngs) == 1 and (tmp_path / (pngs[0].name + ".json")).exists()
+    pngs = list(out.glob("*.png"))
+    assert len(pngs) == 1 and (out / (pngs[0].name + ".json")).exists()
     with Image.open(pngs[0]) as im:
         assert np.asarray(im.convert("L")).std() > 20
