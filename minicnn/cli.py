@@ -83,7 +83,7 @@ def cmd_train(args):
     from .io import model_dir
     from .train import TrainSettings
     from .train.recipe import make_default_model, save_default_model
-    settings = TrainSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainSettings)})
+    settings = TrainSettings(**given(args, TrainSettings))
     out = check_output(args.output, inputs=[args.data], suffix=".h5")
     if out.resolve() == (model_dir() / f"{DEFAULT_MODEL}.h5").resolve():
         print(f"note: this replaces the shipped model {out}")
@@ -128,6 +128,17 @@ def cmd_info(args):
     return 0
 
 
+def cmd_gallery(args):
+    from . import gallery
+    from .io import load, resolve
+    only = None if args.only is None else [name.strip() for name in args.only.split(",") if name.strip()]
+    plan = gallery.plan_check(only)                      # names checked before the model is loaded
+    net = load(resolve(args.model))
+    failed = gallery.render(net, args.output, images=args.images, quick=args.quick, only=plan)
+    print(f"wrote {args.output}/index.html" + (f"; {failed} figure(s) failed, see the page" if failed else ""))
+    return 1 if failed else 0
+
+
 # ---- technique verbs -------------------------------------------------------------------------
 
 def run_technique(t, args):
@@ -136,10 +147,10 @@ def run_technique(t, args):
     from .files import check_output
     from .images import check_resize
     from .io import load, resolve
-    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(t.settings)}
+    options = given(args, t.settings)        # what the user set; the rest: the model's defaults, else the technique's
     if t.image_setting:                      # fool --start noise|zeros|FILE, or fool FILE
-        words = t.settings.__dataclass_fields__[t.image_setting].metadata["choices"]
-        if options[t.image_setting] not in words:
+        field = t.settings.__dataclass_fields__[t.image_setting]
+        if options.get(t.image_setting, field.default) not in field.metadata["choices"]:
             if getattr(args, "image", None):
                 raise ArgumentError(f"{t.name}: give the image once (as IMAGE or as --{t.image_setting}), not both")
             args.image = options[t.image_setting]
@@ -148,12 +159,12 @@ def run_technique(t, args):
     model = resolve(args.model) if t.model else None
     output = None if args.output is None else check_output(args.output, with_sidecar=True, suffix=".png",
                                                            inputs=[getattr(args, "image", None), model])
-    settings = t.settings(**options)                     # every number and name checked before any work
+    t.settings(**options)                                # every number and name checked before any work
     if getattr(args, "size", None) is not None:
         check_resize(args.size)
     net = load(model) if t.model else None
     x = _image(net, args) if getattr(args, "image", None) else None
-    result = viz.run(t.name, net, x, settings)
+    result = viz.run(t.name, net, x, **options)
     print(result.summary())
     if output is not None:
         sidecar = {"technique": t.name, "paper": t.paper, **_inputs(net, args), **result.sidecar()}
@@ -162,38 +173,34 @@ def run_technique(t, args):
     return 0
 
 
-SAMPLE = "sample:"
-
-
 def _image(net, args):
     """IMAGE as the model sees it: a file, or sample:INDEX, one of the images stored with the model."""
-    from .images import load_image
-    if str(args.image).startswith(SAMPLE):
-        index = str(args.image)[len(SAMPLE):]
-        n = 0 if net.samples is None else len(net.samples)
-        if not n:
-            raise ArgumentError(f"{args.image}: this model holds no sample images")
-        if not index.isdigit() or not int(index) < n:
-            raise ArgumentError(f"{args.image}: the model holds samples 0 to {n - 1}")
-        return net.space.preprocess(net.samples.images[int(index)], size=args.size, exact=args.whole)
-    return net.space.preprocess(load_image(args.image), size=args.size, exact=args.whole)
+    from .images import load_named
+    return net.space.preprocess(load_named(args.image, net.samples), size=args.size, exact=args.whole)
 
 
 def _inputs(net, args):
     """What the sidecar records about where the picture came from."""
+    from . import images
     out = {}
     if net is not None:
         out.update(model=args.model, model_name=net.meta.get("name"), model_path=net.meta.get("path"))
     if getattr(args, "image", None):
         out.update(image=str(args.image), size=args.size, whole=args.whole)
-        if str(args.image).startswith(SAMPLE):
-            out["label"] = net.class_name(int(net.samples.labels[int(str(args.image)[len(SAMPLE):])]))
+        if str(args.image).startswith(images.SAMPLE):
+            out["label"] = net.class_name(int(net.samples.labels[int(str(args.image)[len(images.SAMPLE):])]))
     return out
+
+
+def given(args, settings):
+    """{setting: value} for the flags of a Settings class that the command line gave."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(settings) if hasattr(args, f.name)}
 
 
 def add_settings(p, settings, free=None):
     """One flag per field of a Settings class, with its type, help, bounds, default and choices
-    (``free``: a field whose value may also be something else, e.g. a file name)."""
+    (``free``: a field whose value may also be something else, e.g. a file name). A flag not given
+    is left out of the parsed arguments (``given``), so that a model's defaults can apply."""
     for f in dataclasses.fields(settings):
         m = f.metadata
         flag = "--" + f.name.replace("_", "-")
@@ -202,10 +209,10 @@ def add_settings(p, settings, free=None):
         help_ = m["help"] + (f"; {bounds}" if bounds else "") + (f" (default {f.default})" if f.default is not None
                                                                  and m["kind"] != "bool" else "")
         if m["kind"] == "bool":
-            p.add_argument(flag, action="store_true", help=m["help"])
+            p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=m["help"])
         else:
             kind = {"int": number(int), "float": number(float)}.get(m["kind"], str)
-            p.add_argument(flag, type=kind, default=f.default, help=help_,
+            p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=help_,
                            choices=None if f.name == free else m.get("choices"),
                            required=m.get("required", False), dest=f.name)
 
@@ -279,6 +286,18 @@ def build_parser():
                                     "of a model")
     p.add_argument("model", help="a model name (vgg16) or a model file")
     p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("gallery", help="run every technique of the lecture on one model and write a static page "
+                                       "of the pictures (DIR/index.html)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL}, the model "
+                                                          "minicnn ships, with its held-out digits)")
+    p.add_argument("--images", help="a folder of photos to run on (default: the images stored with the model)")
+    p.add_argument("--quick", action="store_true", help="fewer iterations everywhere (about a minute for the "
+                                                        "default model); the default reproduces the lecture's")
+    p.add_argument("--only", help="these techniques only, comma-separated (default: all)")
+    p.add_argument("-o", "--output", default="gallery", help="the folder to write (default gallery/); a gallery "
+                                                            "already there is replaced when the new one is complete")
+    p.set_defaults(run=cmd_gallery)
 
     from .viz import TECHNIQUES
     for t in TECHNIQUES.values():

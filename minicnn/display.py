@@ -182,10 +182,11 @@ def class_model(net, r):
 
 def adversarial(net, r):
     how = f"FGSM eps {r.settings.epsilon:g} px" if hasattr(r.settings, "epsilon") else f"after {r.steps} steps"
+    magnify = r.settings.magnify or max(1.0, 127 / r.linf if r.linf > 0 else 1.0)
     return [Panel(f"start: {_short(r.start.name)}", net.space.deprocess(r.x0)),
             Panel(f"{how}: {_short(r.predicted_name)} ({r.confidence:.2f})", net.space.deprocess(r.x)),
-            Panel(f"difference x{r.settings.magnify:g}\nL-inf {r.linf:.2f}, L2 {r.l2:.1f} px",
-                  difference(net.space, r.x0, r.x, r.settings.magnify))]
+            Panel(f"difference x{magnify:.3g}\nL-inf {r.linf:.2f}, L2 {r.l2:.1f} px",
+                  difference(net.space, r.x0, r.x, magnify))]
 
 
 def fooling(net, r):
@@ -304,6 +305,24 @@ def embedding(net, r):
     return [Panel(f"t-SNE of {r.layer} codes, coloured by " + ("label" if r.labelled else "predicted class"),
                   figure_image(scatter)),
             Panel(f"the {len(r.points)} images, each in one cell", canvas)]
+
+
+def broken_linear(net, r):
+    """The classifier's templates; the digit and what adding a little of each template makes of
+    it; the changes themselves (red positive, blue negative)."""
+    def signed(a):
+        scale = float(np.abs(a).max()) or 1.0
+        return enlarge(colorize(a, "RdBu_r", -scale, scale), 4)
+    low, high = min(0.0, float(r.changed.min())), max(1.0, float(r.changed.max()))      # one grey scale
+
+    def grey(a):
+        return enlarge(colorize(a, "gray", low, high), 4)
+    others = [t for t in range(10) if t != r.settings.digit]
+    return [[Panel(f"template {t}", signed(w)) for t, w in enumerate(r.templates)],
+            [Panel(f"a {r.settings.digit}", grey(r.original))] +
+            [Panel(f"classified {p}", grey(c)) for c, p in zip(r.changed, r.predicted)],
+            [None] + [Panel(f"+{e:.2f} x tmpl {t}" if e is not None else f"tmpl {t}: no flip", signed(c - r.original))
+                      for t, e, c in zip(others, r.epsilons, r.changed)]]
 
 
 def logistic_example(net, r):

@@ -313,6 +313,23 @@ def load_image(path, as_array=True):
     return np.asarray(im) if as_array else im
 
 
+SAMPLE = "sample:"      # an image name that means one of the images stored with a model
+
+
+def load_named(name, samples=None):
+    """The pixels an image name stands for: an image file, or ``sample:INDEX``, one of a model's
+    stored samples (a Samples). (H, W, 3) uint8 RGB, or (H, W) uint8 grey for grey samples."""
+    name = str(name)
+    if not name.startswith(SAMPLE):
+        return load_image(name)
+    index, n = name[len(SAMPLE):], 0 if samples is None else len(samples)
+    if not n:
+        raise ImageError(f"{name}: this model holds no sample images")
+    if not index.isdigit() or not int(index) < n:
+        raise ImageError(f"{name}: the model holds samples 0 to {n - 1}")
+    return samples.images[int(index)]
+
+
 def save_image(rgb, path):
     """Write an (H, W, 3) uint8 RGB array as a PNG (atomically)."""
     return atomic_write(path, lambda tmp: Image.fromarray(np.asarray(rgb, np.uint8), "RGB").save(tmp, format="PNG"))

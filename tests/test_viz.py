@@ -180,6 +180,20 @@ def test_breaking_a_linear_classifier_trained_by_minicnn():
     assert eps is not None and predicted == 3 and eps < 3
 
 
+def test_the_broken_linear_classifier_technique_flips_a_digit_by_its_own_templates():
+    pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
+    r = viz.run("break-linear", None, epochs=100, digit=2)
+    assert r.train_accuracy > 0.9 and r.original.shape == (8, 8)
+    others = [t for t in range(10) if t != 2]
+    for t, eps, changed, predicted in zip(others, r.epsilons, r.changed, r.predicted):
+        template = r.templates[t]
+        # the changed digit is the digit plus eps times the target's template (rescaled), nothing else
+        step = (changed - r.original).ravel()
+        assert np.allclose(step / np.linalg.norm(step), template.ravel() / np.linalg.norm(template))
+        assert (predicted == t) == (eps is not None)
+    assert sum(e is not None for e in r.epsilons) >= 7
+
+
 def test_targets_by_index_or_name():
     net = small_net()
     assert viz.resolve_target(net, 3) == 3 and viz.resolve_target(net, "3") == 3
@@ -233,7 +247,7 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
                      "invert": {"layers": "relu1,pool1", "iterations": 8},
                      "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
-                     "tsne": {"perplexity": 2}}
+                     "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50}}
 
 
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))

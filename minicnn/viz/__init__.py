@@ -15,7 +15,7 @@ from .fgsm import fgsm
 from .filters import Filters, filters
 from .fooling import fooling
 from .inversion import Inversion, invert
-from .linear import LogisticExample, break_linear, logistic_example, train_linear_classifier
+from .linear import BrokenLinear, LogisticExample, break_linear, logistic_example, train_linear_classifier
 from .neuron import Neuron, all_modes, neuron_gradient, receptive_box, receptive_crop
 from .occlusion import Occlusion, occlusion, occlusion_map
 from .registry import TECHNIQUES, run
@@ -33,7 +33,9 @@ __all__ = [
     "occlusion", "occlusion_map", "Occlusion",
     "class_model", "PRESETS", "Ascent", "ClassModel",
     "to_target", "fgsm", "fooling", "Adversarial",
-    "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample",
-    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion", "style_transfer", "StyleTransfer", "top_patches", "TopPatches", "codes", "tsne", "embed", "grid_cells", "Embedding",
+    "logistic_example", "train_linear_classifier", "break_linear", "LogisticExample", "BrokenLinear",
+    "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion",
+    "style_transfer", "StyleTransfer", "top_patches", "TopPatches", "codes", "tsne", "embed", "grid_cells",
+    "Embedding",
     "probabilities", "resolve_target", "score_layer", "scores",
 ]

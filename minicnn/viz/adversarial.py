@@ -72,7 +72,8 @@ class Settings(technique.Settings):
                             required=True)
     step: float = option(0.25, "change per step, pixel units", ge=0.01, le=255)
     max_steps: int = option(200, "give up after this many steps", ge=1, le=100_000)
-    magnify: float = option(10.0, "magnification of the difference image", ge=1, le=1000)
+    magnify: float = option(None, "magnification of the difference image (default: the largest change at full "
+                                  "contrast)", kind="float", ge=1, le=1000)
 
 
 def to_target(net, x, target, step=0.25, max_steps=200, progress=False):

@@ -141,8 +141,8 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
 def run(net, x, settings):
     guide = None
     if settings.guide is not None:
-        from ..images import load_image
-        guide = net.space.preprocess(load_image(settings.guide))
+        from ..images import load_named
+        guide = net.space.preprocess(load_named(settings.guide, net.samples))
     r = deepdream(net, x, settings.layer, settings.iterations, settings.octaves, settings.octave_scale,
                   settings.step_size, settings.jitter, guide, settings.seed, progress=None)
     return replace(r, settings=settings)

@@ -19,7 +19,8 @@ class Settings(technique.Settings):
     label: object = option(None, "the true class: step away from it (default: the predicted one)", kind="target")
     target: object = option(None, "step toward this class instead (targeted FGSM; no --label)", kind="target")
     epsilon: float = option(2.0, "step size, pixel units (0..255 scale)", ge=0.01, le=255)
-    magnify: float = option(20.0, "magnification of the difference image", ge=1, le=1000)
+    magnify: float = option(None, "magnification of the difference image (default: the largest change at full "
+                                  "contrast)", kind="float", ge=1, le=1000)
 
     def check(self):
         if self.label is not None and self.target is not None:

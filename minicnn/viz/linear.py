@@ -105,3 +105,41 @@ def run(net, x, settings):
     r = logistic_example(epsilon=settings.epsilon)
     return LogisticExample(settings=settings, x=LECTURE_X, w=LECTURE_W, x_adv=r["x_adv"], score=r["score"], p=r["p"],
                            score_adv=r["score_adv"], p_adv=r["p_adv"])
+
+
+@dataclass(frozen=True)
+class BreakSettings(technique.Settings):
+    epochs: int = option(300, "full-batch gradient steps of the softmax classifier", ge=1, le=100_000)
+    lr: float = option(0.5, "its learning rate", gt=0, le=100)
+    digit: int = option(0, "the class of the digit to break", ge=0, le=9)
+    seed: int = option(0, "seed for the initial weights", ge=0, le=2**32 - 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokenLinear(technique.Result):
+    templates: np.ndarray      # (10, 8, 8) the classifier's weight rows, as images
+    original: np.ndarray       # (8, 8) the digit, pixel values 0..1
+    changed: np.ndarray        # (9, 8, 8) the digit plus epsilon times each other class's template
+    epsilons: list             # the smallest epsilon that flips it to each other class (None: not reached)
+    predicted: list            # what the classifier then says
+    train_accuracy: float
+    loss: float
+
+    def summary(self):
+        flipped = sum(e is not None for e in self.epsilons)
+        return (f"a softmax classifier on scikit-learn's 8x8 digits ({100 * self.train_accuracy:.1f} % training "
+                f"accuracy): a {self.settings.digit} flips to {flipped} of the 9 other classes")
+
+
+def run_break(net, x, settings):
+    """Train a softmax classifier on scikit-learn's digits and break it (no network needed)."""
+    X, y, images = digits()
+    w, b, loss = train_linear_classifier(X, y, 10, settings.epochs, settings.lr, seed=settings.seed)
+    predictions = (X @ w.T + b).argmax(axis=1)
+    start = int(np.where((predictions == y) & (y == settings.digit))[0][0])
+    others = [t for t in range(10) if t != settings.digit]
+    flips = [break_linear(X[start], w, b, t) for t in others]
+    return BrokenLinear(settings=settings, templates=w.reshape(10, 8, 8), original=images[start],
+                        changed=np.stack([c.reshape(8, 8) for _, c, _ in flips]),
+                        epsilons=[e for e, _, _ in flips], predicted=[p for _, _, p in flips],
+                        train_accuracy=float((predictions == y).mean()), loss=float(loss))

@@ -72,11 +72,15 @@ TECHNIQUES = {t.name: t for t in [
     Technique("linear-example", linear.run, display.logistic_example, linear.Settings, "none",
               "the lecture's adversarial logistic regression, in numbers",
               "Goodfellow, Shlens & Szegedy 2015, section 3", model=False),
+    Technique("break-linear", linear.run_break, display.broken_linear, linear.BreakSettings, "none",
+              "break a softmax classifier of 8x8 digits by adding a little of another class's template",
+              "the CS231n lecture, \"breaking linear classifiers\" (after Goodfellow et al. 2015)", model=False),
 ]}
 
 
 def model_defaults(net, name):
-    """The settings of technique ``name`` that the model's registry entry prefers (models/)."""
+    """The settings of technique ``name`` that the model's registry entry prefers (models/): they
+    replace the technique's own defaults, and whatever the caller gives replaces them."""
     from ..models import MODELS
     model = MODELS.get((net.meta if net is not None else {}).get("name"))
     return model.viz_defaults.get(name, {}) if model else {}
@@ -88,8 +92,11 @@ def run(name, net, x=None, settings=None, **options):
     if name not in TECHNIQUES:
         raise ArgumentError(f"unknown technique {name!r}; known: {', '.join(TECHNIQUES)}")
     t = TECHNIQUES[name]
-    settings = settings if settings is not None else t.settings(**options)
-    settings = replace(settings, **{k: v for k, v in model_defaults(net, name).items() if getattr(settings, k) is None})
+    preferred = model_defaults(net, name)
+    if settings is None:
+        settings = t.settings(**{**preferred, **options})
+    else:                              # a Settings made elsewhere: the model fills only what it left open
+        settings = replace(settings, **{k: v for k, v in preferred.items() if getattr(settings, k) is None})
     if t.image == "required" and x is None:
         raise ArgumentError(f"{name} needs an image")
     start = time.perf_counter()

@@ -117,6 +117,9 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
                    lr=4.0, init="content", original_colors=False, print_every=0, save_every=0, seed=0,
                    progress=False):
     """content (1, C, H, W) and styles (S, C, H, W) in input space -> a StyleTransfer result."""
+    if original_colors and net.space.channels not in ("RGB", "BGR"):
+        raise ArgumentError(f"style: keeping the content's colours needs a colour model; this one sees "
+                            f"{net.space.channels}")
     defaults = default_layers(net)
     content_layers = content_layers or defaults[0]
     style_layers = style_layers or defaults[1]
@@ -206,8 +209,9 @@ def _names(text):
 def run(net, x, settings):
     from dataclasses import replace
 
-    from ..images import load_image
-    styles = np.concatenate([net.space.preprocess(load_image(path), crop=x.shape[2:]) for path in _names(settings.style)])
+    from ..images import load_named
+    styles = np.concatenate([net.space.preprocess(load_named(name, net.samples), crop=x.shape[2:])
+                             for name in _names(settings.style)])
     weights = None if settings.style_weights is None else [float(w) for w in _names(settings.style_weights)]
     r = style_transfer(net, x, styles, weights, _names(settings.content_layers), _names(settings.style_layers),
                        settings.content_weight, settings.style_weight, settings.tv_weight, settings.optimizer,

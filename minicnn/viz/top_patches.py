@@ -84,11 +84,11 @@ def image_list(net, images, crops=0, seed=0):
     items = _image_list(net, images)
     if not crops:
         return items
-    from ..images import load_image, random_crops
+    from ..images import load_named, random_crops
     rng = np.random.RandomState(seed)
     return [view[None] for item in items
             for view in random_crops(net.space, net.space.deprocess(item) if isinstance(item, np.ndarray)
-                                     else load_image(item), crops, rng)]
+                                     else load_named(item, net.samples), crops, rng)]
 
 
 def _image_list(net, images):
@@ -113,8 +113,8 @@ def load(net, item):
     """One image of an image_list as (1, C, H, W) in the model's input space."""
     if isinstance(item, np.ndarray):
         return item.reshape((1,) + net.input_shape)
-    from ..images import load_image
-    return net.space.preprocess(load_image(item))
+    from ..images import load_named
+    return net.space.preprocess(load_named(item, net.samples))
 
 
 def default_layer(net):
