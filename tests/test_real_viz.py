@@ -54,8 +54,6 @@ def test_the_second_half_on_squeezenet(squeezenet_file, tmp_path, verb, extra):
     import json
     import shutil
     from minicnn import cli
-    if verb == "tsne":
-        pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
     photos = tmp_path / "photos"
     photos.mkdir()
     for name in ("coffee.png", "chelsea.png"):

@@ -170,7 +170,6 @@ def test_lecture_logistic_regression_numbers():
 
 
 def test_breaking_a_linear_classifier_trained_by_minicnn():
-    pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
     from minicnn.viz.linear import digits
     X, y, _ = digits()
     w, b, loss = viz.train_linear_classifier(X, y, 10, epochs=200)
@@ -181,7 +180,6 @@ def test_breaking_a_linear_classifier_trained_by_minicnn():
 
 
 def test_the_broken_linear_classifier_technique_flips_a_digit_by_its_own_templates():
-    pytest.importorskip("sklearn", exc_type=ImportError, reason="the digits dataset ships with scikit-learn")
     r = viz.run("break-linear", None, epochs=100, digit=2)
     assert r.train_accuracy > 0.9 and r.original.shape == (8, 8)
     others = [t for t in range(10) if t != 2]
@@ -227,7 +225,6 @@ def test_a_unit_that_is_off_at_the_mean_image_still_rises():
 
 
 def test_grabcut_segmentation_finds_the_salient_object():
-    pytest.importorskip("cv2", exc_type=ImportError, reason="segmentation uses OpenCV (the [segment] extra)")
     rng = np.random.RandomState(11)
     image = np.clip(rng.normal(120, 10, (64, 64, 3)), 0, 255).astype(np.uint8)
     image[20:44, 16:40] = np.clip(rng.normal((200, 40, 40), 10, (24, 24, 3)), 0, 255).astype(np.uint8)
@@ -253,8 +250,6 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
 def test_every_technique_works_on_a_one_channel_model(name, tmp_path):
     """Run through the registry: a finite result, a JSON sidecar without arrays, non-blank panels."""
-    if name == "segment":
-        pytest.importorskip("cv2", exc_type=ImportError, reason="segmentation uses OpenCV (the [segment] extra)")
     import json
     net = grey_net()
     x = net.space.preprocess(np.random.RandomState(0).randint(0, 256, (40, 30, 3)).astype(np.uint8))
@@ -263,8 +258,6 @@ def test_every_technique_works_on_a_one_channel_model(name, tmp_path):
             Image.fromarray(np.random.RandomState(i).randint(0, 256, (28, 28)).astype(np.uint8)).save(
                 tmp_path / f"d{i}.png")
         TECHNIQUE_OPTIONS[name]["images"] = str(tmp_path)
-        if name == "tsne":
-            pytest.importorskip("sklearn", exc_type=ImportError, reason="t-SNE comes from scikit-learn")
     if name == "style":                                               # a colour style image, turned grey
         style = tmp_path / "style.png"
         Image.fromarray(np.random.RandomState(1).randint(0, 256, (30, 30, 3)).astype(np.uint8)).save(style)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..backend import to_device, to_numpy
-from ..errors import ArgumentError, MinicnnError
+from ..errors import ArgumentError
 from ..settings import option
 from . import technique
 from .targets import score_layer
@@ -81,10 +81,7 @@ def codes(net, images, layer, batch=32):
 
 def tsne(codes, perplexity=30.0, seed=0):
     """(N, D) codes -> (N, 2) t-SNE embedding (scikit-learn)."""
-    try:
-        from sklearn.manifold import TSNE
-    except ImportError:
-        raise MinicnnError("t-SNE comes from scikit-learn: pip install scikit-learn (or the [dev] extra)") from None
+    from sklearn.manifold import TSNE
     n = len(codes)
     if n < 5:
         raise ArgumentError(f"t-SNE needs at least 5 images, got {n}")

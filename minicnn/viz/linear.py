@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MinicnnError
 from ..layers import linear_backward, linear_forward, softmax_loss
 from . import technique
 from ..progress import progress_bar
@@ -66,10 +65,7 @@ def break_linear(x, w, b, target, max_epsilon=10.0, steps=200):
 
 def digits():
     """scikit-learn's bundled 8x8 handwritten digits: (X (1797, 64) in 0..1, y, images (1797, 8, 8))."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise MinicnnError("the linear-classifier example needs scikit-learn (pip install scikit-learn)") from None
+    from sklearn.datasets import load_digits
     d = load_digits()
     return d.data / 16.0, d.target, d.images / 16.0
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ArgumentError, MinicnnError
+from ..errors import ArgumentError
 from . import technique
 from .saliency import saliency
 from .targets import ClassRef, class_ref, target_or_predicted
@@ -23,11 +23,7 @@ def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile
     rest probable background. GrabCut fits colour models to these seeds and labels every pixel.
     Returns an (H, W) bool mask (True: object).
     """
-    try:
-        import cv2
-    except ImportError:
-        raise MinicnnError("segmentation needs OpenCV: pip install opencv-python-headless "
-                           "(or the project's [segment] extra)") from None
+    import cv2
     from scipy.ndimage import gaussian_filter
     if image.shape[:2] != saliency_map.shape:
         raise ArgumentError(f"image {image.shape[:2]} and saliency map {saliency_map.shape} differ in size")
