@@ -22,7 +22,7 @@ from .errors import ArgumentError, MinicnnError, OutputError
 from .files import json_text
 from .images import SAMPLE, load_named
 from .io.provenance import sha256
-from .viz.top_patches import IMAGE_SUFFIXES
+from .viz.image_set import IMAGE_SUFFIXES
 
 MARKER = ".minicnn-gallery"        # a folder with this file holds a gallery minicnn may replace
 

@@ -325,7 +325,7 @@ def load_named(name, samples=None):
     index, n = name[len(SAMPLE):], 0 if samples is None else len(samples)
     if not n:
         raise ImageError(f"{name}: this model holds no sample images")
-    if not index.isdigit() or not int(index) < n:
+    if not (index.isascii() and index.isdigit()) or not int(index) < n:
         raise ImageError(f"{name}: the model holds samples 0 to {n - 1}")
     return samples.images[int(index)]
 

@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from .architecture import INPUT, Architecture
-from .errors import ArgumentError
+from .errors import ArgumentError, MinicnnError
 
 IMAGE_COPIES = 8          # float64 copies of the image an optimizer keeps (image, gradient, moments, ...)
 
@@ -97,15 +97,27 @@ def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=Non
                         layer_copies=layer_copies)
     need = need_at(size)
     if need > free:
-        scale, fit = (free / need) ** 0.5, (1, 1)
-        while scale > 0.001:
-            fit = tuple(max(1, int(s * scale)) for s in size)
-            if need_at(fit) <= free:
-                break
-            scale *= 0.95
-        raise ArgumentError(f"{what} at {size[0]}x{size[1]} would need {need / 2**20:,.0f} MiB, and "
-                            f"{free / 2**20:,.0f} MiB are free; {fit[0]}x{fit[1]} would fit")
+        raise ArgumentError(f"{what} at {size[0]}x{size[1]} would need {_mib(need)}, and {_mib(free)} are free; "
+                            + _largest_fit(size, free, need, need_at))
     return need
+
+
+def _largest_fit(size, free, need, need_at):
+    """What to say about smaller sizes: the largest (same shape) that fits, or that none does."""
+    scale = (free / need) ** 0.5
+    while scale > 0.001:
+        fit = tuple(max(1, int(s * scale)) for s in size)
+        try:
+            if need_at(fit) <= free:
+                return f"{fit[0]}x{fit[1]} would fit"
+        except MinicnnError:                       # too small for the network: smaller will not do
+            break
+        scale *= 0.95
+    return "no size the network can take would fit"
+
+
+def _mib(n):
+    return f"{n / 2**20:,.1f} MiB" if n < 10 * 2**20 else f"{n / 2**20:,.0f} MiB"
 
 
 def _at_size(net, end, size):

@@ -100,8 +100,8 @@ class Net:
     def resized(self, hw, end=None):
         """This net on inputs of another size (H, W), sharing its parameters, with only the layers
         ``end`` (default: the last) needs. Convolutions and pooling work at any size; a fully
-        connected layer's weights fix its input size, so ``end`` must come before one (DeepDream,
-        feature inversion and style transfer work on images of any size this way)."""
+        connected layer's weights fix its input size, so ``end`` must come before one (DeepDream
+        and style transfer work on images of any size this way)."""
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "resized")
         keep = (self.arch.ancestors[end] | {end}) - {INPUT}
         fixed = [n for n in self.layer_names if n in keep and self.layers[n]["type"] == "linear"]

@@ -14,7 +14,7 @@ inversion, DeepDream and neural style minimize or maximize:
 Shapes: f, target, x (N, C, H, W); target_gram, G (N, C, C). float32 or float64, NumPy or CuPy.
 """
 from .backend import get_array_module
-from .errors import ShapeError
+from .errors import ArgumentError
 from .layers import _check
 
 
@@ -60,7 +60,7 @@ def tv_loss(x, beta=2.0):
     """
     _check.rank("tv_loss", "x", x, 4)
     if not beta > 0:
-        raise ShapeError(f"tv_loss: beta must be > 0, got {beta!r}")
+        raise ArgumentError(f"tv_loss: beta must be > 0, got {beta!r}")
     xp = get_array_module(x)
     corner = x[:, :, :-1, :-1]
     a = x[:, :, :-1, 1:] - corner                   # to the right
@@ -81,7 +81,7 @@ def tv_loss(x, beta=2.0):
 def alpha_norm(x, alpha=6.0):
     """sum |x|^alpha (Mahendran & Vedaldi's bounded-range prior); the gradient is alpha |x|^(alpha-1) sign(x)."""
     if not alpha >= 1:
-        raise ShapeError(f"alpha_norm: alpha must be >= 1, got {alpha!r}")
+        raise ArgumentError(f"alpha_norm: alpha must be >= 1, got {alpha!r}")
     xp = get_array_module(x)
     mag = xp.abs(x)
     return float((mag ** alpha).sum()), alpha * mag ** (alpha - 1) * xp.sign(x)

@@ -49,3 +49,23 @@ def test_the_default_models_digits_fall_into_their_classes():
     d = ((r.points[:, None] - r.points[None]) ** 2).sum(axis=2)
     np.fill_diagonal(d, np.inf)
     assert (r.labels[d.argmin(axis=1)] == r.labels).mean() > 0.95
+
+
+def test_crops_of_the_stored_samples_keep_their_labels_and_are_the_same_in_every_call():
+    import minicnn
+    from minicnn.images import Samples
+    from minicnn.viz.image_set import image_list, load
+    net = minicnn.load()
+    net.samples = Samples(net.samples.images[:6], net.samples.labels[:6])
+    r = viz.embed(net, crops=2, perplexity=3)
+    np.testing.assert_array_equal(r.labels, np.repeat(net.samples.labels, 2))      # each image's crops together
+    a, b = image_list(net, None, crops=2, seed=5), image_list(net, None, crops=2, seed=5)
+    np.testing.assert_array_equal(load(net, a[3]), load(net, b[3]))
+    assert not np.array_equal(load(net, a[2]), load(net, a[3]))
+
+
+def test_identical_codes_are_refused_instead_of_crashing_t_sne():
+    import pytest
+    from minicnn.errors import ArgumentError
+    with pytest.raises(ArgumentError, match="all 6 codes are the same"):
+        viz.tsne(np.ones((6, 10)))

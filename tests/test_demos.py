@@ -42,7 +42,7 @@ DEMO_ARGS = {     # the demos drawn with an ImageNet model, with settings that k
     "top_patches.py": ["--crops", "3", "--units", "1,2"], "deepdream.py": ["--iterations", "2"],
     "inversion.py": ["--iterations", "4"], "style.py": ["--iterations", "3"],
 }
-STANDALONE = ["linear_adversarial.py", "tsne.py"]     # no ImageNet model needed
+STANDALONE = ["linear_adversarial.py", "tsne.py", "strip.py"]     # no ImageNet model needed
 
 
 @pytest.mark.parametrize("demo", sorted(DEMO_ARGS))
@@ -57,7 +57,7 @@ def test_the_demos_that_need_no_imagenet_model(tmp_path, demo):
 
 def test_every_demo_is_tested():
     assert {p.name for p in DEMOS.glob("*.py")} - {"common.py"} == set(DEMO_ARGS) | set(STANDALONE) | {
-        "relu_backward_modes.py"}
+        "relu_backward_modes.py", "notebooks.py"}                   # notebooks.py: tests/test_notebooks.py
 
 
 def draws_its_figure(args, out):

@@ -65,3 +65,11 @@ def test_too_large_a_size_is_refused_naming_one_that_fits():
     assert 250 < fit < 512
     assert estimate(net.resized((fit, fit), end="relu4_2").arch, "relu4_2") <= need // 3
     assert check_fits(net, "relu4_2", (fit, fit), "style", free=need // 3) <= need // 3
+
+
+def test_when_no_size_fits_the_refusal_says_so():
+    spec = vgg16()
+    net = Net(spec[:[s["name"] for s in spec].index("relu4_2") + 1], (3, 224, 224), seed=0)
+    with pytest.raises(ArgumentError, match=r"would need [\d,]+ MiB, and 0.0 MiB are free; no size the network "
+                                            r"can take would fit"):
+        check_fits(net, "relu4_2", (224, 224), "style", free=1)

@@ -248,21 +248,23 @@ def test_train_refuses_outputs_it_cannot_write_before_any_work(small_csv, tmp_pa
     assert "epoch" not in captured.out and sorted(tmp_path.iterdir()) == before         # refused before training
 
 
-def test_a_nan_loss_stops_names_the_step_and_keeps_the_last_good_model(small_csv, tmp_path, monkeypatch, capsys):
-    """The loss turns NaN in the second epoch: the command fails naming the step, and the file
-    holds the first epoch's weights."""
-    from minicnn.train import loop
+def test_nan_scores_stop_training_name_the_step_and_keep_the_last_good_model(small_csv, tmp_path, monkeypatch,
+                                                                            capsys):
+    """The scores turn NaN in the second epoch (as when training diverges): the command fails
+    naming the step, and the file holds the first epoch's weights."""
+    from minicnn.net import Net
     monkeypatch.setattr("minicnn.train.recipe.HELD_OUT", 20)
-    calls, real = [], loop.softmax_loss
+    calls, real = [], Net.forward
 
-    def failing(scores, y):
-        calls.append(1)
-        loss, d = real(scores, y)
-        return (float("nan") if len(calls) == 9 else loss), d
-    monkeypatch.setattr(loop, "softmax_loss", failing)
+    def diverging(self, x, *args, train=False, **kwargs):
+        out = real(self, x, *args, train=train, **kwargs)
+        if train:
+            calls.append(1)
+        return out * np.nan if train and len(calls) == 9 else out
+    monkeypatch.setattr(Net, "forward", diverging)
     out = tmp_path / "m.h5"
     rc = train_cli("--epochs", 3, "--batch", 16, "--data", small_csv, "-o", out)       # 7 steps per epoch
-    assert_one_line_error(rc, capsys.readouterr().err, "the loss became nan at epoch 2, step 9",
+    assert_one_line_error(rc, capsys.readouterr().err, "the scores became NaN or inf at epoch 2, step 9",
                           "kept the weights of epoch 1")
     assert load(out).meta["provenance"]["best_epoch"] == 1
 

@@ -56,7 +56,8 @@ def read_idx(folder):
         if path is None:
             raise FormatError(f"{folder}: no {name} (or {name}.gz): not a folder of MNIST idx files")
         try:
-            data = (gzip.open if path.suffix == ".gz" else open)(path, "rb").read()
+            with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+                data = f.read()
         except (OSError, EOFError) as e:
             raise FormatError(f"cannot read {path}: {e}") from None
         arrays.append(_idx_array(path, data))
@@ -73,6 +74,8 @@ def _idx_array(path, data):
     if len(data) < 4 or data[:3] != b"\x00\x00\x08" or not 1 <= data[3] <= 3:
         raise FormatError(f"{path}: not an idx file of unsigned bytes")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise FormatError(f"{path}: truncated (its header ends early)")
     shape = tuple(int(v) for v in np.frombuffer(data[4:4 + 4 * ndim], ">i4"))
     body = np.frombuffer(data[4 + 4 * ndim:], np.uint8)
     if len(shape) != ndim or body.size != int(np.prod(shape)):

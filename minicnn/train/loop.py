@@ -9,7 +9,7 @@ Every step is the lecture's loop, written out:
 
 Minibatches are shuffled and shifted by up to ``shift`` pixels (seeded), and the held-out
 digits are classified after every epoch. The best epoch's weights are kept: they are what the
-net holds when training ends, whether it finished, was stopped by Ctrl-C, or met a NaN loss.
+net holds when training ends, whether it finished, was stopped by Ctrl-C, or met NaN scores.
 """
 import time
 from dataclasses import dataclass
@@ -76,7 +76,7 @@ def accuracy(net, samples, batch=500):
 def train(net, train_set, held_out, settings, progress=None, report=print):
     """Train ``net`` in place on ``train_set``; returns a History. The net ends with the weights
     of the epoch that classified ``held_out`` best. report(line) is called after every epoch.
-    A NaN or infinite loss stops training at once; History.stopped names the step."""
+    NaN or infinite scores stop training at once; History.stopped names the step."""
     if net.input_shape[1:] != train_set.images.shape[1:3]:
         raise ArgumentError(f"the net takes {net.input_shape[1:]} images, the digits are {train_set.images.shape[1:3]}")
     s, layer = settings, score_layer(net)
@@ -96,12 +96,12 @@ def train(net, train_set, held_out, settings, progress=None, report=print):
                 x = to_input(net, shift(train_set.images[idx], s.shift, rng))
                 y = train_set.labels[idx]
                 scores = net.forward(x, end=layer, train=True, seed=int(rng.randint(2**31)))
-                loss, dscores = softmax_loss(scores.reshape(len(idx), -1), y)
                 step += 1
-                if not np.isfinite(loss):
-                    stopped = (f"the loss became {loss} at epoch {epoch + 1}, step {step} "
+                if not np.isfinite(to_numpy(scores)).all():      # diverged: keep the epochs that finished
+                    stopped = (f"the scores became NaN or inf at epoch {epoch + 1}, step {step} "
                                f"(learning rate {lr:g}: too high?)")
                     break
+                loss, dscores = softmax_loss(scores.reshape(len(idx), -1), y)
                 net.backward(dscores.reshape(scores.shape), params=True)
                 for name, grads in net.grads.items():
                     for key, g in grads.items():

@@ -8,8 +8,8 @@ like the formula it implements. Hyperparameters are plain arguments.
     w = w + v                                      w = w + momentum * v - lr * (dw + wd * w)
 
     m = b1 m + (1 - b1) dw;  v = b2 v + (1 - b2) dw^2           Adam (Kingma & Ba 2015), with
-    w = w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) - lr * wd * w
-                                                                decoupled weight decay (AdamW)
+    w = w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   decoupled weight decay (AdamW),
+    w = w - lr * wd * w                                           applied after the step
 """
 import math
 

@@ -16,9 +16,10 @@ from ..errors import ArgumentError
 from ..settings import option
 from . import technique
 from .targets import score_layer
-from .top_patches import image_list, load
+from .image_set import image_list, load
 
 MAX_CODE = 4096            # larger map codes are averaged over positions (one number per channel)
+MAX_POINTS = 5000          # the grid's assignment costs N x N numbers (200 MB here) and O(N^3) time
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,11 @@ def tsne(codes, perplexity=30.0, seed=0):
     n = len(codes)
     if n < 5:
         raise ArgumentError(f"t-SNE needs at least 5 images, got {n}")
+    if not np.isfinite(codes).all():
+        raise ArgumentError("t-SNE: the codes hold NaN or inf (are the model's weights sane?)")
+    if np.ptp(codes, axis=0).max() == 0:
+        raise ArgumentError(f"t-SNE: all {n} codes are the same (the same image given {n} times?); there is "
+                            "nothing to lay out")
     return TSNE(n_components=2, perplexity=min(perplexity, (n - 1) / 3), init="pca", random_state=seed,
                 learning_rate="auto").fit_transform(codes)
 
@@ -110,8 +116,11 @@ def embed(net, images=None, layer=None, crops=0, perplexity=30.0, seed=0):
     """The t-SNE picture's data for a set of images; see the module docstring."""
     labels = None
     if images is None and net.samples is not None:
-        labels = net.samples.labels
-    items = image_list(net, images, crops, seed)
+        labels = np.repeat(net.samples.labels, crops) if crops else net.samples.labels     # crops come per image
+    items = image_list(net, images, crops, seed, who="tsne")
+    if len(items) > MAX_POINTS:
+        raise ArgumentError(f"tsne: {len(items):,} images (with their crops) is more than the {MAX_POINTS:,} the grid "
+                            "of thumbnails can place; use fewer images or crops")
     layer = default_layer(net) if layer is None else net.arch.check_layer(layer, "tsne")
     data, averaged = codes(net, items, layer)
     points = tsne(data, perplexity, seed)

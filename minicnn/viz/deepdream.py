@@ -20,7 +20,7 @@ import numpy as np
 from scipy.ndimage import zoom
 
 from ..backend import to_device, to_numpy
-from ..errors import ArgumentError
+from ..errors import ArgumentError, MinicnnError
 from ..memory import check_fits
 from ..objectives import l2_activation
 from ..progress import progress_bar
@@ -122,7 +122,7 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
     for size in progress_bar(sizes, "deepdream octaves", progress):
         try:
             at_size = net.resized(size, end=layer)
-        except ArgumentError as e:
+        except MinicnnError as e:                  # the layer's map vanishes at this size
             raise ArgumentError(f"deepdream at {size[0]}x{size[1]}: {e} (use fewer octaves or a larger image)") \
                 from None
         octave_base = zoom(base, (1, 1, size[0] / H, size[1] / W), order=1)

@@ -66,9 +66,10 @@ class Inversion(technique.Result):
 
 
 def default_layers(net):
-    """Four layers from low to high: at a quarter, half and three quarters of the way up, and the last."""
+    """Up to four layers from low to high: a tenth, two fifths and seven tenths of the way up
+    the ReLU, concatenation and pooling layers, and the last (fewer where there are fewer)."""
     names = [n for n in net.layer_names if net.layers[n]["type"] in ("relu", "concat", "maxpool")] or net.layer_names
-    return [names[int(f * (len(names) - 1))] for f in (0.1, 0.4, 0.7, 1.0)]
+    return list(dict.fromkeys(names[int(f * (len(names) - 1))] for f in (0.1, 0.4, 0.7, 1.0)))
 
 
 def default_lambda_tv(net, layer):
@@ -89,6 +90,8 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
     """Reconstructions (restarts, C, H, W) in input space of x's code at ``layer``, and their final
     normalized code errors and the first one's objective at every step."""
     net.arch.check_layer(layer, "invert")
+    if optimizer not in optim.OPTIMIZERS:
+        raise ArgumentError(f"invert: optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {optimizer!r}")
     lambda_tv = default_lambda_tv(net, layer) if lambda_tv is None else lambda_tv
     lr = {"adam": 16.0, "sgd": 0.004}[optimizer] if lr is None else lr
     step = net.space.pixel_step()
@@ -127,6 +130,8 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
 def run(net, x, settings):
     layers = default_layers(net) if settings.layers is None else [
         net.arch.check_layer(name.strip(), "invert") for name in settings.layers.split(",") if name.strip()]
+    if not layers:
+        raise ArgumentError(f"invert: no layers given in --layers {settings.layers!r}")
     memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3})      # target, f, df
                  for layer in layers)
     tv = [settings.lambda_tv if settings.lambda_tv is not None

@@ -48,6 +48,9 @@ class Settings(technique.Settings):
     seed: int = option(0, "seed for the noise start", ge=0, le=2**32 - 1)
 
     def check(self):
+        for name in ("content_layers", "style_layers"):
+            if getattr(self, name) is not None and not _names(getattr(self, name)):
+                raise ArgumentError(f"style: no layers given in --{name.replace('_', '-')} {getattr(self, name)!r}")
         n = len(_names(self.style) or [])
         if not n:
             raise ArgumentError("style: give at least one style image")
@@ -56,7 +59,8 @@ class Settings(technique.Settings):
                 weights = [float(w) for w in _names(self.style_weights)]
             except ValueError:
                 weights = []
-            if len(weights) != n or min(weights) < 0 or sum(weights) <= 0 or not np.isfinite(weights).all():
+            if (len(weights) != n or min(weights) < 0 or not np.isfinite(weights).all()
+                    or not 0 < sum(weights) < np.inf):
                 raise ArgumentError(f"style: give {n} non-negative weights for {n} style image(s), comma-separated, "
                                     f"got {self.style_weights!r}")
 
@@ -121,12 +125,17 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
         raise ArgumentError(f"style: keeping the content's colours needs a colour model; this one sees "
                             f"{net.space.channels}")
     defaults = default_layers(net)
-    content_layers = content_layers or defaults[0]
-    style_layers = style_layers or defaults[1]
+    content_layers = defaults[0] if content_layers is None else content_layers
+    style_layers = defaults[1] if style_layers is None else style_layers
+    if not style_layers:
+        raise ArgumentError("style: give at least one style layer")
     for layer in content_layers + style_layers:
         net.arch.check_layer(layer, "style")
+    for layer in style_layers:
+        if len(net.shapes[layer]) != 3:               # a Gram matrix needs channels over positions
+            raise ArgumentError(f"style: layer {layer!r} gives a vector {net.shapes[layer]}, not a (C, H, W) map")
     weights = np.ones(len(styles)) / len(styles) if style_weights is None else np.asarray(style_weights, float)
-    if len(weights) != len(styles) or (weights < 0).any() or weights.sum() <= 0:
+    if len(weights) != len(styles) or not (weights >= 0).all() or not 0 < weights.sum() < np.inf:
         raise ArgumentError(f"style: {len(styles)} style images need as many non-negative weights, got {list(weights)}")
     weights = weights / weights.sum()
     end = max(content_layers + style_layers, key=net.layer_names.index)

@@ -13,7 +13,6 @@ gradient of that unit at that position, cropped to the same window.
 """
 import heapq
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -22,10 +21,8 @@ from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
+from .image_set import image_list, load
 from .targets import unit_gradient
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -57,7 +54,8 @@ class Settings(technique.Settings):
     guided: bool = option(False, "also show each patch through guided backpropagation")
 
     def check(self):
-        if self.units is not None and not all(u.strip().isdigit() for u in self.units.split(",")):
+        if self.units is not None and not all(u.strip().isascii() and u.strip().isdigit()
+                                              for u in self.units.split(",")):
             raise ArgumentError(f"top patches: units must be channel numbers, comma-separated, got {self.units!r}")
 
 
@@ -77,45 +75,6 @@ class TopPatches(technique.Result):
 
 
 # ---- the images ------------------------------------------------------------------------------
-
-def image_list(net, images, crops=0, seed=0):
-    """The images as a list the map step can index: file paths, or input-space arrays (1, C, H, W);
-    with crops > 0, that many random crops of each image (random_crops) instead."""
-    items = _image_list(net, images)
-    if not crops:
-        return items
-    from ..images import load_named, random_crops
-    rng = np.random.RandomState(seed)
-    return [view[None] for item in items
-            for view in random_crops(net.space, net.space.deprocess(item) if isinstance(item, np.ndarray)
-                                     else load_named(item, net.samples), crops, rng)]
-
-
-def _image_list(net, images):
-    if images is None:
-        if net.samples is None:
-            raise ArgumentError("top patches: give images (a folder or files); this model stores none")
-        return [net.space.preprocess(im) for im in net.samples.images]
-    if isinstance(images, np.ndarray):
-        return list(images[:, None]) if images.ndim == 4 else [images]
-    if isinstance(images, (str, Path)):
-        path = Path(images)
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not files:
-                raise ArgumentError(f"top patches: no images in {path}")
-            return [str(p) for p in files]
-        images = [p.strip() for p in str(images).split(",") if p.strip()]
-    return [im if isinstance(im, np.ndarray) else str(im) for im in images]
-
-
-def load(net, item):
-    """One image of an image_list as (1, C, H, W) in the model's input space."""
-    if isinstance(item, np.ndarray):
-        return item.reshape((1,) + net.input_shape)
-    from ..images import load_named
-    return net.space.preprocess(load_named(item, net.samples))
-
 
 def default_layer(net):
     """The last pooling or concatenation whose output is a map larger than 1x1 (VGG's pool5,
