@@ -139,6 +139,15 @@ def cmd_gallery(args):
     return 1 if failed else 0
 
 
+def cmd_assignment(args):
+    from . import assignment
+    layers = None if args.layers is None else [name.strip() for name in args.layers.split(",") if name.strip()]
+    chosen = assignment.write(args.out, layers, im2col=args.im2col, gram=args.gram, optimizers=args.optimizers)
+    print(f"wrote {args.out}: a copy of minicnn with {', '.join(chosen)} to write; its README says what to do, "
+          f"and `python -m pytest -q` in {args.out} grades it")
+    return 0
+
+
 # ---- technique verbs -------------------------------------------------------------------------
 
 def run_technique(t, args):
@@ -298,6 +307,16 @@ def build_parser():
     p.add_argument("-o", "--output", default="gallery", help="the folder to write (default gallery/); a gallery "
                                                             "already there is replaced when the new one is complete")
     p.set_defaults(run=cmd_gallery)
+
+    from .assignment import LAYERS
+    p = sub.add_parser("assignment", help="write a student's copy of minicnn with chosen backward passes to "
+                                          "implement, and the tests that grade them")
+    p.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
+    p.add_argument("--layers", help=f"comma-separated, from {','.join(LAYERS)} (default: all of them)")
+    p.add_argument("--im2col", action="store_true", help="also the reference im2col and col2im")
+    p.add_argument("--gram", action="store_true", help="also the Gram matrix's backward pass (neural style)")
+    p.add_argument("--optimizers", action="store_true", help="also the SGD and Adam updates")
+    p.set_defaults(run=cmd_assignment)
 
     from .viz import TECHNIQUES
     for t in TECHNIQUES.values():

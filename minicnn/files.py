@@ -9,10 +9,12 @@ destination removes it.
     check_output(path, inputs=[...])            # before any work: refuse paths that must not be written
     atomic_write(path, lambda tmp: ...)         # write(tmp) fills the temporary file
     save_with_sidecar(path, write, {...})       # path and path + ".json": both appear, or neither
+    write_folder(path, lambda tmp: ...)         # a whole folder, swapped in when complete
 """
 import dataclasses
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -131,6 +133,31 @@ def write_together(files):
             except OSError:
                 pass
     return paths
+
+
+def write_folder(path, build):
+    """Make the folder ``path`` through build(tmp), which fills an empty temporary folder beside
+    it; the finished folder then replaces whatever ``path`` was (the caller decides whether it
+    may be replaced). Interrupted or failed, it leaves ``path`` as it was and no temporary."""
+    path = Path(path)
+    parent = path.parent
+    if not os.access(parent if parent.exists() else Path("."), os.W_OK):
+        raise OutputError(f"cannot write to {parent}")
+    tmp, old = (path.with_name(f".{path.name}.{os.getpid()}.{what}") for what in ("part", "old"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        build(tmp)
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return path
 
 
 def jsonable(value):

@@ -10,7 +10,6 @@ when complete, so an interrupted run leaves the previous page as it was.
 """
 import html
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 
 from . import display, viz
 from .errors import ArgumentError, MinicnnError, OutputError
-from .files import json_text
+from .files import json_text, write_folder
 from .images import SAMPLE, load_named
 from .io.provenance import sha256
 from .viz.image_set import IMAGE_SUFFIXES
@@ -182,27 +181,26 @@ def render(net, out, images=None, quick=False, only=None, report=print):
     plan = [Section(s.title, s.text, [r for r in s.runs if only is None or r.technique in only])
             for s in sections(net, pictures, quick, None if images is None else str(images))]
     plan = [s for s in plan if s.runs]
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")
-    shutil.rmtree(temporary, ignore_errors=True)
-    (temporary / "img").mkdir(parents=True)
-    try:
-        start, figures, failed = time.perf_counter(), [], 0
+    failed = 0
+
+    def build(folder):
+        nonlocal failed
+        (folder / "img").mkdir()
+        start, figures = time.perf_counter(), []
         total, done = sum(len(s.runs) for s in plan), 0
         for section in plan:
             for run in section.runs:
                 done += 1
                 report(f"[{done}/{total}] {run.technique}{' on ' + run.note if run.note else ''} ...")
-                figure = _figure(net, run, temporary / "img", f"{done:02d}-{run.technique}")
+                figure = _figure(net, run, folder / "img", f"{done:02d}-{run.technique}")
                 failed += figure["error"] is not None
                 figures.append((section, run, figure))
                 status = (f"FAILED: {figure['error']}" if figure["error"] else f"not shown: {figure['unavailable']}"
                           if figure.get("unavailable") else f"{figure['seconds']:.1f} s")
                 report(f"    {status} ({time.perf_counter() - start:.0f} s so far)")
-        (temporary / "index.html").write_text(page(net, figures, quick, time.perf_counter() - start), "utf-8")
-        (temporary / MARKER).write_text("a page made by `minicnn gallery`; it may be replaced by the next one\n")
-        _swap(temporary, out)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        (folder / "index.html").write_text(page(net, figures, quick, time.perf_counter() - start), "utf-8")
+        (folder / MARKER).write_text("a page made by `minicnn gallery`; it may be replaced by the next one\n")
+    write_folder(out, build)
     return failed
 
 
@@ -231,22 +229,8 @@ def _check_folder(out):
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(f"{out} holds other files; give an empty folder or a new name (a previous gallery there "
                           "would be replaced)")
-    parent = out.parent if out.parent != Path("") else Path(".")
-    if not os.access(parent if parent.exists() else Path("."), os.W_OK):
-        raise OutputError(f"cannot write to {parent}")
-
-
-def _swap(new, out):
-    """Put the finished folder ``new`` at ``out``, replacing a previous gallery."""
-    old = out.with_name(f".{out.name}.{os.getpid()}.old")
-    try:
-        if out.exists():
-            os.replace(out, old)
-        os.replace(new, out)
-    except OSError as e:
-        raise OutputError(f"cannot write the gallery to {out}: {e.strerror}") from None
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    if not os.access(out.parent if out.parent.exists() else Path("."), os.W_OK):
+        raise OutputError(f"cannot write to {out.parent}")
 
 
 # ---- the page ---------------------------------------------------------------------------------------
