@@ -21,7 +21,7 @@ from .errors import ArgumentError, MinicnnError, OutputError
 from .files import json_text, write_folder
 from .images import SAMPLE, load_named
 from .io.provenance import sha256
-from .viz.image_set import IMAGE_SUFFIXES
+from .viz.image_set import image_files
 
 MARKER = ".minicnn-gallery"        # a folder with this file holds a gallery minicnn may replace
 
@@ -147,15 +147,7 @@ def photos(net, images=None):
                  net.space.preprocess(net.samples.images[i]), f"{SAMPLE}{i}") for i in range(4)]
     if images is None:
         raise ArgumentError("this model stores no images: give a folder of photos with --images")
-    folder = Path(images)
-    if not folder.is_dir():
-        raise ArgumentError(f"--images: {folder} is not a folder")
-    try:
-        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    except OSError as e:
-        raise ArgumentError(f"--images: cannot read {folder}: {e.strerror}") from None
-    if not paths:
-        raise ArgumentError(f"--images: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+    paths = image_files(images, "--images")
     return [(p.name, net.space.preprocess(load_named(p)), str(p)) for p in paths[:8]]
 
 

@@ -26,3 +26,13 @@ def test_the_gradient_check_example_runs_and_passes():
     code = "import numpy as np\nfrom minicnn.layers import conv_forward, conv_backward\n" + \
         python_block("Gradient checks")
     exec(compile(code, "README gradient check", "exec"), {})
+
+
+def test_every_verb_and_every_demo_is_documented():
+    from minicnn.cli import build_parser
+    verbs = next(a for a in build_parser()._actions if a.dest == "verb").choices
+    text = README.read_text(encoding="utf-8")
+    assert not [v for v in verbs if f"minicnn {v}" not in text]
+    demos = README.parent / "demos"
+    listed = (demos / "README.md").read_text(encoding="utf-8")
+    assert not [p.name for p in demos.glob("*.py") if f"`{p.name}`" not in listed]

@@ -48,20 +48,27 @@ def _sources(net, images, who):
     if isinstance(images, np.ndarray):
         return list(images[:, None]) if images.ndim == 4 else [images]
     if isinstance(images, (str, Path)):
-        path = Path(images)
-        if path.is_dir():
-            try:
-                files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            except OSError as e:
-                raise ArgumentError(f"{who}: cannot read {path}: {e.strerror}") from None
-            if not files:
-                raise ArgumentError(f"{who}: no images ({', '.join(IMAGE_SUFFIXES)}) in {path}")
-            return [str(p) for p in files]
+        if Path(images).is_dir():
+            return [str(p) for p in image_files(images, who)]
         images = [p.strip() for p in str(images).split(",") if p.strip()]
     items = [im if isinstance(im, np.ndarray) else str(im) for im in images]
     if not items:
         raise ArgumentError(f"{who}: no images given")
     return items
+
+
+def image_files(folder, who):
+    """The image files of a folder, sorted by name; refused when there are none or it cannot be read."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ArgumentError(f"{who}: {folder} is not a folder")
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    except OSError as e:
+        raise ArgumentError(f"{who}: cannot read {folder}: {e.strerror}") from None
+    if not files:
+        raise ArgumentError(f"{who}: no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    return files
 
 
 def load(net, item):
