@@ -15,7 +15,7 @@ import numpy as np
 from minicnn import viz
 from minicnn.images import load_image
 
-DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "demos" / "images" / "coffee.png"
+DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "demos" / "photos" / "coffee.png"
 
 
 def timed(fn, repeat=3):

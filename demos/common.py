@@ -7,7 +7,7 @@ import minicnn
 from minicnn import display
 from minicnn.images import load_image
 
-IMAGES = Path(__file__).resolve().parent / "images"
+PHOTOS = Path(__file__).resolve().parent / "photos"
 
 
 def parser(description):
@@ -25,7 +25,7 @@ def model(args):
 def photo(net, name, whole=False):
     """x (1, C, H, W): a demo photo in the model's input space, as the model evaluates it (or,
     whole=True, all of it resized to the input size)."""
-    return net.space.preprocess(load_image(IMAGES / name), exact=whole)
+    return net.space.preprocess(load_image(PHOTOS / name), exact=whole)
 
 
 def save(args, name, rows, results, **extra):

@@ -20,7 +20,7 @@ def main():
            [n for n in net.layer_names if net.layers[n]["type"] == "relu" and len(net.shapes[n]) == 3]
     results = [viz.run("deepdream", net, x, layer=maps[len(maps) // 2], iterations=args.iterations),
                viz.run("deepdream", net, x, iterations=args.iterations),
-               viz.run("deepdream", net, x, guide=str(common.IMAGES / args.guide), iterations=args.iterations)]
+               viz.run("deepdream", net, x, guide=str(common.PHOTOS / args.guide), iterations=args.iterations)]
     row = display.deepdream(net, results[0]) + [display.deepdream(net, r)[1] for r in results[1:]]
     common.save(args, "deepdream.png", row, results, image=args.image, guide=args.guide)
 

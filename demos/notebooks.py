@@ -199,7 +199,7 @@ print(r.summary())""",
 show(display.style_transfer(net, texture))
 print(texture.summary())""",
         md("On a colour ImageNet model (`minicnn fetch squeezenet1_1`) the same calls take photos: "
-        "`viz.run(\"style\", net, photo, style=\"demos/images/rocket.jpg\", original_colors=True)`."),
+        "`viz.run(\"style\", net, photo, style=\"demos/photos/rocket.jpg\", original_colors=True)`."),
     ],
 }
 

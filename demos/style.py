@@ -16,7 +16,7 @@ def main():
     args = ap.parse_args()
     net = common.model(args)
     x = common.photo(net, args.content)
-    style = str(common.IMAGES / args.style)
+    style = str(common.PHOTOS / args.style)
     plain = viz.run("style", net, x, style=style, iterations=args.iterations)
     kept = viz.run("style", net, x, style=style, iterations=args.iterations, original_colors=True)
     row = display.style_transfer(net, plain)[0] + [display.style_transfer(net, kept)[0][-1]]

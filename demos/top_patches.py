@@ -15,7 +15,7 @@ def main():
     ap.add_argument("--k", type=int, default=6)
     args = ap.parse_args()
     net = common.model(args)
-    photos = ",".join(str(common.IMAGES / n) for n in ("coffee.png", "chelsea.png", "rocket.jpg", "astronaut.png"))
+    photos = ",".join(str(common.PHOTOS / n) for n in ("coffee.png", "chelsea.png", "rocket.jpg", "astronaut.png"))
     r = viz.run("top-patches", net, images=photos, crops=args.crops, units=args.units, k=args.k, guided=True)
     common.save(args, "top_patches.png", display.top_patches(net, r), [r])
 
