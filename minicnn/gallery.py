@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from . import display, viz
+from .backend import to_device, to_numpy
 from .errors import ArgumentError, MinicnnError, OutputError
-from .files import json_text, write_folder
+from .files import write_folder
 from .images import SAMPLE, load_named
 from .io.provenance import sha256
 from .viz.image_set import image_files
@@ -54,7 +55,6 @@ def sections(net, photos, quick, folder=None):
     maps = [n for n in net.layer_names if len(net.shapes[n]) == 3 and net.layers[n]["type"] in ("relu", "concat")]
     concats = [n for n in maps if net.layers[n]["type"] == "concat"] or maps
     deeper = [n for n in net.layer_names[1:] if net.layers[n]["type"] == "conv" and net.param_shapes[n]["W"][2] > 1]
-    image_set = folder                                     # None: the model's own samples
     crops = 0 if folder is None else q(8, 40)              # a few photos make many crops
     units = [concats[len(concats) // 4], concats[len(concats) // 2], concats[-1]]
     colour = net.space.channels in ("RGB", "BGR")
@@ -66,10 +66,10 @@ def sections(net, photos, quick, folder=None):
                  Run("activations", {"layer": maps[(3 * len(maps)) // 4], "scale": "per-map"}, x0[1], x0[0])]),
         Section("Maximally activating patches", "The image regions that excite units of the last feature map most, "
                 "each beside its guided backpropagation.",
-                [Run("top-patches", {"images": image_set, "crops": crops, "k": q(6, 9), "units": "0,1,2,3" if quick
+                [Run("top-patches", {"images": folder, "crops": crops, "k": q(6, 9), "units": "0,1,2,3" if quick
                                      else None, "guided": True})]),
         Section("t-SNE of codes", "Images placed by the similarity of their codes before the classifier.",
-                [Run("tsne", {"images": image_set, "crops": q(6, 25) if crops else 0})]),
+                [Run("tsne", {"images": folder, "crops": q(6, 25) if crops else 0})]),
         Section("Occlusion", "The class probability as a grey square slides over the image.",
                 [Run("occlusion", {"stride": q(8, None) if net.input_shape[1] > 64 else None}, x[1], x[0])
                  for x in (x0, x1)]),
@@ -115,7 +115,7 @@ def sections(net, photos, quick, folder=None):
 
 def strongest(net, x, layer, centre=False):
     """The most active channel of ``layer`` for x (at the centre of the map, with centre=True)."""
-    out = np.asarray(net.forward(x, end=layer))[0]
+    out = to_numpy(net.forward(to_device(x, net.dtype), end=layer))[0]
     if centre:
         cy, cx = out.shape[1] // 2, out.shape[2] // 2
         return f"{int(out[:, cy, cx].argmax())},{cy},{cx}"
@@ -283,4 +283,4 @@ def page(net, figures, quick, seconds):
     return "\n".join(parts)
 
 
-__all__ = ["render", "sections", "page", "json_text"]
+__all__ = ["render", "sections", "page", "photos", "plan_check", "MARKER"]
