@@ -10,7 +10,17 @@ This module only decides where *new* arrays (inputs, parameters) are put:
 
 Asking for the GPU when it cannot be used is an error, never a silent fallback to the CPU.
 Arrays are float32 unless a function is handed float64 (gradient checks use float64).
+
+It also decides whether the CPU takes the fast paths (the results agree to rounding either way):
+
+    minicnn.backend.use_fast(False)     # or MINICNN_FAST=0: every layer exactly as layers/ writes it
+                                        # (im2col convolutions), the path a student reads first
+    minicnn.backend.use_fast(True)      # the default: Winograd F(2x2, 3x3) for 3x3 stride-1
+                                        # convolutions (2.25x fewer multiplications), Numba ReLU
+                                        # and max pooling
+    with minicnn.backend.fast_paths(False): ...    # for one block, e.g. to compare
 """
+import contextlib
 import os
 
 import numpy as np
@@ -22,6 +32,7 @@ DEFAULT_DTYPE = np.float32
 
 _device = None   # resolved lazily, so that `import minicnn` never fails because of the GPU
 _cupy = None
+_fast = None
 
 
 def _load_cupy():
@@ -103,3 +114,32 @@ def synchronize():
     """Wait for queued GPU work (needed for honest timings); a no-op on the CPU."""
     if _cupy is not None and device() == "gpu":
         _cupy.cuda.get_current_stream().synchronize()
+
+
+def use_fast(on):
+    """Take the fast CPU paths (True, the default) or compute every layer the readable way (False)."""
+    global _fast
+    if not isinstance(on, bool):
+        raise BackendError(f"use_fast: expected True or False, got {on!r}")
+    _fast = on
+
+
+def fast():
+    """Whether the fast paths are on; the first call reads MINICNN_FAST ("1", the default, or "0")."""
+    if _fast is None:
+        value = os.environ.get("MINICNN_FAST", "1").strip() or "1"
+        if value not in ("0", "1"):
+            raise BackendError(f"MINICNN_FAST must be 0 or 1, got {value!r}")
+        use_fast(value == "1")
+    return _fast
+
+
+@contextlib.contextmanager
+def fast_paths(on):
+    """Within the block, the fast paths are on or off; the previous choice comes back afterwards."""
+    saved = fast()
+    use_fast(on)
+    try:
+        yield
+    finally:
+        use_fast(saved)

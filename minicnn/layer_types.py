@@ -20,6 +20,7 @@ from . import layers as L
 from .errors import ShapeError, SpecError
 from .layers import _check
 from .layers.concat import concat_shape
+from .layers import conv_winograd
 from .layers.conv import conv_geometry
 from .layers.pool_common import window_geometry
 from .receptive_field import ReceptiveField
@@ -71,6 +72,9 @@ def PAIR0(fn, key, value):
     return h if h == w else (h, w)
 
 
+CONV_PATHS = {"im2col": L.conv, "winograd": conv_winograd}
+
+
 class Conv(LayerType):
     keys = {"out_channels": (POSITIVE, None), "kernel": (PAIR1, None), "stride": (PAIR1, 1), "pad": (PAIR0, 0)}
     required = ("out_channels", "kernel")
@@ -91,10 +95,15 @@ class Conv(LayerType):
         return in_fields[0].through(k, s, p)
 
     def forward(self, spec, params, inputs, **_):
-        return L.conv_forward(inputs[0], params["W"], params["b"], spec["stride"], spec["pad"])
+        x, w = inputs[0], params["W"]
+        # The readable im2col layer, or the same layer computed with Winograd where that applies.
+        path = "winograd" if conv_winograd.applies(x, w, spec["stride"], spec["pad"]) else "im2col"
+        out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"])
+        return out, (path, cache)
 
     def backward(self, spec, dout, cache, params=False, **_):
-        dx, dw, db = L.conv_backward(dout, cache, params=params)
+        path, cache = cache
+        dx, dw, db = CONV_PATHS[path].conv_backward(dout, cache, params=params)
         return [dx], ({"W": dw, "b": db} if params else None)
 
 

@@ -13,7 +13,7 @@ from minicnn.errors import BackendError
 def python(code, **env):
     """Run code in a fresh interpreter (so import-time behaviour can be observed)."""
     full = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
-                                                             "MINICNN_DEVICE")}
+                                                             "MINICNN_DEVICE", "MINICNN_FAST")}
     full.update(env)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=120)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
@@ -66,3 +66,18 @@ def test_cli_reports_a_missing_gpu_in_one_line():
     if rc == 0:
         pytest.skip("this machine has a usable GPU")
     assert rc == 2 and len(err.splitlines()) == 1 and err.startswith("minicnn: error: the GPU was requested")
+
+
+def test_switching_the_fast_paths_off_and_on():
+    with pytest.raises(BackendError, match="use_fast: expected True or False, got 'no'"):
+        backend.use_fast("no")
+    assert backend.fast()
+    with backend.fast_paths(False):
+        assert not backend.fast()
+    assert backend.fast()
+    code = "import minicnn.backend as b; print(b.fast())"
+    for env, want in (({}, "True"), ({"MINICNN_FAST": "0"}, "False"), ({"MINICNN_FAST": " 1"}, "True")):
+        rc, out, _ = python(code, **env)
+        assert (rc, out) == (0, want), env
+    rc, _, err = python(code, MINICNN_FAST="yes")
+    assert rc != 0 and "MINICNN_FAST must be 0 or 1, got 'yes'" in err

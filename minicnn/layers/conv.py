@@ -31,6 +31,20 @@ def conv_geometry(fn, H, W, kernel, stride, pad):
     return (kh, kw), stride, pad, conv_output_size(H, W, kh, kw, stride, pad)
 
 
+def check_inputs(fn, x, w, b, stride, pad):
+    """Check a conv layer's x (N, C, H, W), w (F, C, kh, kw), b (F,), stride and pad; return
+    stride and pad as (h, w) pairs and the output size (Ho, Wo)."""
+    _check.rank(fn, "x", x, 4)
+    _check.rank(fn, "w", w, 4)
+    _check.floating(fn, "x", x)
+    C, (F, Cw, kh, kw) = x.shape[1], w.shape
+    if Cw != C:
+        raise ShapeError(f"{fn}: x has {C} channels (shape {x.shape}) but w expects {Cw} (shape {w.shape})")
+    _check.same_shape(fn, "b", b, (F,))
+    _, stride, pad, out_hw = conv_geometry(fn, x.shape[2], x.shape[3], (kh, kw), stride, pad)
+    return stride, pad, out_hw
+
+
 def _is_pointwise(kh, kw, stride, pad):
     """A 1x1, stride-1, unpadded conv needs no im2col: cols is x itself, reshaped."""
     return (kh, kw, stride, pad) == (1, 1, (1, 1), (0, 0))
@@ -44,16 +58,9 @@ def conv_forward(x, w, b, stride=1, pad=0):
     Returns out (N, F, Ho, Wo) with Ho = (H + 2*ph - kh) // sh + 1 (likewise Wo),
     and cache = (x, w, stride, pad) for conv_backward.
     """
-    fn = "conv_forward"
-    _check.rank(fn, "x", x, 4)
-    _check.rank(fn, "w", w, 4)
-    _check.floating(fn, "x", x)
+    stride, pad, (Ho, Wo) = check_inputs("conv_forward", x, w, b, stride, pad)
     N, C, H, W = x.shape
-    F, Cw, kh, kw = w.shape
-    if Cw != C:
-        raise ShapeError(f"{fn}: x has {C} channels (shape {x.shape}) but w expects {Cw} (shape {w.shape})")
-    _check.same_shape(fn, "b", b, (F,))
-    _, stride, pad, (Ho, Wo) = conv_geometry(fn, H, W, (kh, kw), stride, pad)
+    F, _, kh, kw = w.shape
     xp = get_array_module(x)
     if _is_pointwise(kh, kw, stride, pad):
         cols = x.reshape(N, C, H * W)

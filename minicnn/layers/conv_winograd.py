@@ -1,0 +1,46 @@
+"""The convolutional layer of conv.py, computed with Winograd F(2x2, 3x3) where it applies.
+
+Same arguments, same meaning, same numbers up to float rounding as conv.conv_forward and
+conv.conv_backward (read those first; minicnn/winograd/reference.py explains the algorithm).
+The Net takes this path for 3x3, stride-1 layers on the CPU unless the backend's fast
+paths are off (minicnn.backend.use_fast(False), or MINICNN_FAST=0).
+"""
+from .. import im2col, winograd
+from ..backend import fast, get_array_module
+from . import _check
+from .conv import check_inputs, conv_output_size
+
+
+def applies(x, w, stride, pad):
+    """Whether the Net should take this path for a layer with filters w on input x."""
+    stride, pad = _check.pair("conv", "stride", stride, 1), _check.pair("conv", "pad", pad, 0)
+    return fast() and winograd.applies(x, w.shape[2:], stride, pad)
+
+
+def conv_forward(x, w, b, stride=1, pad=0):
+    """As conv.conv_forward, for 3x3 filters and stride 1. Returns out (N, F, Ho, Wo) and
+    cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters the backward reuses."""
+    stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
+    if not winograd.applies(x, w.shape[2:], stride, pad):
+        raise ValueError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on the CPU, "
+                         f"got filters {w.shape[2:]}, stride {stride}, pad {pad}")
+    U = winograd.transform_filters(w)
+    return winograd.conv_forward(x, U, b, pad), (x, w, stride, pad, U)
+
+
+def conv_backward(dout, cache, params=True):
+    """As conv.conv_backward: returns (dx, dw, db), or (dx, None, None) with params=False.
+    dx is Winograd again; dw and db (only training needs them) take the im2col route."""
+    x, w, stride, pad, U = cache
+    N, C, H, W = x.shape
+    F = w.shape[0]
+    Ho, Wo = conv_output_size(H, W, 3, 3, stride, pad)
+    _check.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
+    dx = winograd.conv_backward_input(dout, U, pad)
+    if not params:
+        return dx, None, None
+    xp = get_array_module(dout)
+    d = dout.reshape(N, F, Ho * Wo)
+    cols = im2col.im2col(x, 3, 3, stride, pad, (Ho, Wo))
+    dw = xp.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    return dx, dw, d.sum(axis=(0, 2))

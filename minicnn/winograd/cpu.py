@@ -1,0 +1,139 @@
+"""Winograd F(2x2, 3x3) on the CPU: three Numba transforms around 16 BLAS matrix products.
+
+Same numbers as reference.py (read that first); here the work is organised for speed:
+
+* The tiles are processed a block of tile rows at a time, so the transformed tiles V and the
+  products M stay a few MiB (cache-sized, and no 16x-the-image buffer at batch 8).
+* The input transform applies B^T down the 4 input rows of a tile row once, across the whole
+  width (contiguous, vectorised), then B along each tile's 4 columns.
+* The output transform adds the bias while writing each 2x2 block.
+* The backward pass reuses the forward's transformed filters: rotating a 3x3 filter by 180
+  degrees only swaps rows 0 and 3 of G g G^T and columns 0 and 3 (G J = P G, with J the
+  reversal and P that swap), so U_back[a, b] = U[p(a), p(b)]^T, where p swaps 0 and 3.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .reference import tile_grid
+
+BLOCK_BYTES = 8 << 20      # target size of one block of V (and of M)
+SWAP_0_3 = (3, 1, 2, 0)    # p: position a of a rotated filter's transform is position p(a) of the original's
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _filters(w, U):
+    """w (K, C, 3, 3) -> U (16, K, C) = G g G^T for each filter g."""
+    K, C = w.shape[0], w.shape[1]
+    for k in prange(K):
+        for c in range(C):
+            for i in range(4):                      # row i of G g: a combination of g's rows
+                if i == 0:
+                    g0, g1, g2 = w[k, c, 0, 0], w[k, c, 0, 1], w[k, c, 0, 2]
+                elif i == 3:
+                    g0, g1, g2 = w[k, c, 2, 0], w[k, c, 2, 1], w[k, c, 2, 2]
+                else:
+                    s = 1.0 if i == 1 else -1.0
+                    g0 = 0.5 * (w[k, c, 0, 0] + s * w[k, c, 1, 0] + w[k, c, 2, 0])
+                    g1 = 0.5 * (w[k, c, 0, 1] + s * w[k, c, 1, 1] + w[k, c, 2, 1])
+                    g2 = 0.5 * (w[k, c, 0, 2] + s * w[k, c, 1, 2] + w[k, c, 2, 2])
+                U[4 * i + 0, k, c] = g0             # ... times G^T on the right
+                U[4 * i + 1, k, c] = 0.5 * (g0 + g1 + g2)
+                U[4 * i + 2, k, c] = 0.5 * (g0 - g1 + g2)
+                U[4 * i + 3, k, c] = g2
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _input_tiles(x, ph, pw, th, tw, row0, nrows, V):
+    """Tile rows row0 .. row0+nrows-1 (counted over (n, ty)) of x -> V (16, C, nrows*tw)."""
+    N, C, H, W = x.shape
+    Wb = 2 * tw + 2                                  # padded width the tiles of one row cover
+    for task in prange(C * nrows):
+        c, r = task // nrows, task % nrows
+        n, ty = (row0 + r) // th, (row0 + r) % th
+        rows = np.zeros((4, Wb), x.dtype)
+        for i in range(4):                           # the 4 input rows under this tile row
+            h = 2 * ty - ph + i
+            if 0 <= h < H:
+                for w in range(W):
+                    rows[i, w + pw] = x[n, c, h, w]
+        for j in range(Wb):                          # B^T d: along the columns, whole width at once
+            d0, d1, d2, d3 = rows[0, j], rows[1, j], rows[2, j], rows[3, j]
+            rows[0, j], rows[1, j], rows[2, j], rows[3, j] = d0 - d2, d1 + d2, d2 - d1, d1 - d3
+        t0 = r * tw
+        for i in range(4):                           # (B^T d) B: per tile, along its 4 columns
+            for tx in range(tw):
+                d0, d1, d2, d3 = rows[i, 2 * tx], rows[i, 2 * tx + 1], rows[i, 2 * tx + 2], rows[i, 2 * tx + 3]
+                V[4 * i + 0, c, t0 + tx] = d0 - d2
+                V[4 * i + 1, c, t0 + tx] = d1 + d2
+                V[4 * i + 2, c, t0 + tx] = d2 - d1
+                V[4 * i + 3, c, t0 + tx] = d1 - d3
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _output_tiles(M, b, th, tw, row0, nrows, out):
+    """M (16, K, nrows*tw) -> the 2x2 blocks A^T m A + b of tile rows row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
+    K, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
+    for task in prange(K * nrows):
+        k, r = task // nrows, task % nrows
+        n, ty = (row0 + r) // th, (row0 + r) % th
+        oh, bk = 2 * ty, b[k]
+        for tx in range(tw):
+            t = r * tw + tx
+            # A^T m: row 0 = m0 + m1 + m2, row 1 = m1 - m2 - m3 (rows of the 4x4 m)
+            s0 = M[0, k, t] + M[4, k, t] + M[8, k, t]
+            s1 = M[1, k, t] + M[5, k, t] + M[9, k, t]
+            s2 = M[2, k, t] + M[6, k, t] + M[10, k, t]
+            s3 = M[3, k, t] + M[7, k, t] + M[11, k, t]
+            d0 = M[4, k, t] - M[8, k, t] - M[12, k, t]
+            d1 = M[5, k, t] - M[9, k, t] - M[13, k, t]
+            d2 = M[6, k, t] - M[10, k, t] - M[14, k, t]
+            d3 = M[7, k, t] - M[11, k, t] - M[15, k, t]
+            ow = 2 * tx                              # ... times A: the same along the columns
+            out[n, k, oh, ow] = s0 + s1 + s2 + bk
+            if ow + 1 < Wo:
+                out[n, k, oh, ow + 1] = s1 - s2 - s3 + bk
+            if oh + 1 < Ho:
+                out[n, k, oh + 1, ow] = d0 + d1 + d2 + bk
+                if ow + 1 < Wo:
+                    out[n, k, oh + 1, ow + 1] = d1 - d2 - d3 + bk
+
+
+def transform_filters(w):
+    """w (K, C, 3, 3) -> U (16, K, C); see reference.transform_filters."""
+    U = np.empty((16,) + w.shape[:2], dtype=w.dtype)
+    _filters(w, U)
+    return U
+
+
+def _convolve(x, mats, b, pad, out_channels):
+    """out (N, K, Ho, Wo) = the 16 products mats[a] (K, C) @ V[a] between the two transforms."""
+    N, C, H, W = x.shape
+    (Ho, Wo), (th, tw) = tile_grid(H, W, pad)
+    x = np.ascontiguousarray(x)
+    out = np.empty((N, out_channels, Ho, Wo), dtype=x.dtype)
+    rows_total = N * th
+    per_row = 16 * max(C, out_channels) * tw * x.itemsize
+    block = int(min(rows_total, max(1, BLOCK_BYTES // per_row)))
+    V = np.empty((16, C, block * tw), dtype=x.dtype)
+    M = np.empty((16, out_channels, block * tw), dtype=x.dtype)
+    for row0 in range(0, rows_total, block):
+        n = min(block, rows_total - row0)
+        v, m = V[:, :, :n * tw], M[:, :, :n * tw]
+        _input_tiles(x, pad[0], pad[1], th, tw, row0, n, v)
+        for a in range(16):
+            np.matmul(mats[a], v[a], out=m[a])
+        _output_tiles(m, b, th, tw, row0, n, out)
+    return out
+
+
+def conv_forward(x, U, b, pad):
+    """x (N, C, H, W), U (16, K, C) from transform_filters, b (K,) -> out (N, K, Ho, Wo)."""
+    return _convolve(x, [U[a] for a in range(16)], b, pad, U.shape[1])
+
+
+def conv_backward_input(dout, U, pad):
+    """dout (N, K, Ho, Wo), U (16, K, C) of the forward's filters -> dx (N, C, H, W)."""
+    p = SWAP_0_3
+    mats = [U[4 * p[a // 4] + p[a % 4]].T for a in range(16)]          # (C, K) each: rotated, channel-swapped
+    zeros = np.zeros(U.shape[2], dtype=dout.dtype)
+    return _convolve(dout, mats, zeros, (2 - pad[0], 2 - pad[1]), U.shape[2])

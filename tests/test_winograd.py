@@ -1,0 +1,137 @@
+"""Winograd F(2x2, 3x3): equal to the im2col layer it replaces, gradient-checked, and its float32
+rounding error measured against a float64 reference and bounded."""
+import numpy as np
+import pytest
+
+from minicnn import Net, backend, winograd
+from minicnn.gradcheck import assert_backward, check_net, rel_error
+from minicnn.layers import conv as im2col_conv
+from minicnn.layers import conv_winograd
+from minicnn.winograd import cpu, reference
+
+
+def configs(n, seed):
+    """Random 3x3 stride-1 layers: odd and even sizes, 1-pixel images, each padding 0..2."""
+    rng = np.random.RandomState(seed)
+    out = []
+    for _ in range(n):
+        ph, pw = rng.randint(0, 3, size=2)
+        H, W = rng.randint(max(1, 3 - 2 * ph), 10), rng.randint(max(1, 3 - 2 * pw), 10)
+        out.append(((rng.randint(1, 4), rng.randint(1, 6), H, W), rng.randint(1, 6), (int(ph), int(pw))))
+    return out
+
+
+CONFIGS = configs(25, seed=5) + [((2, 3, 224 // 8, 224 // 8), 4, (1, 1)),   # several tile rows per image
+                                 ((1, 2, 1, 1), 3, (1, 1))]                  # a single pixel: one partial tile
+
+
+def ids(c):
+    return f"x{c[0]}-F{c[1]}-p{c[2]}"
+
+
+def layer(config, dtype=np.float64, seed=0):
+    x_shape, F, pad = config
+    rng = np.random.RandomState(seed)
+    x = rng.randn(*x_shape).astype(dtype)
+    w = rng.randn(F, x_shape[1], 3, 3).astype(dtype)
+    b = rng.randn(F).astype(dtype)
+    return x, w, b, pad
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=ids)
+def test_reference_and_kernels_equal_the_im2col_layer(config):
+    """Forward and input gradient: NumPy reference, Numba kernels and im2col agree in float64."""
+    x, w, b, pad = layer(config)
+    out, cache = im2col_conv.conv_forward(x, w, b, 1, pad)
+    dout = np.random.RandomState(1).randn(*out.shape)
+    dx = im2col_conv.conv_backward(dout, cache, params=False)[0]
+    U = cpu.transform_filters(w)
+    np.testing.assert_array_equal(U, reference.transform_filters(w))
+    for got, want in ((reference.conv_forward(x, w, b, pad), out), (cpu.conv_forward(x, U, b, pad), out),
+                      (reference.conv_backward_input(dout, w, pad), dx), (cpu.conv_backward_input(dout, U, pad), dx)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert np.abs(got - want).max() <= 1e-12 * max(1.0, np.abs(want).max()), ids(config)
+
+
+@pytest.mark.parametrize("config", CONFIGS[:12], ids=ids)
+def test_winograd_layer_gradients(config):
+    """conv_winograd's (dx, dw, db) against numerical gradients, and equal to conv.py's."""
+    x, w, b, pad = layer(config)
+    assert_backward(lambda x, w, b: conv_winograd.conv_forward(x, w, b, 1, pad),
+                    lambda d, c: dict(zip("xwb", conv_winograd.conv_backward(d, c))), {"x": x, "w": w, "b": b},
+                    ids(config))
+    out, c1 = conv_winograd.conv_forward(x, w, b, 1, pad)
+    _, c2 = im2col_conv.conv_forward(x, w, b, 1, pad)
+    d = np.random.RandomState(2).randn(*out.shape)
+    for g1, g2 in zip(conv_winograd.conv_backward(d, c1), im2col_conv.conv_backward(d, c2)):
+        assert np.abs(g1 - g2).max() <= 1e-12 * max(1.0, np.abs(g2).max())
+
+
+def test_blocks_of_tile_rows_change_nothing(monkeypatch):
+    """Working a few tile rows at a time gives bit-identical results to one block."""
+    x, w, b, pad = layer(((2, 5, 13, 11), 6, (1, 1)), np.float32)
+    U = cpu.transform_filters(w)
+    dout = np.random.RandomState(4).randn(2, 6, 13, 11).astype(np.float32)
+    whole = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, U, pad)
+    monkeypatch.setattr(cpu, "BLOCK_BYTES", 1)                           # one tile row per block
+    blocked = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, U, pad)
+    for a, c in zip(whole, blocked):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_float32_rounding_error_is_bounded():
+    """Winograd's float32 error against a float64 reference, on VGG-like layers (He-initialised
+    filters, ReLU'd inputs), stays within a small multiple of im2col's own float32 error."""
+    rng = np.random.default_rng(0)
+    for C, K, H in ((64, 64, 56), (256, 256, 28), (512, 512, 14)):
+        x = np.maximum(rng.standard_normal((1, C, H, H)), 0)
+        w = rng.standard_normal((K, C, 3, 3)) * np.sqrt(2 / (9 * C))
+        b = rng.standard_normal(K) * 0.1
+        exact = im2col_conv.conv_forward(x, w, b, 1, 1)[0]
+        x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
+        fast = cpu.conv_forward(x32, cpu.transform_filters(w32), b32, (1, 1))
+        plain = im2col_conv.conv_forward(x32, w32, b32, 1, 1)[0]
+        scale = np.abs(exact).max()
+        err_fast, err_plain = np.abs(fast - exact).max() / scale, np.abs(plain - exact).max() / scale
+        print(f"C={C} K={K} {H}x{H}: float32 max error / max |out|: Winograd {err_fast:.1e}, im2col {err_plain:.1e}")
+        assert err_fast < 2e-6 and err_fast < 8 * err_plain, (C, err_fast, err_plain)
+        dout = rng.standard_normal(exact.shape)
+        exact_dx = im2col_conv.conv_backward(dout, (x, w, (1, 1), (1, 1)), params=False)[0]
+        fast_dx = cpu.conv_backward_input(dout.astype(np.float32), cpu.transform_filters(w32), (1, 1))
+        assert np.abs(fast_dx - exact_dx).max() / np.abs(exact_dx).max() < 2e-6
+
+
+def test_the_net_takes_winograd_where_it_applies_and_im2col_when_asked():
+    net = Net(_small_net(), (3, 12, 12), dtype=np.float64)
+    x = np.random.RandomState(3).randn(2, 3, 12, 12)
+    fast = net.forward(x)
+    impls = {name: cache[0] for name, cache in net._caches.items() if net.layers[name]["type"] == "conv"}
+    assert impls == {"conv1": "winograd", "conv2": "im2col", "conv3": "winograd"}
+    with backend.fast_paths(False):
+        plain = net.forward(x)
+        assert all(net._caches[n][0] == "im2col" for n in impls)
+    assert backend.fast()
+    assert rel_error(fast, plain) < 1e-12
+    errors = check_net(net, x, params=True)                 # the whole net, Winograd included
+    assert max(errors.values()) < 1e-6, errors
+
+
+def _small_net():
+    return [{"name": "conv1", "type": "conv", "out_channels": 4, "kernel": 3, "pad": 1},
+            {"name": "relu1", "type": "relu"},
+            {"name": "conv2", "type": "conv", "out_channels": 5, "kernel": 3, "stride": 2},   # stride 2: im2col
+            {"name": "relu2", "type": "relu"},
+            {"name": "conv3", "type": "conv", "out_channels": 3, "kernel": 3, "pad": 2},
+            {"name": "fc", "type": "linear", "out_features": 4}]
+
+
+@pytest.mark.parametrize("kernel, stride, pad, expected", [
+    ((3, 3), (1, 1), (1, 1), True), ((3, 3), (1, 1), (0, 2), True), ((3, 3), (2, 2), (1, 1), False),
+    ((5, 5), (1, 1), (2, 2), False), ((3, 3), (1, 1), (3, 3), False), ((1, 1), (1, 1), (0, 0), False)])
+def test_which_layers_winograd_takes(kernel, stride, pad, expected):
+    assert winograd.applies(np.zeros((1, 1, 4, 4)), kernel, stride, pad) is expected
+
+
+def test_conv_winograd_refuses_a_layer_it_cannot_do():
+    with pytest.raises(ValueError, match="Winograd.*stride"):
+        conv_winograd.conv_forward(np.zeros((1, 1, 6, 6)), np.zeros((1, 1, 3, 3)), np.zeros(1), 2, 1)
