@@ -21,9 +21,13 @@ The package, in reading order:
     models/           the registry of known architectures and where their weights come from
     io/               the model file, readers for Keras/PyTorch/Caffe files, downloads
     files.py          atomic writes and JSON sidecars
-    backend.py        NumPy or CuPy; errors.py: every error minicnn raises; cli.py: `minicnn <verb>`
+    backend.py        NumPy or CuPy, and the fast CPU paths on or off; errors.py: every error minicnn
+                      raises; cli.py: `minicnn <verb>`
+    winograd/         Winograd F(2x2, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS); the fast
+                      path for 3x3 convolutions (layers/conv_winograd.py; relu_cpu.py, maxpool_cpu.py)
 """
 from . import _threads  # noqa: F401  (must run before numpy is imported)
+from . import _allocator  # noqa: F401,E402  (big buffers stay in the process between steps)
 
 from . import images, layers, viz  # noqa: E402,F401
 from .architecture import Architecture  # noqa: E402

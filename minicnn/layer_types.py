@@ -20,7 +20,8 @@ from . import layers as L
 from .errors import ShapeError, SpecError
 from .layers import _check
 from .layers.concat import concat_shape
-from .layers import conv_winograd
+from .backend import fast, is_gpu_array
+from .layers import conv_winograd, maxpool_cpu, relu_cpu
 from .layers.conv import conv_geometry
 from .layers.pool_common import window_geometry
 from .receptive_field import ReceptiveField
@@ -72,7 +73,16 @@ def PAIR0(fn, key, value):
     return h if h == w else (h, w)
 
 
+# The modules that compute a layer: the readable one in layers/ and, on the CPU with the fast paths
+# on (backend.use_fast), a faster one with the same functions and results. A cache records which
+# ran forward, so that the same one runs backward.
 CONV_PATHS = {"im2col": L.conv, "winograd": conv_winograd}
+RELU_PATHS = {"readable": L.relu, "numba": relu_cpu}
+MAXPOOL_PATHS = {"readable": L.maxpool, "numba": maxpool_cpu}
+
+
+def _numba_or_readable(x):
+    return "numba" if fast() and not is_gpu_array(x) else "readable"
 
 
 class Conv(LayerType):
@@ -130,10 +140,13 @@ class Linear(LayerType):
 
 class Relu(LayerType):
     def forward(self, spec, params, inputs, **_):
-        return L.relu_forward(inputs[0])
+        path = _numba_or_readable(inputs[0])
+        out, cache = RELU_PATHS[path].relu_forward(inputs[0])
+        return out, (path, cache)
 
     def backward(self, spec, dout, cache, relu_mode="backprop", **_):
-        return [L.relu_backward(dout, cache, relu_mode)], None
+        path, cache = cache
+        return [RELU_PATHS[path].relu_backward(dout, cache, relu_mode)], None
 
 
 class MaxPool(LayerType):
@@ -152,10 +165,14 @@ class MaxPool(LayerType):
         return in_fields[0].through(k, s, p)
 
     def forward(self, spec, params, inputs, **_):
-        return L.maxpool_forward(inputs[0], spec["size"], spec["stride"], spec["pad"], spec["ceil_mode"])
+        path = _numba_or_readable(inputs[0])
+        out, cache = MAXPOOL_PATHS[path].maxpool_forward(inputs[0], spec["size"], spec["stride"], spec["pad"],
+                                                         spec["ceil_mode"])
+        return out, (path, cache)
 
     def backward(self, spec, dout, cache, **_):
-        return [L.maxpool_backward(dout, cache)], None
+        path, cache = cache
+        return [MAXPOOL_PATHS[path].maxpool_backward(dout, cache)], None
 
 
 class AvgPool(MaxPool):

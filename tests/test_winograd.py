@@ -8,6 +8,7 @@ from minicnn.gradcheck import assert_backward, check_net, rel_error
 from minicnn.layers import conv as im2col_conv
 from minicnn.layers import conv_winograd
 from minicnn.winograd import cpu, reference
+from nets import safe_input
 
 
 def configs(n, seed):
@@ -101,15 +102,16 @@ def test_float32_rounding_error_is_bounded():
         assert np.abs(fast_dx - exact_dx).max() / np.abs(exact_dx).max() < 2e-6
 
 
-def test_the_net_takes_winograd_where_it_applies_and_im2col_when_asked():
+def test_the_net_takes_winograd_where_it_pays_and_im2col_when_asked():
     net = Net(_small_net(), (3, 12, 12), dtype=np.float64)
-    x = np.random.RandomState(3).randn(2, 3, 12, 12)
+    x = safe_input(net, 3)
     fast = net.forward(x)
-    impls = {name: cache[0] for name, cache in net._caches.items() if net.layers[name]["type"] == "conv"}
-    assert impls == {"conv1": "winograd", "conv2": "im2col", "conv3": "winograd"}
+    paths = {name: cache[0] for name, cache in net._caches.items() if net.layers[name]["type"] == "conv"}
+    assert paths == {"conv1": "im2col",            # 3 input channels: fewer than MIN_CHANNELS
+                     "conv2": "winograd", "conv3": "im2col", "conv4": "winograd"}   # conv3 has stride 2
     with backend.fast_paths(False):
         plain = net.forward(x)
-        assert all(net._caches[n][0] == "im2col" for n in impls)
+        assert all(net._caches[n][0] == "im2col" for n in paths)
     assert backend.fast()
     assert rel_error(fast, plain) < 1e-12
     errors = check_net(net, x, params=True)                 # the whole net, Winograd included
@@ -117,11 +119,14 @@ def test_the_net_takes_winograd_where_it_applies_and_im2col_when_asked():
 
 
 def _small_net():
-    return [{"name": "conv1", "type": "conv", "out_channels": 4, "kernel": 3, "pad": 1},
+    wide = conv_winograd.MIN_CHANNELS
+    return [{"name": "conv1", "type": "conv", "out_channels": wide, "kernel": 3, "pad": 1},
             {"name": "relu1", "type": "relu"},
-            {"name": "conv2", "type": "conv", "out_channels": 5, "kernel": 3, "stride": 2},   # stride 2: im2col
+            {"name": "conv2", "type": "conv", "out_channels": wide, "kernel": 3, "pad": 1},
             {"name": "relu2", "type": "relu"},
-            {"name": "conv3", "type": "conv", "out_channels": 3, "kernel": 3, "pad": 2},
+            {"name": "conv3", "type": "conv", "out_channels": wide, "kernel": 3, "stride": 2},
+            {"name": "relu3", "type": "relu"},
+            {"name": "conv4", "type": "conv", "out_channels": 3, "kernel": 3, "pad": 2},
             {"name": "fc", "type": "linear", "out_features": 4}]
 
 
@@ -129,7 +134,7 @@ def _small_net():
     ((3, 3), (1, 1), (1, 1), True), ((3, 3), (1, 1), (0, 2), True), ((3, 3), (2, 2), (1, 1), False),
     ((5, 5), (1, 1), (2, 2), False), ((3, 3), (1, 1), (3, 3), False), ((1, 1), (1, 1), (0, 0), False)])
 def test_which_layers_winograd_takes(kernel, stride, pad, expected):
-    assert winograd.applies(np.zeros((1, 1, 4, 4)), kernel, stride, pad) is expected
+    assert winograd.supports(np.zeros((1, 1, 4, 4)), kernel, stride, pad) is expected
 
 
 def test_conv_winograd_refuses_a_layer_it_cannot_do():

@@ -11,17 +11,20 @@ from . import _check
 from .conv import check_inputs, conv_output_size
 
 
+MIN_CHANNELS = 16    # with fewer input channels the transforms outweigh the products saved
+
+
 def applies(x, w, stride, pad):
     """Whether the Net should take this path for a layer with filters w on input x."""
     stride, pad = _check.pair("conv", "stride", stride, 1), _check.pair("conv", "pad", pad, 0)
-    return fast() and winograd.applies(x, w.shape[2:], stride, pad)
+    return fast() and x.shape[1] >= MIN_CHANNELS and winograd.supports(x, w.shape[2:], stride, pad)
 
 
 def conv_forward(x, w, b, stride=1, pad=0):
     """As conv.conv_forward, for 3x3 filters and stride 1. Returns out (N, F, Ho, Wo) and
     cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters the backward reuses."""
     stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
-    if not winograd.applies(x, w.shape[2:], stride, pad):
+    if not winograd.supports(x, w.shape[2:], stride, pad):
         raise ValueError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on the CPU, "
                          f"got filters {w.shape[2:]}, stride {stride}, pad {pad}")
     U = winograd.transform_filters(w)

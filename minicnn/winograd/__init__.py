@@ -2,13 +2,13 @@
 
 reference.py defines it in NumPy (read that); cpu.py runs it with Numba transforms around
 BLAS products; layers/conv_winograd.py is the layer built on them. The Net takes it where
-``applies`` says so and the fast paths are on (minicnn.backend.use_fast, MINICNN_FAST).
+``conv_winograd.applies`` says so and the fast paths are on (minicnn.backend.use_fast, MINICNN_FAST).
 """
 from ..backend import is_gpu_array
 from . import cpu, reference  # noqa: F401  (reference is part of the public story)
 
 
-def applies(x, kernel, stride, pad):
+def supports(x, kernel, stride, pad):
     """Whether a convolution with this (kh, kw), stride and pad (as pairs) on x can take this path:
     3x3 filters, stride 1, padding 0..2 (so the backward's 2 - pad is a padding too), a CPU array."""
     return (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and all(0 <= p <= 2 for p in pad)

@@ -1,0 +1,66 @@
+"""The max pooling of maxpool.py as Numba loops: one pass forward, one scatter backward.
+
+maxpool.py (read it first) goes through im2col and finds each window's winner again in the
+backward pass. Here the forward remembers where each maximum came from (its flat index in the
+channel's H*W map) and the backward adds each upstream gradient there. Same windows, same ties
+(the first maximum in row-major order within the window wins), same numbers as maxpool.py
+(where windows overlap, their gradients add in another order: equal up to rounding). The Net
+uses these for CPU arrays when the fast paths are on (minicnn.backend.use_fast).
+"""
+import numpy as np
+from numba import njit, prange
+
+from . import _check
+from .pool_common import pool_geometry
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _forward(x, kh, kw, sh, sw, ph, pw, out, where):
+    N, C, H, W = x.shape
+    Ho, Wo = out.shape[2], out.shape[3]
+    for plane in prange(N * C):                     # each (image, channel) map on its own
+        n, c = plane // C, plane % C
+        for oh in range(Ho):
+            for ow in range(Wo):
+                best, at = x[n, c, 0, 0], -1
+                for i in range(kh):
+                    h = oh * sh - ph + i
+                    if 0 <= h < H:
+                        for j in range(kw):
+                            w = ow * sw - pw + j
+                            if 0 <= w < W and (at < 0 or x[n, c, h, w] > best):   # strict >: the first max wins
+                                best, at = x[n, c, h, w], h * W + w
+                out[n, c, oh, ow], where[n, c, oh, ow] = best, at
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _backward(dout, where, W, dx):
+    N, C = dout.shape[0], dout.shape[1]
+    Ho, Wo = dout.shape[2], dout.shape[3]
+    for plane in prange(N * C):                     # a plane's windows only touch that plane: no races
+        n, c = plane // C, plane % C
+        dx[n, c] = 0
+        for oh in range(Ho):
+            for ow in range(Wo):
+                at = where[n, c, oh, ow]
+                dx[n, c, at // W, at % W] += dout[n, c, oh, ow]
+
+
+def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
+    """As maxpool.maxpool_forward: x (N, C, H, W) -> out (N, C, Ho, Wo) and a cache that holds
+    the winners' flat indices (N, C, Ho, Wo) into each H*W map."""
+    k, s, p, out_hw = pool_geometry("maxpool_forward", x, size, stride, pad, ceil_mode)
+    x = np.ascontiguousarray(x)
+    out = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
+    where = np.empty(x.shape[:2] + out_hw, dtype=np.int64)
+    _forward(x, k[0], k[1], s[0], s[1], p[0], p[1], out, where)
+    return out, (x.shape, where)
+
+
+def maxpool_backward(dout, cache):
+    """As maxpool.maxpool_backward: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
+    x_shape, where = cache
+    _check.same_shape("maxpool_backward", "dout", dout, where.shape)
+    dx = np.empty(x_shape, dtype=dout.dtype)
+    _backward(np.ascontiguousarray(dout), where, x_shape[3], dx)
+    return dx

@@ -1,0 +1,80 @@
+"""The Numba ReLU and max pooling (layers/relu_cpu.py, layers/maxpool_cpu.py) give what the
+readable layers give, for every ReLU rule and pooling geometry, ties included: bit for bit, except
+where overlapping pooling windows add their gradients in another order."""
+import numpy as np
+import pytest
+
+from minicnn import Net, backend
+from minicnn.errors import ShapeError
+from minicnn.layers import maxpool, maxpool_cpu, relu, relu_cpu
+from test_pool import CONFIGS as POOL_CONFIGS
+from test_pool import ids as pool_ids
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", relu.RELU_MODES)
+def test_relu_equals_the_readable_relu(mode, dtype):
+    rng = np.random.RandomState(0)
+    x = rng.randn(2, 3, 5, 7).astype(dtype)
+    x[0, 0, 0, :3] = 0                                        # the kink: derivative 0 there
+    dout = rng.randn(*x.shape).astype(dtype)
+    dout[1, 1, 1, :3] = 0
+    out, cache = relu.relu_forward(x)
+    fast_out, fast_cache = relu_cpu.relu_forward(x)
+    np.testing.assert_array_equal(fast_out, out)
+    assert fast_out.dtype == dtype
+    fast_dx, dx = relu_cpu.relu_backward(dout, fast_cache, mode), relu.relu_backward(dout, cache, mode)
+    np.testing.assert_array_equal(fast_dx, dx)
+    assert not np.signbit(fast_dx[fast_dx == 0]).any()      # a blocked gradient is +0, as in relu.py
+
+
+def test_relu_bad_input():
+    out, cache = relu_cpu.relu_forward(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match="relu_backward"):
+        relu_cpu.relu_backward(np.ones((3, 2)), cache)
+    with pytest.raises(ValueError, match="mode"):
+        relu_cpu.relu_backward(np.ones((2, 3)), cache, "sideways")
+
+
+@pytest.mark.parametrize("config", POOL_CONFIGS, ids=pool_ids)
+def test_maxpool_equals_the_readable_maxpool(config):
+    shape, k, s, p, ceil_mode = config
+    rng = np.random.RandomState(1)
+    x = rng.randint(-2, 3, size=shape).astype(np.float64)    # few values: many ties
+    out, cache = maxpool.maxpool_forward(x, k, s, p, ceil_mode)
+    fast_out, fast_cache = maxpool_cpu.maxpool_forward(x, k, s, p, ceil_mode)
+    np.testing.assert_array_equal(fast_out, out)
+    dout = rng.randn(*out.shape)
+    fast_dx, dx = maxpool_cpu.maxpool_backward(dout, fast_cache), maxpool.maxpool_backward(dout, cache)
+    if s >= k:                                  # windows do not overlap: each dx entry is one dout
+        np.testing.assert_array_equal(fast_dx, dx)
+    else:                                       # overlapping windows' gradients add in another order
+        np.testing.assert_allclose(fast_dx, dx, rtol=1e-15, atol=1e-15)
+        np.testing.assert_array_equal(fast_dx != 0, dx != 0)
+
+
+def test_maxpool_bad_input():
+    _, cache = maxpool_cpu.maxpool_forward(np.ones((1, 1, 4, 4)), 2)
+    with pytest.raises(ShapeError, match="maxpool_backward"):
+        maxpool_cpu.maxpool_backward(np.ones((1, 1, 3, 3)), cache)
+    with pytest.raises(ShapeError, match="maxpool_forward"):
+        maxpool_cpu.maxpool_forward(np.ones((4, 4)), 2)
+
+
+def test_the_net_uses_them_only_with_the_fast_paths_on():
+    spec = [{"name": "conv", "type": "conv", "out_channels": 3, "kernel": 3, "pad": 1},
+            {"name": "relu", "type": "relu"},
+            {"name": "pool", "type": "maxpool", "size": 3, "stride": 2, "ceil_mode": True}]
+    net = Net(spec, (2, 9, 9), dtype=np.float64)
+    x = np.random.RandomState(2).randn(3, 2, 9, 9)
+    for mode in relu.RELU_MODES:
+        with net.relu_mode(mode):
+            fast_out = net.forward(x)
+            assert {net._caches[n][0] for n in ("relu", "pool")} == {"numba"}
+            fast_dx = net.backward(np.cos(fast_out))
+            with backend.fast_paths(False):
+                out = net.forward(x)
+                assert {net._caches[n][0] for n in ("relu", "pool")} == {"readable"}
+                dx = net.backward(np.cos(out))
+        np.testing.assert_allclose(fast_out, out, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(fast_dx, dx, rtol=1e-12, atol=1e-12)
