@@ -1,144 +1,193 @@
-"""Time a VGG16-shaped network (random weights) on the current device.
+"""A VGG16 gradient-ascent step, minicnn against PyTorch on the same CPU, side by side.
 
-    python benchmarks/vgg16_speed.py [--batch 1] [--repeat 5] [--size 224]
+    python benchmarks/vgg16_speed.py [--batch 1 8] [--rounds 3] [--steps 8] [--split]
 
-Prints the time of a forward pass to fc8 and of forward + backward to the image, then a
-per-layer split: for each conv, the im2col, GEMM and col2im it runs (measured by calling the
-same kernels with the same shapes), and the pooling layers. If PyTorch is installed, the same
-network with the same weights is timed in the same run and the ratios are printed.
+The step is what every visualization of the lecture repeats: forward to fc8, backward from a
+class score to the image, no weight gradients. Both sides get the same random weights (He-normal,
+seed 0) and input, saved once to a temporary folder, and run in their own processes, alternated
+(side_by_side.py). PyTorch (when installed) is the CPU build with channels_last tensors (oneDNN),
+what a user would otherwise pick. First the two are checked to agree: logits and image gradient
+within 1e-4 of their largest value. Then, per batch size: median step and forward times with
+their range, the ratios, the first step (against a steady one) and each side's peak RSS, and
+with --split minicnn's time per layer and the path each layer took (Winograd, im2col, Numba).
+MINICNN_FAST=0 in the environment times minicnn's readable path instead.
 """
 import argparse
+import os
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import minicnn  # noqa: F401  (thread settings before numpy)
 import numpy as np
 
-from minicnn import Net, backend, im2col, layers
-from minicnn.models import vgg16
+import twins
+from side_by_side import alternate, report, summarize, table, timed_steps
+
+HERE = Path(__file__).resolve().parent
+SIZE = 224
 
 
-def best(fn, repeat):
-    """The fastest of `repeat` runs, in milliseconds (after one warm-up run)."""
-    fn()
-    backend.synchronize()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        backend.synchronize()
-        times.append(time.perf_counter() - t)
-    return 1e3 * min(times)
+def prepare(folder, batches):
+    """Write the network (twins.save) and for each batch size an input and a dout."""
+    from minicnn.models import vgg16
+    twins.save(folder, vgg16(), (3, SIZE, SIZE))
+    for b in batches:
+        rng = np.random.default_rng(b)
+        np.save(folder / f"x{b}.npy", rng.standard_normal((b, 3, SIZE, SIZE), dtype=np.float32))
+        dout = np.zeros((b, 1000), np.float32)
+        dout[np.arange(b), rng.integers(0, 1000, size=b)] = 1          # one class score per image
+        np.save(folder / f"dout{b}.npy", dout)
 
 
-def conv_split(net, name, repeat):
-    """ms for this conv's im2col, forward GEMM, backward GEMM (dcols) and col2im."""
-    xp = backend.array_module()
-    spec, x, w = net.layers[name], net.outputs[net.layers[name]["inputs"][0]], net.params[name]["W"]
-    N, C, H, W = x.shape
-    F, _, kh, kw = w.shape
-    s, p = (spec["stride"],) * 2, (spec["pad"],) * 2
-    Ho, Wo = layers.conv_output_size(H, W, kh, kw, s, p)
-    cols = im2col.im2col(x, kh, kw, s, p, (Ho, Wo))
-    w2, d = w.reshape(F, -1), xp.ones((N, F, Ho * Wo), x.dtype)
-    dcols = xp.matmul(w2.T, d)
-    return {"im2col": best(lambda: im2col.im2col(x, kh, kw, s, p, (Ho, Wo)), repeat),
-            "GEMM fwd": best(lambda: xp.matmul(w2, cols), repeat),
-            "GEMM bwd": best(lambda: xp.matmul(w2.T, d), repeat),
-            "col2im": best(lambda: im2col.col2im(dcols, x.shape, kh, kw, s, p, (Ho, Wo)), repeat)}
+def load_inputs(folder, batch):
+    return np.load(folder / f"x{batch}.npy"), np.load(folder / f"dout{batch}.npy")
 
 
-def layer_split(net, repeat):
-    rows = []
-    for name in net.layer_names[:net.layer_names.index("fc8") + 1]:
-        spec = net.layers[name]
-        if spec["type"] == "conv":
-            rows.append((name, conv_split(net, name, repeat)))
-        elif spec["type"] == "maxpool":
-            x = net.outputs[spec["inputs"][0]]
-            out, cache = layers.maxpool_forward(x, 2, 2)
-            rows.append((name, {"pool fwd": best(lambda: layers.maxpool_forward(x, 2, 2), repeat),
-                                "pool bwd": best(lambda: layers.maxpool_backward(out, cache), repeat)}))
-    return rows
+def minicnn_worker(args):
+    from minicnn import layer_types
+    net = twins.minicnn_net(args.folder)
+    x, dout = load_inputs(args.folder, args.batch)
+
+    def step():
+        net.forward(x, end="fc8")
+        return net.backward(dout)
+    first = timed_steps(step, 1)[0]
+    if args.round == 0:
+        np.savez(args.folder / f"minicnn{args.batch}.npz", logits=net.forward(x, end="fc8"), dx=step())
+    timed_steps(step, 1)                                                  # warm-up, not counted
+    steps = timed_steps(step, args.steps)
+    forward = timed_steps(lambda: net.forward(x, end="fc8"), args.steps)
+    split = layer_split(net, layer_types, step) if args.split and args.round == 0 else None
+    report(first=first, step=steps, forward=forward, split=split)
 
 
-def torch_times(net, x, repeat):
-    """The same network in PyTorch (CPU, same weights, same threads), or None if not installed."""
+def layer_split(net, layer_types, step, repeat=5):
+    """{layer: [path, forward ms, backward ms]}: medians over `repeat` steps, timed inside the Net."""
+    times, paths = {}, {}
+    originals = {name: (t.forward, t.backward) for name, t in layer_types.TYPES.items()}
+
+    def timing(fn, which):
+        def wrapped(spec, *a, **k):
+            t = time.perf_counter()
+            result = fn(spec, *a, **k)
+            times.setdefault((spec["name"], which), []).append(1e3 * (time.perf_counter() - t))
+            if which == "forward" and isinstance(result[1], tuple) and isinstance(result[1][0], str):
+                paths[spec["name"]] = result[1][0]
+            return result
+        return wrapped
+    for name, t in layer_types.TYPES.items():
+        t.forward, t.backward = timing(t.forward, "forward"), timing(t.backward, "backward")
     try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(len(__import__("os").sched_getaffinity(0)))
-    mods = []
-    for spec in net.spec[:net.layer_names.index("fc8") + 1]:
-        t = spec["type"]
-        if t == "conv":
-            m = torch.nn.Conv2d(1, 1, 1, padding=spec["pad"])
-            m.weight = torch.nn.Parameter(torch.from_numpy(backend.to_numpy(net.params[spec["name"]]["W"])))
-            m.bias = torch.nn.Parameter(torch.from_numpy(backend.to_numpy(net.params[spec["name"]]["b"])))
-        elif t == "linear":
-            m = torch.nn.Linear(1, 1)
-            m.weight = torch.nn.Parameter(torch.from_numpy(backend.to_numpy(net.params[spec["name"]]["W"])))
-            m.bias = torch.nn.Parameter(torch.from_numpy(backend.to_numpy(net.params[spec["name"]]["b"])))
-            mods.append(torch.nn.Flatten())
-        elif t == "relu":
-            m = torch.nn.ReLU()
-        elif t == "maxpool":
-            m = torch.nn.MaxPool2d(2, 2)
-        else:
-            m = torch.nn.Identity()
-        mods.append(m)
-    model = torch.nn.Sequential(*mods).eval().requires_grad_(False)
-    xt = torch.from_numpy(backend.to_numpy(x))
+        for _ in range(repeat):
+            step()
+    finally:
+        for name, t in layer_types.TYPES.items():
+            t.forward, t.backward = originals[name]
+    return {n: [paths.get(n, net.layers[n]["type"]), float(np.median(times[n, "forward"])),
+                float(np.median(times.get((n, "backward"), [0.0])))]
+            for n in net.layer_names if (n, "forward") in times}
 
-    def fwd():
+
+def torch_worker(args):
+    import torch
+    model = twins.torch_model(args.folder, end="fc8").requires_grad_(False)
+    x, dout = load_inputs(args.folder, args.batch)
+    x = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
+    dout = torch.from_numpy(dout)
+
+    def step():
+        xg = x.clone().requires_grad_(True)
+        logits = model(xg)
+        logits.backward(dout)
+        return logits, xg.grad
+
+    def forward():
         with torch.no_grad():
-            model(xt)
+            model(x)
+    first = timed_steps(step, 1)[0]
+    if args.round == 0:
+        logits, dx = step()
+        np.savez(args.folder / f"torch{args.batch}.npz", logits=logits.detach().numpy(), dx=dx.numpy())
+    timed_steps(step, 1)
+    steps = timed_steps(step, args.steps)
+    report(first=first, step=steps, forward=timed_steps(forward, args.steps), torch=torch.__version__)
 
-    def fwd_bwd():
-        xg = xt.clone().requires_grad_(True)
-        model(xg).sum().backward()
-    check = model(xt).detach().numpy()
-    return best(fwd, repeat), best(fwd_bwd, repeat), check
+
+def agreement(folder, batch, dtype):
+    """max |minicnn - PyTorch| / max |PyTorch| of the logits and the image gradient. In float64
+    (computed here) it checks that both run the same network. In float32 (the workers' first
+    step) the image gradient can differ more: where two values of a max-pooling window, or a
+    ReLU's input and 0, are within rounding of each other, the two sides may route the gradient
+    differently, and random VGG16 weights make many such near-ties."""
+    if dtype == np.float32:
+        a, b = np.load(folder / f"minicnn{batch}.npz"), np.load(folder / f"torch{batch}.npz")
+    else:
+        import torch
+        net = twins.minicnn_net(folder).astype(np.float64)
+        model = twins.torch_model(folder, end="fc8").double().requires_grad_(False)
+        x, dout = (v.astype(np.float64) for v in load_inputs(folder, batch))
+        a = {"logits": net.forward(x, end="fc8"), "dx": net.backward(dout)}
+        xt = torch.from_numpy(x).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+        logits = model(xt)
+        logits.backward(torch.from_numpy(dout))
+        b = {"logits": logits.detach().numpy(), "dx": xt.grad.numpy()}
+    return {k: float(np.abs(a[k] - b[k]).max() / np.abs(b[k]).max()) for k in ("logits", "dx")}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--size", type=int, default=224)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--batch", type=int, nargs="+", default=[1, 8])
+    ap.add_argument("--rounds", type=int, default=3, help="alternations A B (each a fresh process per side)")
+    ap.add_argument("--steps", type=int, default=8, help="timed steps per process, after one warm-up step")
+    ap.add_argument("--split", action="store_true", help="also time each minicnn layer")
+    ap.add_argument("--worker", choices=["minicnn", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.worker:
+        args.batch = args.batch[0]
+        return (minicnn_worker if args.worker == "minicnn" else torch_worker)(args)
 
-    net = Net(vgg16(), (3, args.size, args.size))
-    x = backend.to_device(np.random.RandomState(0).randn(args.batch, 3, args.size, args.size), np.float32)
-    dout = backend.array_module().ones((args.batch, 1000), np.float32)
-
-    def fwd_bwd():
-        net.forward(x, end="fc8")
-        net.backward(dout)
-    t_fwd = best(lambda: net.forward(x, end="fc8"), args.repeat)
-    t_both = best(fwd_bwd, args.repeat)
-    print(f"VGG16, batch {args.batch}, {args.size}x{args.size}, float32, {backend.device()}")
-    print(f"  forward to fc8                 {t_fwd:8.1f} ms")
-    print(f"  forward + backward to image    {t_both:8.1f} ms")
-
-    ref = torch_times(net, x, args.repeat)
-    if ref is not None:
-        tf, tb, out = ref
-        agree = np.abs(out - backend.to_numpy(net.forward(x, end="fc8"))).max() / np.abs(out).max()
-        print(f"  PyTorch {__import__('torch').__version__} (same weights, max rel. difference {agree:.1e}):"
-              f" forward {tf:.1f} ms, forward + backward {tb:.1f} ms")
-        print(f"  ratio minicnn / PyTorch: forward {t_fwd / tf:.2f}x, forward + backward {t_both / tb:.2f}x")
-
-    net.forward(x, end="fc8")
-    rows = layer_split(net, args.repeat)
-    keys = ["im2col", "GEMM fwd", "GEMM bwd", "col2im", "pool fwd", "pool bwd"]
-    print("\nper-layer split (ms)\n  " + f"{'layer':10s}" + "".join(f"{k:>10s}" for k in keys))
-    totals = dict.fromkeys(keys, 0.0)
-    for name, parts in rows:
-        print(f"  {name:10s}" + "".join(f"{parts[k]:10.2f}" if k in parts else " " * 10 for k in keys))
-        for k, v in parts.items():
-            totals[k] += v
-    print(f"  {'total':10s}" + "".join(f"{totals[k]:10.2f}" for k in keys))
+    try:
+        import importlib.util
+        have_torch = importlib.util.find_spec("torch") is not None
+    except ValueError:
+        have_torch = False
+    print(f"VGG16 gradient-ascent step (forward to fc8, backward to the image), {SIZE}x{SIZE}, float32, CPU, "
+          f"{len(os.sched_getaffinity(0))} cores; minicnn fast paths "
+          f"{'off (MINICNN_FAST=0)' if os.environ.get('MINICNN_FAST', '1').strip() == '0' else 'on'}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        prepare(folder, args.batch)
+        for batch in args.batch:
+            argv = lambda side: [str(HERE / "vgg16_speed.py"), "--worker", side, "--folder", tmp,  # noqa: E731
+                                 "--batch", str(batch), "--steps", str(args.steps)] + (["--split"] if args.split else [])
+            workers = {"minicnn": argv("minicnn")}
+            if have_torch:
+                workers["PyTorch"] = argv("torch")
+            results = alternate(workers, args.rounds)
+            summaries = {name: summarize(runs) for name, runs in results.items()}
+            print(f"\nbatch {batch}: {args.rounds} rounds x {args.steps} steps per side")
+            if have_torch:
+                exact, timed = agreement(folder, batch, np.float64), agreement(folder, batch, np.float32)
+                print(f"  PyTorch {results['PyTorch'][0]['torch']}, channels_last; agreement (max difference / max "
+                      f"value): float64 logits {exact['logits']:.1e}, image gradient {exact['dx']:.1e}; "
+                      f"float32 logits {timed['logits']:.1e}, image gradient {timed['dx']:.1e}")
+                if max(exact.values()) > 1e-4:
+                    sys.exit("minicnn and PyTorch disagree by more than 1e-4: the timings would compare different work")
+                print("\n".join(table(summaries, "PyTorch")))
+            else:
+                print("  PyTorch is not installed: minicnn alone")
+                print("\n".join(table(summaries, "minicnn")[:2]))
+            split = results["minicnn"][0].get("split")
+            if split:
+                print(f"\n  minicnn per layer (ms, median of 5 steps)\n  {'layer':10s}{'path':>10s}{'forward':>10s}"
+                      f"{'backward':>10s}")
+                for name, (path, f, b) in split.items():
+                    print(f"  {name:10s}{path:>10s}{f:10.2f}{b:10.2f}")
+                print(f"  {'total':10s}{'':10s}{sum(v[1] for v in split.values()):10.2f}"
+                      f"{sum(v[2] for v in split.values()):10.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """How much memory a forward and backward pass will need, worked out from the architecture alone.
 
 A pass to layer ``end`` keeps every output it computes (``net.outputs``) and what each layer's
-backward needs (a ReLU keeps a mask of one byte per value); on top of that, each layer briefly
-needs working space: the im2col columns of a convolution (C*kh*kw values per output position),
-the windows of a pooling layer, and on the way back the gradients in flight and col2im's
-columns. The peak is the largest sum over the pass. Image optimization (DeepDream, inversion,
+backward needs (a readable ReLU keeps a mask of one byte per value, the Numba max pool its
+winners' indices, a Winograd convolution its transformed filters); on top of that, each layer
+briefly needs working space: the im2col columns of a convolution (C*kh*kw values per output
+position) or Winograd's blocks of tiles, the windows of a pooling layer, and on the way back the
+gradients in flight and col2im's columns. The estimate follows the path each layer will take
+(backend.use_fast). The peak is the largest sum over the pass. Image optimization (DeepDream, inversion,
 style transfer) also keeps a few float64 copies of the image.
 
     need = estimate(net.arch, end="conv5_1")          # bytes, for batch 1, float32
@@ -24,12 +26,55 @@ def _size(shape, batch):
     return batch * int(np.prod(shape))
 
 
+def _fast(arch, name):
+    """Whether layer ``name`` takes a fast CPU path (backend.use_fast): "winograd", "numba" or None."""
+    from . import backend, winograd
+    from .layers.conv_winograd import MIN_CHANNELS
+    if not backend.fast() or backend.device() != "cpu":
+        return None
+    spec = arch.layers[name]
+    if spec["type"] in ("relu", "maxpool"):
+        return "numba"
+    if spec["type"] == "conv":
+        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)      # noqa: E731
+        if (arch.shapes[spec["inputs"][0]][0] >= MIN_CHANNELS
+                and winograd.supports(pair(spec["kernel"]), pair(spec["stride"]), pair(spec["pad"]))):
+            return "winograd"
+    return None
+
+
+def _winograd_space(C, K, shape, batch, item):
+    """Bytes of one Winograd pass's blocks of transformed tiles V and products M (winograd/cpu.py)."""
+    from .winograd import cpu
+    th, tw = -(-shape[1] // 2), -(-shape[2] // 2)
+    rows = cpu.block_rows(batch * th, tw, C, K, item)
+    return 16 * (C + K) * rows * tw * item
+
+
+def _kept(arch, name, batch, item):
+    """Bytes a layer's cache keeps beyond the outputs: ReLU masks, pooling winners, Winograd filters."""
+    spec, n = arch.layers[name], _size(arch.shapes[name], batch)
+    path = _fast(arch, name)
+    if spec["type"] == "relu":
+        return 0 if path else n                                      # its own output, or a one-byte mask
+    if spec["type"] == "maxpool" and path:
+        return 8 * n                                                 # the winners' int64 indices
+    if path == "winograd":
+        return 16 * arch.shapes[name][0] * arch.shapes[spec["inputs"][0]][0] * item     # U (16, K, C)
+    return 0
+
+
 def _working_space(arch, name, batch, item, backward):
     """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked."""
     spec, shape = arch.layers[name], arch.shapes[name]
     in_shape = arch.shapes[spec["inputs"][0]]
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
-    kind = spec["type"]
+    kind, path = spec["type"], _fast(arch, name)
+    if path == "winograd":
+        space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item)
+        return space + inp if backward else space + _kept(arch, name, batch, item)
+    if path == "numba":
+        return inp if backward else out + _kept(arch, name, batch, item)
     if kind == "conv":
         k = spec["kernel"] if isinstance(spec["kernel"], tuple) else (spec["kernel"],) * 2
         if k == (1, 1) and spec["stride"] == 1 and spec["pad"] == 0:
@@ -58,9 +103,7 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
     peak = 0
     for name in needed:
         peak = max(peak, kept + _working_space(arch, name, batch, item, backward=False))
-        kept += _size(arch.shapes[name], batch) * item
-        if arch.layers[name]["type"] == "relu":
-            kept += _size(arch.shapes[name], batch)                     # the mask, one byte per value
+        kept += _size(arch.shapes[name], batch) * item + _kept(arch, name, batch, item)
         peak = max(peak, kept)
     if backward:
         for name in reversed(needed):

@@ -134,7 +134,7 @@ def _small_net():
     ((3, 3), (1, 1), (1, 1), True), ((3, 3), (1, 1), (0, 2), True), ((3, 3), (2, 2), (1, 1), False),
     ((5, 5), (1, 1), (2, 2), False), ((3, 3), (1, 1), (3, 3), False), ((1, 1), (1, 1), (0, 0), False)])
 def test_which_layers_winograd_takes(kernel, stride, pad, expected):
-    assert winograd.supports(np.zeros((1, 1, 4, 4)), kernel, stride, pad) is expected
+    assert winograd.supports(kernel, stride, pad) is expected
 
 
 def test_conv_winograd_refuses_a_layer_it_cannot_do():

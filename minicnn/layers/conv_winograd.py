@@ -6,7 +6,7 @@ The Net takes this path for 3x3, stride-1 layers on the CPU unless the backend's
 paths are off (minicnn.backend.use_fast(False), or MINICNN_FAST=0).
 """
 from .. import im2col, winograd
-from ..backend import fast, get_array_module
+from ..backend import fast, get_array_module, is_gpu_array
 from . import _check
 from .conv import check_inputs, conv_output_size
 
@@ -17,14 +17,15 @@ MIN_CHANNELS = 16    # with fewer input channels the transforms outweigh the pro
 def applies(x, w, stride, pad):
     """Whether the Net should take this path for a layer with filters w on input x."""
     stride, pad = _check.pair("conv", "stride", stride, 1), _check.pair("conv", "pad", pad, 0)
-    return fast() and x.shape[1] >= MIN_CHANNELS and winograd.supports(x, w.shape[2:], stride, pad)
+    return (fast() and not is_gpu_array(x) and x.shape[1] >= MIN_CHANNELS
+            and winograd.supports(w.shape[2:], stride, pad))
 
 
 def conv_forward(x, w, b, stride=1, pad=0):
     """As conv.conv_forward, for 3x3 filters and stride 1. Returns out (N, F, Ho, Wo) and
     cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters the backward reuses."""
     stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
-    if not winograd.supports(x, w.shape[2:], stride, pad):
+    if is_gpu_array(x) or not winograd.supports(w.shape[2:], stride, pad):
         raise ValueError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on the CPU, "
                          f"got filters {w.shape[2:]}, stride {stride}, pad {pad}")
     U = winograd.transform_filters(w)

@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from .reference import tile_grid
 
-BLOCK_BYTES = 8 << 20      # target size of one block of V (and of M)
+BLOCK_BYTES = 16 << 20     # target size of one block of V (and of M); 16 MiB measured best on VGG16
 SWAP_0_3 = (3, 1, 2, 0)    # p: position a of a rotated filter's transform is position p(a) of the original's
 
 
@@ -105,6 +105,12 @@ def transform_filters(w):
     return U
 
 
+def block_rows(rows, tw, C, K, itemsize):
+    """How many of the ``rows`` tile rows (tw tiles each) one block takes: V (16, C, block*tw) and
+    M (16, K, block*tw) stay within BLOCK_BYTES each, but a block holds at least one tile row."""
+    return int(min(rows, max(1, BLOCK_BYTES // (16 * max(C, K) * tw * itemsize))))
+
+
 def _convolve(x, mats, b, pad, out_channels):
     """out (N, K, Ho, Wo) = the 16 products mats[a] (K, C) @ V[a] between the two transforms."""
     N, C, H, W = x.shape
@@ -112,8 +118,7 @@ def _convolve(x, mats, b, pad, out_channels):
     x = np.ascontiguousarray(x)
     out = np.empty((N, out_channels, Ho, Wo), dtype=x.dtype)
     rows_total = N * th
-    per_row = 16 * max(C, out_channels) * tw * x.itemsize
-    block = int(min(rows_total, max(1, BLOCK_BYTES // per_row)))
+    block = block_rows(rows_total, tw, C, out_channels, x.itemsize)
     V = np.empty((16, C, block * tw), dtype=x.dtype)
     M = np.empty((16, out_channels, block * tw), dtype=x.dtype)
     for row0 in range(0, rows_total, block):

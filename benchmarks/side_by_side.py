@@ -1,0 +1,87 @@
+"""Run two implementations of the same work in separate processes, alternated, and compare.
+
+    results = alternate({"minicnn": argv_a, "PyTorch": argv_b}, rounds=3)
+
+Each worker is a fresh Python process (its own threads, allocator and caches; neither side
+imports the other's library) that prints one JSON line last: {"first": ms, "step": [ms, ...],
+"forward": [ms, ...], "peak_rss_mib": MiB, ...}. Running them A B A B ... spreads slow spells
+of a shared machine over both sides. What is reported is the median of all steady steps of a
+side (warm-up excluded), the first step of its first run and its largest peak RSS.
+"""
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def peak_rss_mib():
+    """This process's peak resident memory so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed_steps(step, n, sync=lambda: None):
+    """Run step() n times; return the list of milliseconds each took."""
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        step()
+        sync()
+        times.append(1e3 * (time.perf_counter() - t))
+    return times
+
+
+def report(**values):
+    """The worker's last line: what the parent reads."""
+    print(json.dumps(dict(values, peak_rss_mib=peak_rss_mib())), flush=True)
+
+
+def run_worker(argv):
+    r = subprocess.run([sys.executable] + argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"worker {' '.join(argv)} failed:\n{r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def alternate(workers, rounds):
+    """{name: argv} -> {name: [result of each round]}, the workers run in turn, rounds times."""
+    results = {name: [] for name in workers}
+    for r in range(rounds):
+        for name, argv in workers.items():
+            results[name].append(run_worker(argv + ["--round", str(r)]))
+            print(f"  round {r + 1}/{rounds}: {name} done", file=sys.stderr, flush=True)
+    return results
+
+
+def summarize(runs):
+    """One side's rounds -> {"step", "forward", "first", "peak_rss_mib"} (medians of all steps)."""
+    out = {"first": runs[0]["first"], "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+    for key in ("step", "forward"):
+        values = [t for r in runs for t in r.get(key, [])]
+        out[key] = statistics.median(values) if values else None
+        out[key + "_spread"] = (min(values), max(values)) if values else None
+    return out
+
+
+def table(summaries, reference):
+    """Lines comparing each side with ``reference``: medians, ranges, ratios, first step, peak RSS."""
+    ref = summaries[reference]
+    lines = [f"  {'':10s}{'step (ms)':>24s}{'forward (ms)':>24s}{'first step':>12s}{'peak RSS':>12s}"]
+    for name, s in summaries.items():
+        cells = []
+        for key in ("step", "forward"):
+            if s[key] is None:
+                cells.append(f"{'-':>24s}")
+                continue
+            lo, hi = s[key + "_spread"]
+            cells.append(f"{s[key]:8.1f} [{lo:6.1f}-{hi:6.1f}]".rjust(24))
+        lines.append(f"  {name:10s}" + "".join(cells) + f"{s['first']:9.0f} ms{s['peak_rss_mib']:8.0f} MiB")
+    for name, s in summaries.items():
+        if name == reference:
+            continue
+        ratios = [f"{key} {s[key] / ref[key]:.2f}x" for key in ("step", "forward") if s[key] and ref[key]]
+        lines.append(f"  {name} / {reference}: " + ", ".join(ratios) +
+                     f", peak RSS {s['peak_rss_mib'] / ref['peak_rss_mib']:.2f}x; "
+                     f"{name}'s first step = {s['first'] / s['step']:.2f}x its steady step")
+    return lines
