@@ -58,7 +58,7 @@ def _kept(arch, name, batch, item):
     if spec["type"] == "relu":
         return 0 if path else n                                      # its own output, or a one-byte mask
     if spec["type"] == "maxpool" and path:
-        return 8 * n                                                 # the winners' int64 indices
+        return 4 * n                                                 # the winners' int32 indices
     if path == "winograd":
         return 16 * arch.shapes[name][0] * arch.shapes[spec["inputs"][0]][0] * item     # U (16, K, C)
     return 0

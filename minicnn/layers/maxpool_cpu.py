@@ -48,11 +48,11 @@ def _backward(dout, where, W, dx):
 
 def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
     """As maxpool.maxpool_forward: x (N, C, H, W) -> out (N, C, Ho, Wo) and a cache that holds
-    the winners' flat indices (N, C, Ho, Wo) into each H*W map."""
+    the winners' flat indices (N, C, Ho, Wo), int32, into each H*W map."""
     k, s, p, out_hw = pool_geometry("maxpool_forward", x, size, stride, pad, ceil_mode)
     x = np.ascontiguousarray(x)
     out = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
-    where = np.empty(x.shape[:2] + out_hw, dtype=np.int64)
+    where = np.empty(x.shape[:2] + out_hw, dtype=np.int32)        # H*W < 2**31: MAX_PIXELS is far below
     _forward(x, k[0], k[1], s[0], s[1], p[0], p[1], out, where)
     return out, (x.shape, where)
 
