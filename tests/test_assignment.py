@@ -1,6 +1,7 @@
 """`minicnn assignment`: the student's copy fails exactly the chosen parts' tests, passes them
 all with the real functions back, and a wrong backward fails naming its configuration."""
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -111,6 +112,21 @@ def test_the_copy_is_the_whole_package_and_imports_on_its_own(everything):
     r = subprocess.run([sys.executable, "-c", "import minicnn, sys; print(minicnn.__file__)"], cwd=everything,
                        capture_output=True, text=True)
     assert Path(r.stdout.strip()).resolve() == (everything / "minicnn" / "__init__.py").resolve()
+
+
+def test_the_copys_net_runs_the_students_layers(everything):
+    """The fast paths would run instead of the student's backward passes: the copy turns them off."""
+    code = ("import numpy as np, minicnn\n"
+            "net = minicnn.Net([{'name': 'c', 'type': 'conv', 'out_channels': 16, 'kernel': 3, 'pad': 1},"
+            " {'name': 'r', 'type': 'relu'}], (16, 6, 6))\n"
+            "net.forward(np.ones((1, 16, 6, 6)))\n"
+            "print(minicnn.backend.fast(), sorted(c[0] for c in net._caches.values()))")
+    env = {k: v for k, v in os.environ.items() if k != "MINICNN_FAST"}
+    r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True, env=env)
+    assert r.stdout.strip() == "False ['im2col', 'readable']", r.stderr
+    r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True,
+                       env=dict(env, MINICNN_FAST="1"))
+    assert r.stdout.strip() == "True ['numba', 'winograd']", r.stderr
 
 
 BAD = [(["--layers", "conv,lstm"], "unknown layer 'lstm'"),

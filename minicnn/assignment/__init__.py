@@ -80,6 +80,7 @@ def write(out, layers=None, im2col=False, gram=False, optimizers=False):
     for part in chosen:
         rel, names = PARTS[part]
         files[Path("minicnn") / rel] = stub((PACKAGE / rel).read_text("utf-8"), names, rel).encode()
+    files[Path("minicnn/backend.py")] = readable_by_default(files[Path("minicnn/backend.py")])
     for path in sorted(GRADING.iterdir()):
         if path.suffix in (".py", ".ini"):
             files[(Path("tests") if path.name.startswith(("test_", "conftest")) else Path(".")) / path.name] = \
@@ -92,6 +93,15 @@ def write(out, layers=None, im2col=False, gram=False, optimizers=False):
             (folder / rel).write_bytes(data)
     write_folder(out, build)
     return chosen
+
+
+def readable_by_default(backend_source):
+    """The copy's backend.py with the fast CPU paths off unless MINICNN_FAST=1: otherwise its Net
+    would run Winograd and Numba layers, not the backward passes the student writes."""
+    line = b"FAST_BY_DEFAULT = True"
+    if backend_source.count(line) != 1:
+        raise ArgumentError("assignment: backend.py has no FAST_BY_DEFAULT line to switch off")
+    return backend_source.replace(line, b"FAST_BY_DEFAULT = False")
 
 
 def readme(chosen):
