@@ -1,19 +1,24 @@
 """Run two implementations of the same work in separate processes, alternated, and compare.
 
-    results = alternate({"minicnn": argv_a, "PyTorch": argv_b}, rounds=3)
+    results = alternate({"minicnn": (argv_a, env_a), "PyTorch": (argv_b, env_b)}, rounds=3)
 
-Each worker is a fresh Python process (its own threads, allocator and caches; neither side
-imports the other's library) that prints one JSON line last: {"first": ms, "step": [ms, ...],
+Each worker is a fresh Python process with its own environment (its own threads, allocator and
+caches; neither side imports the other's library, and the PyTorch side gets none of minicnn's
+thread settings) that prints one JSON line last: {"first": ms, "step": [ms, ...],
 "forward": [ms, ...], "peak_rss_mib": MiB, ...}. Running them A B A B ... spreads slow spells
 of a shared machine over both sides. What is reported is the median of all steady steps of a
 side (warm-up excluded), the first step of its first run and its largest peak RSS.
 """
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+
+
+CLEAN_ENV = dict(os.environ)   # as the user started the benchmark: before minicnn sets anything in it
 
 
 def peak_rss_mib():
@@ -37,19 +42,19 @@ def report(**values):
     print(json.dumps(dict(values, peak_rss_mib=peak_rss_mib())), flush=True)
 
 
-def run_worker(argv):
-    r = subprocess.run([sys.executable] + argv, capture_output=True, text=True)
+def run_worker(argv, env):
+    r = subprocess.run([sys.executable] + argv, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise SystemExit(f"worker {' '.join(argv)} failed:\n{r.stderr.strip()}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def alternate(workers, rounds):
-    """{name: argv} -> {name: [result of each round]}, the workers run in turn, rounds times."""
+    """{name: (argv, env)} -> {name: [result of each round]}, the workers run in turn, rounds times."""
     results = {name: [] for name in workers}
     for r in range(rounds):
-        for name, argv in workers.items():
-            results[name].append(run_worker(argv + ["--round", str(r)]))
+        for name, (argv, env) in workers.items():
+            results[name].append(run_worker(argv + ["--round", str(r)], env))
             print(f"  round {r + 1}/{rounds}: {name} done", file=sys.stderr, flush=True)
     return results
 
@@ -85,3 +90,10 @@ def table(summaries, reference):
                      f", peak RSS {s['peak_rss_mib'] / ref['peak_rss_mib']:.2f}x; "
                      f"{name}'s first step = {s['first'] / s['step']:.2f}x its steady step")
     return lines
+
+
+def minicnn_env():
+    """The environment minicnn's own import would make (its thread settings), for its worker, which
+    imports NumPy before minicnn."""
+    from minicnn import _threads
+    return {**_threads.SETTINGS, **CLEAN_ENV}

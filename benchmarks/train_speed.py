@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import twins
-from side_by_side import alternate, report, summarize, table, timed_steps
+from side_by_side import CLEAN_ENV, alternate, minicnn_env, report, summarize, table, timed_steps
 
 HERE = Path(__file__).resolve().parent
 LR, WEIGHT_DECAY = 0.002, 1e-4              # minicnn train's defaults for Adam
@@ -107,15 +107,15 @@ def main():
           f"{len(os.sched_getaffinity(0))} cores: forward with dropout, loss, backward with weight gradients, Adam")
     with tempfile.TemporaryDirectory() as tmp:
         prepare(Path(tmp), args.batch)
-        argv = lambda side: [str(HERE / "train_speed.py"), "--worker", side, "--folder", tmp,   # noqa: E731
-                             "--steps", str(args.steps)]
-        workers = {"minicnn": argv("minicnn")}
+        def argv(side):
+            return [str(HERE / "train_speed.py"), "--worker", side, "--folder", tmp, "--steps", str(args.steps)]
+        workers = {"minicnn": (argv("minicnn"), minicnn_env())}
         if have_torch:
             worst = agreement(Path(tmp))
             print(f"  agreement with PyTorch (float64, no dropout): weight gradients within {worst:.1e}")
             if worst > 1e-4:
                 sys.exit("minicnn and PyTorch disagree by more than 1e-4: the timings would compare different work")
-            workers["PyTorch"] = argv("torch")
+            workers["PyTorch"] = (argv("torch"), CLEAN_ENV)
         results = alternate(workers, args.rounds)
         summaries = {name: summarize(runs) for name, runs in results.items()}
         print(f"  {args.rounds} rounds x {args.steps} steps per side")

@@ -5,7 +5,8 @@
     model = torch_model(folder, end="fc8")  # a torch.nn.Sequential with the same weights
 
 torch_model never imports minicnn (whose thread and allocator settings would change PyTorch's
-timings); it reads the layer list from spec.json: conv, linear, relu, maxpool, dropout.
+timings); it reads the layer list from spec.json: conv, linear, relu, maxpool (unpadded, floor
+mode), dropout.
 """
 import json
 
@@ -13,7 +14,6 @@ import numpy as np
 
 
 def save(folder, spec, input_shape):
-    import minicnn  # noqa: F401  (its thread settings before numpy's first use here)
     from minicnn import Net
     net = Net(spec, input_shape, seed=0)
     (folder / "spec.json").write_text(json.dumps({"spec": spec, "input_shape": list(input_shape)}))
@@ -54,6 +54,8 @@ def torch_model(folder, end):
         elif kind == "relu":
             m = torch.nn.ReLU()
         elif kind == "maxpool":
+            if s.get("pad", 0) or s.get("ceil_mode", False):
+                raise ValueError(f"torch_model: {s['name']}: padded or ceil-mode pooling has no twin here")
             m = torch.nn.MaxPool2d(s["size"], s.get("stride") or s["size"])
         elif kind == "dropout":
             m = torch.nn.Dropout(s.get("p", 0.5))

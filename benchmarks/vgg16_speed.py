@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import twins
-from side_by_side import alternate, report, summarize, table, timed_steps
+from side_by_side import CLEAN_ENV, alternate, minicnn_env, report, summarize, table, timed_steps
 
 HERE = Path(__file__).resolve().parent
 SIZE = 224
@@ -149,11 +149,10 @@ def main():
         args.batch = args.batch[0]
         return (minicnn_worker if args.worker == "minicnn" else torch_worker)(args)
 
-    try:
-        import importlib.util
-        have_torch = importlib.util.find_spec("torch") is not None
-    except ValueError:
-        have_torch = False
+    if os.environ.get("MINICNN_DEVICE", "cpu").strip().lower() not in ("", "cpu"):
+        sys.exit("vgg16_speed.py compares CPU steps: unset MINICNN_DEVICE")
+    import importlib.util
+    have_torch = importlib.util.find_spec("torch") is not None
     print(f"VGG16 gradient-ascent step (forward to fc8, backward to the image), {SIZE}x{SIZE}, float32, CPU, "
           f"{len(os.sched_getaffinity(0))} cores; minicnn fast paths "
           f"{'off (MINICNN_FAST=0)' if os.environ.get('MINICNN_FAST', '1').strip() == '0' else 'on'}")
@@ -161,21 +160,24 @@ def main():
         folder = Path(tmp)
         prepare(folder, args.batch)
         for batch in args.batch:
-            argv = lambda side: [str(HERE / "vgg16_speed.py"), "--worker", side, "--folder", tmp,  # noqa: E731
-                                 "--batch", str(batch), "--steps", str(args.steps)] + (["--split"] if args.split else [])
-            workers = {"minicnn": argv("minicnn")}
-            if have_torch:
-                workers["PyTorch"] = argv("torch")
-            results = alternate(workers, args.rounds)
-            summaries = {name: summarize(runs) for name, runs in results.items()}
+            def argv(side):
+                return ([str(HERE / "vgg16_speed.py"), "--worker", side, "--folder", tmp, "--batch", str(batch),
+                         "--steps", str(args.steps)] + (["--split"] if args.split else []))
+            workers = {"minicnn": (argv("minicnn"), minicnn_env())}
             print(f"\nbatch {batch}: {args.rounds} rounds x {args.steps} steps per side")
             if have_torch:
-                exact, timed = agreement(folder, batch, np.float64), agreement(folder, batch, np.float32)
+                exact = agreement(folder, batch, np.float64)
+                if max(exact.values()) > 1e-4:
+                    sys.exit(f"minicnn and PyTorch disagree by more than 1e-4 ({exact}): the timings would "
+                             "compare different work")
+                workers["PyTorch"] = (argv("torch"), CLEAN_ENV)
+            results = alternate(workers, args.rounds)
+            summaries = {name: summarize(runs) for name, runs in results.items()}
+            if have_torch:
+                timed = agreement(folder, batch, np.float32)
                 print(f"  PyTorch {results['PyTorch'][0]['torch']}, channels_last; agreement (max difference / max "
                       f"value): float64 logits {exact['logits']:.1e}, image gradient {exact['dx']:.1e}; "
                       f"float32 logits {timed['logits']:.1e}, image gradient {timed['dx']:.1e}")
-                if max(exact.values()) > 1e-4:
-                    sys.exit("minicnn and PyTorch disagree by more than 1e-4: the timings would compare different work")
                 print("\n".join(table(summaries, "PyTorch")))
             else:
                 print("  PyTorch is not installed: minicnn alone")

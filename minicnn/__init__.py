@@ -9,7 +9,8 @@
 
 The package, in reading order:
 
-    layers/           one module per layer: pure forward/backward pairs, shapes in docstrings
+    layers/           one module per layer: pure forward/backward pairs, shapes in docstrings (and
+                      fast CPU twins of three: conv_winograd.py, relu_cpu.py, maxpool_cpu.py)
     gradcheck.py      numerical gradients, rel_error, assert_backward: how every backward is checked
     im2col/           im2col/col2im: reference.py (NumPy, the definition), cpu.py (Numba), gpu.py (CUDA)
     receptive_field.py, layer_types.py, architecture.py
@@ -23,11 +24,10 @@ The package, in reading order:
     files.py          atomic writes and JSON sidecars
     backend.py        NumPy or CuPy, and the fast CPU paths on or off; errors.py: every error minicnn
                       raises; cli.py: `minicnn <verb>`
-    winograd/         Winograd F(2x2, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS); the fast
-                      path for 3x3 convolutions (layers/conv_winograd.py; relu_cpu.py, maxpool_cpu.py)
+    winograd/         Winograd F(2x2, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS), under
+                      layers/conv_winograd.py, the fast path for 3x3 convolutions
 """
 from . import _threads  # noqa: F401  (must run before numpy is imported)
-from . import _allocator  # noqa: F401,E402  (big buffers stay in the process between steps)
 
 from . import images, layers, viz  # noqa: E402,F401
 from .architecture import Architecture  # noqa: E402

@@ -17,11 +17,11 @@ backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``); each type 
 import numpy as np
 
 from . import layers as L
-from .errors import ShapeError, SpecError
-from .layers import _check
-from .layers.concat import concat_shape
+from ._allocator import keep_big_buffers
 from .backend import fast, is_gpu_array
-from .layers import conv_winograd, maxpool_cpu, relu_cpu
+from .errors import ShapeError, SpecError
+from .layers import _check, conv_winograd, maxpool_cpu, relu_cpu
+from .layers.concat import concat_shape
 from .layers.conv import conv_geometry
 from .layers.pool_common import window_geometry
 from .receptive_field import ReceptiveField
@@ -82,7 +82,10 @@ MAXPOOL_PATHS = {"readable": L.maxpool, "numba": maxpool_cpu}
 
 
 def _numba_or_readable(x):
-    return "numba" if fast() and not is_gpu_array(x) else "readable"
+    if fast() and not is_gpu_array(x):
+        keep_big_buffers()
+        return "numba"
+    return "readable"
 
 
 class Conv(LayerType):
@@ -107,7 +110,10 @@ class Conv(LayerType):
     def forward(self, spec, params, inputs, **_):
         x, w = inputs[0], params["W"]
         # The readable im2col layer, or the same layer computed with Winograd where that applies.
-        path = "winograd" if conv_winograd.applies(x, w, spec["stride"], spec["pad"]) else "im2col"
+        path = "im2col"
+        if conv_winograd.applies(x, w, spec["stride"], spec["pad"]):
+            path = "winograd"
+            keep_big_buffers()
         out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"])
         return out, (path, cache)
 

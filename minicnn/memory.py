@@ -28,18 +28,16 @@ def _size(shape, batch):
 
 def _fast(arch, name):
     """Whether layer ``name`` takes a fast CPU path (backend.use_fast): "winograd", "numba" or None."""
-    from . import backend, winograd
-    from .layers.conv_winograd import MIN_CHANNELS
+    from . import backend
+    from .layers import conv_winograd
     if not backend.fast() or backend.device() != "cpu":
         return None
     spec = arch.layers[name]
     if spec["type"] in ("relu", "maxpool"):
         return "numba"
-    if spec["type"] == "conv":
-        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)      # noqa: E731
-        if (arch.shapes[spec["inputs"][0]][0] >= MIN_CHANNELS
-                and winograd.supports(pair(spec["kernel"]), pair(spec["stride"]), pair(spec["pad"]))):
-            return "winograd"
+    if spec["type"] == "conv" and conv_winograd.pays(arch.shapes[spec["inputs"][0]][0], spec["kernel"],
+                                                     spec["stride"], spec["pad"]):
+        return "winograd"
     return None
 
 
@@ -72,7 +70,7 @@ def _working_space(arch, name, batch, item, backward):
     kind, path = spec["type"], _fast(arch, name)
     if path == "winograd":
         space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item)
-        return space + inp if backward else space + _kept(arch, name, batch, item)
+        return space + inp if backward else space + _kept(arch, name, batch, item) + out
     if path == "numba":
         return inp if backward else out + _kept(arch, name, batch, item)
     if kind == "conv":

@@ -124,9 +124,13 @@ def test_the_copys_net_runs_the_students_layers(everything):
     env = {k: v for k, v in os.environ.items() if k != "MINICNN_FAST"}
     r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True, env=env)
     assert r.stdout.strip() == "False ['im2col', 'readable']", r.stderr
-    r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True,
-                       env=dict(env, MINICNN_FAST="1"))
-    assert r.stdout.strip() == "True ['numba', 'winograd']", r.stderr
+    # With the fast paths asked for, the twins of the chosen layers are the student's layers again.
+    r = subprocess.run([sys.executable, "-c", code + "\nnet.backward(np.ones((1, 16, 6, 6)))"], cwd=everything,
+                       capture_output=True, text=True, env=dict(env, MINICNN_FAST="1"))
+    assert r.stdout.strip() == "True ['im2col', 'numba']" and "relu_backward is yours to write" in r.stderr
+    for twin in ("conv_winograd", "relu_cpu", "maxpool_cpu"):
+        text = (everything / "minicnn" / "layers" / f"{twin}.py").read_text()
+        assert "njit" not in text and "im2col" not in text and "is that layer itself" in text
 
 
 BAD = [(["--layers", "conv,lstm"], "unknown layer 'lstm'"),

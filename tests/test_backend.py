@@ -13,7 +13,8 @@ from minicnn.errors import BackendError
 def python(code, **env):
     """Run code in a fresh interpreter (so import-time behaviour can be observed)."""
     full = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
-                                                             "MINICNN_DEVICE", "MINICNN_FAST")}
+                                                             "MINICNN_DEVICE", "MINICNN_FAST",
+                                                             "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
     full.update(env)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=120)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
@@ -71,13 +72,22 @@ def test_cli_reports_a_missing_gpu_in_one_line():
 def test_switching_the_fast_paths_off_and_on():
     with pytest.raises(BackendError, match="use_fast: expected True or False, got 'no'"):
         backend.use_fast("no")
-    assert backend.fast()
-    with backend.fast_paths(False):
-        assert not backend.fast()
-    assert backend.fast()
+    with backend.fast_paths(True):
+        with backend.fast_paths(False):
+            assert not backend.fast()
+        assert backend.fast()
     code = "import minicnn.backend as b; print(b.fast())"
     for env, want in (({}, "True"), ({"MINICNN_FAST": "0"}, "False"), ({"MINICNN_FAST": " 1"}, "True")):
         rc, out, _ = python(code, **env)
         assert (rc, out) == (0, want), env
     rc, _, err = python(code, MINICNN_FAST="yes")
     assert rc != 0 and "MINICNN_FAST must be 0 or 1, got 'yes'" in err
+
+
+def test_big_buffers_are_kept_only_once_a_fast_path_runs_and_never_against_the_user():
+    code = ("import numpy as np, minicnn\nfrom minicnn import _allocator\nbefore = _allocator.applied\n"
+            "minicnn.Net([{'name': 'r', 'type': 'relu'}], (1, 2, 2)).forward(np.ones((1, 1, 2, 2)))\n"
+            "print(before, _allocator.applied)")
+    assert python(code)[1] == "None True"
+    assert python(code, MINICNN_FAST="0")[1] == "None None"
+    assert python(code, MALLOC_MMAP_THRESHOLD_="65536")[1] == "None False"

@@ -68,7 +68,7 @@ def test_the_net_uses_them_only_with_the_fast_paths_on():
     net = Net(spec, (2, 9, 9), dtype=np.float64)
     x = np.random.RandomState(2).randn(3, 2, 9, 9)
     for mode in relu.RELU_MODES:
-        with net.relu_mode(mode):
+        with net.relu_mode(mode), backend.fast_paths(True):
             fast_out = net.forward(x)
             assert {net._caches[n][0] for n in ("relu", "pool")} == {"numba"}
             fast_dx = net.backward(np.cos(fast_out))
@@ -78,3 +78,10 @@ def test_the_net_uses_them_only_with_the_fast_paths_on():
                 dx = net.backward(np.cos(out))
         np.testing.assert_allclose(fast_out, out, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(fast_dx, dx, rtol=1e-12, atol=1e-12)
+
+
+def test_nan_comes_through_as_in_the_readable_layers():
+    """A NaN must reach the scores, where training notices it and stops."""
+    x = np.array([[[[1.0, np.nan, -2.0, 0.5], [3.0, 4.0, -1.0, -3.0]]]])
+    np.testing.assert_array_equal(relu_cpu.relu_forward(x)[0], relu.relu_forward(x)[0])
+    np.testing.assert_array_equal(maxpool_cpu.maxpool_forward(x, 2)[0], maxpool.maxpool_forward(x, 2)[0])

@@ -33,6 +33,11 @@ PARTS = {
 }
 LAYERS = list(PARTS)[:8]
 
+# The fast CPU twin of a layer holds its backward pass too. In the copy, twins/ replaces it with
+# the student's own layer: it gives nothing away, and with MINICNN_FAST=1 the Net still runs it.
+TWINS = {"conv": "layers/conv_winograd.py", "relu": "layers/relu_cpu.py", "maxpool": "layers/maxpool_cpu.py"}
+TWIN_STANDINS = Path(__file__).resolve().parent / "twins"
+
 
 def parts(layers=None, im2col=False, gram=False, optimizers=False):
     """The chosen parts, checked: layer names (default: all eight layers) and the extras."""
@@ -80,6 +85,9 @@ def write(out, layers=None, im2col=False, gram=False, optimizers=False):
     for part in chosen:
         rel, names = PARTS[part]
         files[Path("minicnn") / rel] = stub((PACKAGE / rel).read_text("utf-8"), names, rel).encode()
+    for part in chosen:
+        if part in TWINS:
+            files[Path("minicnn") / TWINS[part]] = (TWIN_STANDINS / Path(TWINS[part]).name).read_bytes()
     files[Path("minicnn/backend.py")] = readable_by_default(files[Path("minicnn/backend.py")])
     for path in sorted(GRADING.iterdir()):
         if path.suffix in (".py", ".ini"):

@@ -1,6 +1,7 @@
 """im2col / col2im, dispatched on where the array lives (NumPy -> Numba, CuPy -> CUDA).
 
-These are the only device-specific code in minicnn. Arguments (all ints are Python ints):
+With the fast CPU paths (winograd/, layers/relu_cpu.py, layers/maxpool_cpu.py, NumPy only),
+these are the only device-specific code in minicnn. Arguments (all ints are Python ints):
 
     im2col(x, kh, kw, stride=(sh, sw), pad=(ph, pw), out_hw=(Ho, Wo), fill=0.0)
         x (N, C, H, W) -> cols (N, C*kh*kw, Ho*Wo)

@@ -2,11 +2,15 @@
 
 Same arguments, same meaning, same numbers up to float rounding as conv.conv_forward and
 conv.conv_backward (read those first; minicnn/winograd/reference.py explains the algorithm).
-The Net takes this path for 3x3, stride-1 layers on the CPU unless the backend's fast
-paths are off (minicnn.backend.use_fast(False), or MINICNN_FAST=0).
+The Net takes this path for 3x3, stride-1 layers with padding 0..2 and at least MIN_CHANNELS
+input channels, on NumPy arrays, unless the backend's fast paths are off
+(minicnn.backend.use_fast(False), or MINICNN_FAST=0).
 """
+import numpy as np
+
 from .. import im2col, winograd
 from ..backend import fast, get_array_module, is_gpu_array
+from ..errors import ShapeError
 from . import _check
 from .conv import check_inputs, conv_output_size
 
@@ -16,9 +20,14 @@ MIN_CHANNELS = 16    # with fewer input channels the transforms outweigh the pro
 
 def applies(x, w, stride, pad):
     """Whether the Net should take this path for a layer with filters w on input x."""
-    stride, pad = _check.pair("conv", "stride", stride, 1), _check.pair("conv", "pad", pad, 0)
-    return (fast() and not is_gpu_array(x) and x.shape[1] >= MIN_CHANNELS
-            and winograd.supports(w.shape[2:], stride, pad))
+    return fast() and not is_gpu_array(x) and pays(x.shape[1], w.shape[2:], stride, pad)
+
+
+def pays(in_channels, kernel, stride, pad):
+    """Whether a layer of this geometry (ints or (h, w) pairs) is worth computing with Winograd
+    (also used by memory.py to foresee which path a layer will take)."""
+    kernel, stride = _check.pair("conv", "kernel", kernel, 1), _check.pair("conv", "stride", stride, 1)
+    return in_channels >= MIN_CHANNELS and winograd.supports(kernel, stride, _check.pair("conv", "pad", pad, 0))
 
 
 def conv_forward(x, w, b, stride=1, pad=0):
@@ -26,8 +35,10 @@ def conv_forward(x, w, b, stride=1, pad=0):
     cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters the backward reuses."""
     stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
     if is_gpu_array(x) or not winograd.supports(w.shape[2:], stride, pad):
-        raise ValueError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on the CPU, "
-                         f"got filters {w.shape[2:]}, stride {stride}, pad {pad}")
+        raise ShapeError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on a NumPy array, "
+                         f"got filters {w.shape[2:]}, stride {stride}, pad {pad}, a {type(x).__module__} array")
+    dtype = np.result_type(x, w, b)                    # as conv.py's products would promote
+    x, w, b = (a.astype(dtype, copy=False) for a in (x, w, b))
     U = winograd.transform_filters(w)
     return winograd.conv_forward(x, U, b, pad), (x, w, stride, pad, U)
 

@@ -28,8 +28,12 @@ def _forward(x, kh, kw, sh, sw, ph, pw, out, where):
                     if 0 <= h < H:
                         for j in range(kw):
                             w = ow * sw - pw + j
-                            if 0 <= w < W and (at < 0 or x[n, c, h, w] > best):   # strict >: the first max wins
-                                best, at = x[n, c, h, w], h * W + w
+                            if w < 0 or w >= W:
+                                continue
+                            v = x[n, c, h, w]
+                            # strict >: the first max wins; a NaN wins and stays (as np.max gives NaN)
+                            if at < 0 or v > best or (v != v and best == best):
+                                best, at = v, h * W + w
                 out[n, c, oh, ow], where[n, c, oh, ow] = best, at
 
 

@@ -16,21 +16,21 @@ _BACKPROP, _DECONVNET, _GUIDED = range(3)
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _forward(x, out):
+def _forward(x, zero, out):
     for i in prange(x.size):
-        out[i] = x[i] if x[i] > 0 else 0
+        out[i] = zero if x[i] <= 0 else x[i]        # NaN stays NaN, as with np.maximum
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _backward(dout, out, rule, dx):
+def _backward(dout, out, rule, zero, dx):
     for i in prange(dout.size):
         d = dout[i]
         if rule == _BACKPROP:
-            dx[i] = d if out[i] > 0 else 0
+            dx[i] = d if out[i] > 0 else zero
         elif rule == _DECONVNET:
-            dx[i] = d if d > 0 else 0
+            dx[i] = d if d > 0 else zero
         else:
-            dx[i] = d if out[i] > 0 and d > 0 else 0
+            dx[i] = d if out[i] > 0 and d > 0 else zero
 
 
 def relu_forward(x):
@@ -38,7 +38,7 @@ def relu_forward(x):
     _check.floating("relu_forward", "x", x)
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
-    _forward(x.reshape(-1), out.reshape(-1))
+    _forward(x.reshape(-1), x.dtype.type(0), out.reshape(-1))
     return out, out
 
 
@@ -49,5 +49,5 @@ def relu_backward(dout, cache, mode="backprop"):
     _check.choice("relu_backward", "mode", mode, RELU_MODES)
     dout = np.ascontiguousarray(dout)
     dx = np.empty_like(dout)
-    _backward(dout.reshape(-1), out.reshape(-1), RELU_MODES.index(mode), dx.reshape(-1))
+    _backward(dout.reshape(-1), out.reshape(-1), RELU_MODES.index(mode), dout.dtype.type(0), dx.reshape(-1))
     return dx

@@ -88,7 +88,9 @@ def tsne(codes, perplexity=30.0, seed=0):
         raise ArgumentError(f"t-SNE needs at least 5 images, got {n}")
     if not np.isfinite(codes).all():
         raise ArgumentError("t-SNE: the codes hold NaN or inf (are the model's weights sane?)")
-    if np.ptp(codes, axis=0).max() <= 1e-6 * np.abs(codes).max():     # equal up to float rounding
+    # Equal up to rounding: the same image at another place in a batch may round differently
+    # (the Winograd path works on all of a batch's tiles in one product).
+    if np.ptp(codes, axis=0).max() <= 1e-6 * np.abs(codes).max():
         raise ArgumentError(f"t-SNE: all {n} codes are the same (the same image given {n} times?); there is "
                             "nothing to lay out")
     return TSNE(n_components=2, perplexity=min(perplexity, (n - 1) / 3), init="pca", random_state=seed,

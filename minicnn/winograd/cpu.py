@@ -3,7 +3,8 @@
 Same numbers as reference.py (read that first); here the work is organised for speed:
 
 * The tiles are processed a block of tile rows at a time, so the transformed tiles V and the
-  products M stay a few MiB (cache-sized, and no 16x-the-image buffer at batch 8).
+  products M stay within BLOCK_BYTES each however large the batch (im2col's columns for VGG16's
+  conv1_2 at batch 8 would be 882 MiB), and are reused from block to block.
 * The input transform applies B^T down the 4 input rows of a tile row once, across the whole
   width (contiguous, vectorised), then B along each tile's 4 columns.
 * The output transform adds the bias while writing each 2x2 block.
@@ -21,30 +22,33 @@ SWAP_0_3 = (3, 1, 2, 0)    # p: position a of a rotated filter's transform is po
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _filters(w, U):
-    """w (K, C, 3, 3) -> U (16, K, C) = G g G^T for each filter g."""
+def _filters(w, half, U):
+    """w (K, C, 3, 3) -> U (16, K, C) = G g G^T for each filter g; half is 0.5 in U's dtype."""
     K, C = w.shape[0], w.shape[1]
     for k in prange(K):
         for c in range(C):
             for i in range(4):                      # row i of G g: a combination of g's rows
                 if i == 0:
                     g0, g1, g2 = w[k, c, 0, 0], w[k, c, 0, 1], w[k, c, 0, 2]
-                elif i == 3:
-                    g0, g1, g2 = w[k, c, 2, 0], w[k, c, 2, 1], w[k, c, 2, 2]
+                elif i == 1:
+                    g0 = half * (w[k, c, 0, 0] + w[k, c, 1, 0] + w[k, c, 2, 0])
+                    g1 = half * (w[k, c, 0, 1] + w[k, c, 1, 1] + w[k, c, 2, 1])
+                    g2 = half * (w[k, c, 0, 2] + w[k, c, 1, 2] + w[k, c, 2, 2])
+                elif i == 2:
+                    g0 = half * (w[k, c, 0, 0] - w[k, c, 1, 0] + w[k, c, 2, 0])
+                    g1 = half * (w[k, c, 0, 1] - w[k, c, 1, 1] + w[k, c, 2, 1])
+                    g2 = half * (w[k, c, 0, 2] - w[k, c, 1, 2] + w[k, c, 2, 2])
                 else:
-                    s = 1.0 if i == 1 else -1.0
-                    g0 = 0.5 * (w[k, c, 0, 0] + s * w[k, c, 1, 0] + w[k, c, 2, 0])
-                    g1 = 0.5 * (w[k, c, 0, 1] + s * w[k, c, 1, 1] + w[k, c, 2, 1])
-                    g2 = 0.5 * (w[k, c, 0, 2] + s * w[k, c, 1, 2] + w[k, c, 2, 2])
+                    g0, g1, g2 = w[k, c, 2, 0], w[k, c, 2, 1], w[k, c, 2, 2]
                 U[4 * i + 0, k, c] = g0             # ... times G^T on the right
-                U[4 * i + 1, k, c] = 0.5 * (g0 + g1 + g2)
-                U[4 * i + 2, k, c] = 0.5 * (g0 - g1 + g2)
+                U[4 * i + 1, k, c] = half * (g0 + g1 + g2)
+                U[4 * i + 2, k, c] = half * (g0 - g1 + g2)
                 U[4 * i + 3, k, c] = g2
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _input_tiles(x, ph, pw, th, tw, row0, nrows, V):
-    """Tile rows row0 .. row0+nrows-1 (counted over (n, ty)) of x -> V (16, C, nrows*tw)."""
+    """Tile rows row0 .. row0+nrows-1 (counted over (n, ty)) of x -> V[:, :, :nrows*tw] (V: 16, C, >= nrows*tw)."""
     N, C, H, W = x.shape
     Wb = 2 * tw + 2                                  # padded width the tiles of one row cover
     for task in prange(C * nrows):
@@ -71,7 +75,7 @@ def _input_tiles(x, ph, pw, th, tw, row0, nrows, V):
 
 @njit(parallel=True, cache=True, nogil=True)
 def _output_tiles(M, b, th, tw, row0, nrows, out):
-    """M (16, K, nrows*tw) -> the 2x2 blocks A^T m A + b of tile rows row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
+    """M[:, :, :nrows*tw] -> the 2x2 blocks A^T m A + b of tile rows row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
     K, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
     for task in prange(K * nrows):
         k, r = task // nrows, task % nrows
@@ -101,7 +105,7 @@ def _output_tiles(M, b, th, tw, row0, nrows, out):
 def transform_filters(w):
     """w (K, C, 3, 3) -> U (16, K, C); see reference.transform_filters."""
     U = np.empty((16,) + w.shape[:2], dtype=w.dtype)
-    _filters(w, U)
+    _filters(w, w.dtype.type(0.5), U)
     return U
 
 
@@ -118,16 +122,17 @@ def _convolve(x, mats, b, pad, out_channels):
     x = np.ascontiguousarray(x)
     out = np.empty((N, out_channels, Ho, Wo), dtype=x.dtype)
     rows_total = N * th
+    if rows_total == 0:                              # an empty batch
+        return out
     block = block_rows(rows_total, tw, C, out_channels, x.itemsize)
     V = np.empty((16, C, block * tw), dtype=x.dtype)
     M = np.empty((16, out_channels, block * tw), dtype=x.dtype)
     for row0 in range(0, rows_total, block):
-        n = min(block, rows_total - row0)
-        v, m = V[:, :, :n * tw], M[:, :, :n * tw]
-        _input_tiles(x, pad[0], pad[1], th, tw, row0, n, v)
+        rows = min(block, rows_total - row0)        # the last block may be shorter
+        _input_tiles(x, pad[0], pad[1], th, tw, row0, rows, V)
         for a in range(16):
-            np.matmul(mats[a], v[a], out=m[a])
-        _output_tiles(m, b, th, tw, row0, n, out)
+            np.matmul(mats[a], V[a, :, :rows * tw], out=M[a, :, :rows * tw])
+        _output_tiles(M, b, th, tw, row0, rows, out)
     return out
 
 
