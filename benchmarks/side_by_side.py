@@ -22,7 +22,15 @@ CLEAN_ENV = dict(os.environ)   # as the user started the benchmark: before minic
 
 
 def peak_rss_mib():
-    """This process's peak resident memory so far, MiB (Linux reports KiB)."""
+    """This process's peak resident memory so far, MiB: VmHWM, which starts afresh with the worker's
+    program (getrusage's ru_maxrss would carry over the parent's peak across fork and exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
