@@ -7,7 +7,7 @@ caches; neither side imports the other's library, and the PyTorch side gets none
 thread settings) that prints one JSON line last: {"first": ms, "step": [ms, ...],
 "forward": [ms, ...], "peak_rss_mib": MiB, ...}. Running them A B A B ... spreads slow spells
 of a shared machine over both sides. What is reported is the median of all steady steps of a
-side (warm-up excluded), the first step of its first run and its largest peak RSS.
+side (warm-up excluded), the median of its first steps (one per process) and its largest peak RSS.
 """
 import json
 import os
@@ -68,8 +68,8 @@ def alternate(workers, rounds):
 
 
 def summarize(runs):
-    """One side's rounds -> {"step", "forward", "first", "peak_rss_mib"} (medians of all steps)."""
-    out = {"first": runs[0]["first"], "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+    """One side's rounds -> {"step", "forward", "first", "peak_rss_mib"} (medians over all steps and rounds)."""
+    out = {"first": statistics.median(r["first"] for r in runs), "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
     for key in ("step", "forward"):
         values = [t for r in runs for t in r.get(key, [])]
         out[key] = statistics.median(values) if values else None
