@@ -20,6 +20,8 @@ setup(
         # `minicnn gallery` renders every technique: t-SNE and the 8x8 digits, GrabCut.
         "scikit-learn>=1.2",
         "opencv-python-headless>=4.5",
+        # Winograd's 16 products run side by side, each on one BLAS thread.
+        "threadpoolctl>=3.1",
     ],
     extras_require={
         # CuPy wheels are built per CUDA major version: pick the one matching your driver.

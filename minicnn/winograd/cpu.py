@@ -8,15 +8,22 @@ Same numbers as reference.py (read that first); here the work is organised for s
 * The input transform applies B^T down the 4 input rows of a tile row once, across the whole
   width (contiguous, vectorised), then B along each tile's 4 columns.
 * The output transform adds the bias while writing each 2x2 block.
+* The 16 products are independent and thin (64 channels: a 64x64 by 64xT product): BLAS splits
+  each one across the cores poorly, so they run side by side instead, one per core at a time,
+  each on a single BLAS thread (about 5 % off a VGG16 step on 2 cores).
 * The backward pass reuses the forward's transformed filters: rotating a 3x3 filter by 180
   degrees only swaps rows 0 and 3 of G g G^T and columns 0 and 3 (G J = P G, with J the
   reversal and P that swap), so U_back[a, b] = U[p(a), p(b)]^T, where p swaps 0 and 3.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit, prange
 
 from .reference import tile_grid
 
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 BLOCK_BYTES = 16 << 20     # target size of one block of V (and of M); 16 MiB measured best on VGG16
 SWAP_0_3 = (3, 1, 2, 0)    # p: position a of a rotated filter's transform is position p(a) of the original's
 
@@ -127,13 +134,31 @@ def _convolve(x, mats, b, pad, out_channels):
     block = block_rows(rows_total, tw, C, out_channels, x.itemsize)
     V = np.empty((16, C, block * tw), dtype=x.dtype)
     M = np.empty((16, out_channels, block * tw), dtype=x.dtype)
-    for row0 in range(0, rows_total, block):
-        rows = min(block, rows_total - row0)        # the last block may be shorter
-        _input_tiles(x, pad[0], pad[1], th, tw, row0, rows, V)
-        for a in range(16):
-            np.matmul(mats[a], V[a, :, :rows * tw], out=M[a, :, :rows * tw])
-        _output_tiles(M, b, th, tw, row0, rows, out)
+    pool, one_blas_thread = _side_by_side()
+    with one_blas_thread():
+        for row0 in range(0, rows_total, block):
+            rows = min(block, rows_total - row0)    # the last block may be shorter
+
+            def products(positions):
+                for a in positions:
+                    np.matmul(mats[a], V[a, :, :rows * tw], out=M[a, :, :rows * tw])
+            _input_tiles(x, pad[0], pad[1], th, tw, row0, rows, V)
+            list(pool.map(products, [range(core, 16, CORES) for core in range(CORES)]))
+            _output_tiles(M, b, th, tw, row0, rows, out)
     return out
+
+
+_pool = _blas = None
+
+
+def _side_by_side():
+    """A pool of one thread per core, and a context in which BLAS uses a single thread."""
+    global _pool, _blas
+    if _pool is None:
+        from threadpoolctl import ThreadpoolController
+        _blas = ThreadpoolController().select(user_api="blas")
+        _pool = ThreadPoolExecutor(CORES, thread_name_prefix="minicnn-winograd")
+    return _pool, lambda: _blas.limit(limits=1)
 
 
 def conv_forward(x, U, b, pad):
