@@ -151,6 +151,16 @@ def _convolve(x, mats, b, pad, out_channels):
 _pool = _blas = None
 
 
+def _forget_pool():
+    """In a forked child the pool's threads are gone (only the forking thread survives): make a new one."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _side_by_side():
     """A pool of one thread per core, and a context in which BLAS uses a single thread."""
     global _pool, _blas
