@@ -81,8 +81,11 @@ RELU_PATHS = {"readable": L.relu, "numba": relu_cpu}
 MAXPOOL_PATHS = {"readable": L.maxpool, "numba": maxpool_cpu}
 
 
+NUMBA_MIN_SIZE = 1 << 16   # values; below this, starting Numba's threads costs more than NumPy's loops
+
+
 def _numba_or_readable(x):
-    if fast() and not is_gpu_array(x):
+    if fast() and not is_gpu_array(x) and x.size >= NUMBA_MIN_SIZE:
         keep_big_buffers()
         return "numba"
     return "readable"

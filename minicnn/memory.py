@@ -26,18 +26,21 @@ def _size(shape, batch):
     return batch * int(np.prod(shape))
 
 
-def _fast(arch, name):
+def _fast(arch, name, batch):
     """Whether layer ``name`` takes a fast CPU path (backend.use_fast): "winograd", "numba" or None."""
     from . import backend
     from .layers import conv_winograd
     if not backend.fast() or backend.device() != "cpu":
         return None
+    from .layer_types import NUMBA_MIN_SIZE
     spec = arch.layers[name]
     if spec["type"] in ("relu", "maxpool"):
-        return "numba"
-    if spec["type"] == "conv" and conv_winograd.pays(arch.shapes[spec["inputs"][0]][0], spec["kernel"],
-                                                     spec["stride"], spec["pad"]):
-        return "winograd"
+        return "numba" if batch * int(np.prod(arch.shapes[spec["inputs"][0]])) >= NUMBA_MIN_SIZE else None
+    if spec["type"] == "conv":
+        x_shape = (batch,) + tuple(arch.shapes[spec["inputs"][0]])
+        w_shape = tuple(arch.param_shapes[name]["W"])
+        if conv_winograd.pays(x_shape, w_shape, spec["stride"], spec["pad"]):
+            return "winograd"
     return None
 
 
@@ -52,7 +55,7 @@ def _winograd_space(C, K, shape, batch, item):
 def _kept(arch, name, batch, item):
     """Bytes a layer's cache keeps beyond the outputs: ReLU masks, pooling winners, Winograd filters."""
     spec, n = arch.layers[name], _size(arch.shapes[name], batch)
-    path = _fast(arch, name)
+    path = _fast(arch, name, batch)
     if spec["type"] == "relu":
         return 0 if path else n                                      # its own output, or a one-byte mask
     if spec["type"] == "maxpool" and path:
@@ -67,7 +70,7 @@ def _working_space(arch, name, batch, item, backward):
     spec, shape = arch.layers[name], arch.shapes[name]
     in_shape = arch.shapes[spec["inputs"][0]]
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
-    kind, path = spec["type"], _fast(arch, name)
+    kind, path = spec["type"], _fast(arch, name, batch)
     if path == "winograd":
         space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item)
         return space + inp if backward else space + _kept(arch, name, batch, item) + out

@@ -4,7 +4,7 @@ where overlapping pooling windows add their gradients in another order."""
 import numpy as np
 import pytest
 
-from minicnn import Net, backend
+from minicnn import Net, backend, layer_types
 from minicnn.errors import ShapeError
 from minicnn.layers import maxpool, maxpool_cpu, relu, relu_cpu
 from test_pool import CONFIGS as POOL_CONFIGS
@@ -61,7 +61,8 @@ def test_maxpool_bad_input():
         maxpool_cpu.maxpool_forward(np.ones((4, 4)), 2)
 
 
-def test_the_net_uses_them_only_with_the_fast_paths_on():
+def test_the_net_uses_them_only_with_the_fast_paths_on(monkeypatch):
+    monkeypatch.setattr(layer_types, "NUMBA_MIN_SIZE", 0)     # small enough to check, yet on the Numba path
     spec = [{"name": "conv", "type": "conv", "out_channels": 3, "kernel": 3, "pad": 1},
             {"name": "relu", "type": "relu"},
             {"name": "pool", "type": "maxpool", "size": 3, "stride": 2, "ceil_mode": True}]
@@ -85,3 +86,13 @@ def test_nan_comes_through_as_in_the_readable_layers():
     x = np.array([[[[1.0, np.nan, -2.0, 0.5], [3.0, 4.0, -1.0, -3.0]]]])
     np.testing.assert_array_equal(relu_cpu.relu_forward(x)[0], relu.relu_forward(x)[0])
     np.testing.assert_array_equal(maxpool_cpu.maxpool_forward(x, 2)[0], maxpool.maxpool_forward(x, 2)[0])
+
+
+def test_small_arrays_stay_on_the_readable_layers():
+    """Below NUMBA_MIN_SIZE values, starting Numba's threads would cost more than the work."""
+    net = Net([{"name": "relu", "type": "relu"}, {"name": "pool", "type": "maxpool", "size": 2}], (16, 28, 28))
+    with backend.fast_paths(True):
+        net.forward(np.ones((1, 16, 28, 28)))
+        assert {c[0] for c in net._caches.values()} == {"readable"}
+        net.forward(np.ones((64, 16, 28, 28)))
+        assert {c[0] for c in net._caches.values()} == {"numba"}

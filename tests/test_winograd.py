@@ -106,7 +106,9 @@ def test_float32_rounding_error_is_bounded():
         assert np.abs(fast_dx - exact_dx).max() / np.abs(exact_dx).max() < 2e-6
 
 
-def test_the_net_takes_winograd_where_it_pays_and_im2col_when_asked():
+def test_the_net_takes_winograd_where_it_pays_and_im2col_when_asked(monkeypatch):
+    monkeypatch.setattr(conv_winograd, "MIN_WORK", 0)      # small enough to check, yet on the Winograd path
+    monkeypatch.setattr(conv_winograd, "MIN_TILES", 0)
     net = Net(_small_net(), (3, 12, 12), dtype=np.float64)
     x = safe_input(net, 3)
     with backend.fast_paths(True):                         # whatever MINICNN_FAST says
@@ -156,3 +158,17 @@ def test_an_empty_batch_and_integer_filters():
     got, want = conv_winograd.conv_forward(x, w, b, 1, 1)[0], im2col_conv.conv_forward(x, w, b, 1, 1)[0]
     assert got.dtype == want.dtype == np.float64           # promoted as conv.py promotes, not truncated
     assert np.abs(got - want).max() < 1e-12 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("x_shape, w_shape, pad, expected", [
+    ((1, 64, 224, 224), (64, 64, 3, 3), 1, True),      # VGG16 conv1_2
+    ((1, 512, 28, 28), (512, 512, 3, 3), 1, True),     # VGG16 conv4_2
+    ((1, 512, 14, 14), (512, 512, 3, 3), 1, True),     # VGG16 conv5_2: 49 tiles, just enough
+    ((1, 3, 224, 224), (64, 3, 3, 3), 1, False),       # VGG16 conv1_1: 3 channels
+    ((1, 16, 28, 28), (16, 16, 3, 3), 1, False),       # the digits model's conv1_2, one image: too small
+    ((64, 16, 28, 28), (16, 16, 3, 3), 1, True),       # ... a training batch of 64
+    ((1, 512, 7, 7), (512, 512, 3, 3), 1, False),      # 16 tiles: BLAS products too thin
+    ((1, 64, 56, 56), (64, 64, 3, 3), 3, False),       # pad 3: not a Winograd layer at all
+])
+def test_when_winograd_pays(x_shape, w_shape, pad, expected):
+    assert conv_winograd.pays(x_shape, w_shape, 1, pad) is expected

@@ -15,19 +15,28 @@ from . import _check
 from .conv import check_inputs, conv_output_size
 
 
-MIN_CHANNELS = 16    # with fewer input channels the transforms outweigh the products saved
+# When Winograd pays (measured on 2 cores): with fewer input channels the transforms outweigh the
+# products saved; on small layers the fixed cost of its kernels and threads (about 0.3 ms a call)
+# outweighs everything, e.g. every layer of the digits model at batch 1.
+MIN_CHANNELS = 16
+MIN_TILES = 49               # 2x2 output tiles over the batch: a 14x14 map at batch 1
+MIN_WORK = 10_000_000        # N * F * C * Ho * Wo, the multiply-adds of im2col + GEMM over 9
 
 
 def applies(x, w, stride, pad):
     """Whether the Net should take this path for a layer with filters w on input x."""
-    return fast() and not is_gpu_array(x) and pays(x.shape[1], w.shape[2:], stride, pad)
+    return fast() and not is_gpu_array(x) and pays(x.shape, w.shape, stride, pad)
 
 
-def pays(in_channels, kernel, stride, pad):
-    """Whether a layer of this geometry (ints or (h, w) pairs) is worth computing with Winograd
-    (also used by memory.py to foresee which path a layer will take)."""
-    kernel, stride = _check.pair("conv", "kernel", kernel, 1), _check.pair("conv", "stride", stride, 1)
-    return in_channels >= MIN_CHANNELS and winograd.supports(kernel, stride, _check.pair("conv", "pad", pad, 0))
+def pays(x_shape, w_shape, stride, pad):
+    """Whether a layer with input (N, C, H, W) and filters (F, C, kh, kw) (stride, pad: ints or
+    pairs) is worth computing with Winograd; memory.py asks too, to foresee the path."""
+    kernel, stride = tuple(w_shape[2:]), _check.pair("conv", "stride", stride, 1)
+    pad = _check.pair("conv", "pad", pad, 0)
+    if x_shape[1] < MIN_CHANNELS or not winograd.supports(kernel, stride, pad):
+        return False
+    (Ho, Wo), (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], pad)
+    return x_shape[0] * th * tw >= MIN_TILES and x_shape[0] * w_shape[0] * x_shape[1] * Ho * Wo >= MIN_WORK
 
 
 def conv_forward(x, w, b, stride=1, pad=0):

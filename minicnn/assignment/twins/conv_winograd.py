@@ -9,5 +9,5 @@ def applies(x, w, stride, pad):
     return False
 
 
-def pays(in_channels, kernel, stride, pad):
+def pays(x_shape, w_shape, stride, pad):
     return False
