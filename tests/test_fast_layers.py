@@ -96,3 +96,21 @@ def test_small_arrays_stay_on_the_readable_layers():
         assert {c[0] for c in net._caches.values()} == {"readable"}
         net.forward(np.ones((64, 16, 28, 28)))
         assert {c[0] for c in net._caches.values()} == {"numba"}
+
+
+@pytest.mark.parametrize("shape, ceil_mode", [((2, 3, 8, 10), False), ((1, 2, 7, 9), False), ((1, 2, 7, 9), True),
+                                              ((1, 1, 2, 2), False), ((3, 4, 3, 6), True)])
+def test_the_2x2_stride_2_kernel_equals_the_readable_maxpool(shape, ceil_mode):
+    """VGG's pooling has its own straight-line kernel; ceil mode's partial windows take the general one."""
+    rng = np.random.RandomState(5)
+    x = rng.randint(-1, 2, size=shape).astype(np.float32)             # -1, 0, 1: ties everywhere
+    x.flat[rng.randint(0, x.size, size=2)] = np.nan                   # NaN anywhere in a window
+    out, cache = maxpool.maxpool_forward(x, 2, 2, 0, ceil_mode)
+    fast_out, fast_cache = maxpool_cpu.maxpool_forward(x, 2, 2, 0, ceil_mode)
+    np.testing.assert_array_equal(fast_out, out)
+    finite = np.isfinite(x)
+    x = np.where(finite, x, 0).astype(np.float32)                       # gradients: without the NaNs
+    out, cache = maxpool.maxpool_forward(x, 2, 2, 0, ceil_mode)
+    _, fast_cache = maxpool_cpu.maxpool_forward(x, 2, 2, 0, ceil_mode)
+    dout = rng.randn(*out.shape).astype(np.float32)
+    np.testing.assert_array_equal(maxpool_cpu.maxpool_backward(dout, fast_cache), maxpool.maxpool_backward(dout, cache))
