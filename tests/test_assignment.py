@@ -118,14 +118,14 @@ def test_the_copys_net_runs_the_students_layers(everything):
     """The fast paths would run instead of the student's backward passes: the copy turns them off."""
     code = ("import numpy as np, minicnn\n"
             "net = minicnn.Net([{'name': 'c', 'type': 'conv', 'out_channels': 16, 'kernel': 3, 'pad': 1},"
-            " {'name': 'r', 'type': 'relu'}], (16, 6, 6))\n"
-            "net.forward(np.ones((1, 16, 6, 6)))\n"
+            " {'name': 'r', 'type': 'relu'}], (16, 64, 64))\n"
+            "net.forward(np.ones((1, 16, 64, 64)))\n"
             "print(minicnn.backend.fast(), sorted(c[0] for c in net._caches.values()))")
     env = {k: v for k, v in os.environ.items() if k != "MINICNN_FAST"}
     r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True, env=env)
     assert r.stdout.strip() == "False ['im2col', 'readable']", r.stderr
     # With the fast paths asked for, the twins of the chosen layers are the student's layers again.
-    r = subprocess.run([sys.executable, "-c", code + "\nnet.backward(np.ones((1, 16, 6, 6)))"], cwd=everything,
+    r = subprocess.run([sys.executable, "-c", code + "\nnet.backward(np.ones((1, 16, 64, 64)))"], cwd=everything,
                        capture_output=True, text=True, env=dict(env, MINICNN_FAST="1"))
     assert r.stdout.strip() == "True ['im2col', 'numba']" and "relu_backward is yours to write" in r.stderr
     for twin in ("conv_winograd", "relu_cpu", "maxpool_cpu"):

@@ -86,7 +86,7 @@ def test_switching_the_fast_paths_off_and_on():
 
 def test_big_buffers_are_kept_only_once_a_fast_path_runs_and_never_against_the_user():
     code = ("import numpy as np, minicnn\nfrom minicnn import _allocator\nbefore = _allocator.applied\n"
-            "minicnn.Net([{'name': 'r', 'type': 'relu'}], (1, 2, 2)).forward(np.ones((1, 1, 2, 2)))\n"
+            "minicnn.Net([{'name': 'r', 'type': 'relu'}], (1, 256, 256)).forward(np.ones((1, 1, 256, 256)))\n"
             "print(before, _allocator.applied)")
     assert python(code)[1] == "None True"
     assert python(code, MINICNN_FAST="0")[1] == "None None"
