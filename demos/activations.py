@@ -13,7 +13,7 @@ def main():
     args = ap.parse_args()
     net = common.model(args)
     x = common.photo(net, args.image)
-    maps = [n for n in net.layer_names if len(net.shapes[n]) == 3 and net.layers[n]["type"] in ("relu", "concat")]
+    maps = viz.map_layers(net)
     results = [viz.run("activations", net, x, layer=maps[len(maps) // 4], max_maps=64),
                viz.run("activations", net, x, layer=maps[(3 * len(maps)) // 4], scale="per-map", max_maps=64)]
     common.save(args, "activations.png", [display.activations(net, r) for r in results], results, image=args.image)

@@ -22,8 +22,8 @@ def main():
     # Units along the way to the top: in four layers, the channel that responds most strongly,
     # at the centre of the map, to a real photo (many SqueezeNet units never fire at all).
     photo = common.photo(net, "coffee.png")
-    maps = [n for n in net.layer_names if net.layers[n]["type"] == "concat"] or \
-           [n for n in net.layer_names if net.layers[n]["type"] == "relu" and len(net.shapes[n]) == 3]
+    maps = viz.map_layers(net)
+    maps = [n for n in maps if net.layers[n]["type"] == "concat"] or maps     # SqueezeNet: its fire modules
     units = []
     for layer in [maps[i * (len(maps) - 1) // 3] for i in range(4)]:
         out = net.forward(photo, end=layer)[0]

@@ -15,7 +15,7 @@ def main():
     args = ap.parse_args()
     net = common.model(args)
     x = common.photo(net, args.image)
-    maps = [n for n in net.layer_names if net.layers[n]["type"] in ("concat", "relu") and len(net.shapes[n]) == 3]
+    maps = viz.map_layers(net)
     results = []
     for layer in (maps[len(maps) // 4], maps[len(maps) // 2], maps[-2]):
         out = net.forward(x, end=layer)[0]

@@ -16,8 +16,8 @@ def main():
     args = ap.parse_args()
     net = common.model(args)
     x = common.photo(net, args.image)
-    maps = [n for n in net.layer_names if net.layers[n]["type"] == "concat"] or \
-           [n for n in net.layer_names if net.layers[n]["type"] == "relu" and len(net.shapes[n]) == 3]
+    maps = viz.map_layers(net)
+    maps = [n for n in maps if net.layers[n]["type"] == "concat"] or maps     # SqueezeNet: its fire modules
     results = [viz.run("deepdream", net, x, layer=maps[len(maps) // 2], iterations=args.iterations),
                viz.run("deepdream", net, x, iterations=args.iterations),
                viz.run("deepdream", net, x, guide=str(common.PHOTOS / args.guide), iterations=args.iterations)]

@@ -33,8 +33,7 @@ def main():
         x, y = (net.space.preprocess(net.samples.images[i]) for i in (0, 1))
     else:
         x, y = common.photo(net, "chelsea.png"), common.photo(net, "coffee.png")
-    layer = [n for n in net.layer_names if net.layers[n]["type"] in ("relu", "concat")
-             and len(net.shapes[n]) == 3][-1]                       # the last map: its units see the most
+    layer = viz.map_layers(net)[-1]                                 # the last map: its units see the most
     unit = int(np.asarray(net.forward(x, end=layer))[0].reshape(net.shapes[layer][0], -1).max(axis=1).argmax())
     wanted = (3, 8, 5) if digits else ("flamingo", "ostrich", "goldfish")
     runs = [("SmoothGrad", "saliency", x, {"samples": 25}, 1),

@@ -52,7 +52,7 @@ def sections(net, photos, quick, folder=None):
     q = (lambda fast, full: fast if quick else full)
     x0, x1, x2 = (photos[i % len(photos)] for i in range(3))
     style = max(photos[1:] or photos, key=lambda p: texture(net, p[1]))      # the busiest other photo
-    maps = [n for n in net.layer_names if len(net.shapes[n]) == 3 and net.layers[n]["type"] in ("relu", "concat")]
+    maps = viz.map_layers(net)
     concats = [n for n in maps if net.layers[n]["type"] == "concat"] or maps
     deeper = [n for n in net.layer_names[1:] if net.layers[n]["type"] == "conv" and net.param_shapes[n]["W"][2] > 1]
     crops = 0 if folder is None else q(8, 40)              # a few photos make many crops

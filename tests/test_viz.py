@@ -343,3 +343,14 @@ def test_smoothgrad_averages_the_speckle_away():
     assert roughness[1] < roughness[0], roughness
     again = viz.run("saliency", net, x, target=2, samples=40, noise=0.2)
     np.testing.assert_array_equal(again.map, smooth)                      # seeded
+
+
+def test_map_layers_are_the_relus_and_concatenations_with_maps():
+    from minicnn.architecture import Architecture
+    from minicnn.models import squeezenet1_1, vgg16
+    vgg = Architecture(vgg16(), (3, 224, 224))
+    assert viz.map_layers(vgg) == [n for n in vgg.layer_names if n.startswith("relu") and n[4] in "12345"]
+    assert len(viz.map_layers(vgg)) == 13 and "relu6" not in viz.map_layers(vgg)          # fc7's ReLU is no map
+    squeeze = Architecture(squeezenet1_1(), (3, 227, 227))
+    maps = viz.map_layers(squeeze)
+    assert "fire2/concat" in maps and "fire9/concat" in maps and "relu_conv10" in maps and "pool1" not in maps

@@ -23,7 +23,7 @@ from .saliency import Saliency, image_gradient, saliency
 from .segment import Segmentation, segment
 from .style import StyleTransfer, style_transfer
 from .top_patches import TopPatches, top_patches
-from .targets import ClassRef, probabilities, resolve_target, score_layer, scores
+from .targets import ClassRef, map_layers, probabilities, resolve_target, score_layer, scores
 from .technique import Result, Settings, Technique
 
 __all__ = [
@@ -37,5 +37,5 @@ __all__ = [
     "filters", "Filters", "activations", "Activations", "deepdream", "DeepDream", "invert", "Inversion",
     "style_transfer", "StyleTransfer", "top_patches", "TopPatches", "codes", "tsne", "embed", "grid_cells",
     "Embedding",
-    "probabilities", "resolve_target", "score_layer", "scores",
+    "map_layers", "probabilities", "resolve_target", "score_layer", "scores",
 ]

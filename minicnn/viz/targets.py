@@ -19,6 +19,12 @@ def class_ref(net, c):
     return ClassRef(int(c), net.class_name(int(c)))
 
 
+def map_layers(net):
+    """The layers whose outputs are activation maps to look at, in order: ReLUs and concatenations
+    with (C, H, W) outputs (what demos and the gallery choose low, middle and high layers from)."""
+    return [n for n in net.layer_names if net.layers[n]["type"] in ("relu", "concat") and len(net.shapes[n]) == 3]
+
+
 def score_layer(net):
     """The layer holding the unnormalized class scores: the input of a final softmax, else the last layer."""
     last = net.layer_names[-1]
