@@ -6,8 +6,8 @@ winners' indices, a Winograd convolution its transformed filters); on top of tha
 briefly needs working space: the im2col columns of a convolution (C*kh*kw values per output
 position) or Winograd's blocks of tiles, the windows of a pooling layer, and on the way back the
 gradients in flight and col2im's columns. The estimate follows the path each layer will take
-(backend.use_fast). The peak is the largest sum over the pass. Image optimization (DeepDream, inversion,
-style transfer) also keeps a few float64 copies of the image.
+(backend.use_fast). The peak is the largest sum over the pass. Image optimization (DeepDream,
+inversion, style transfer) also keeps a few float64 copies of the image.
 
     need = estimate(net.arch, end="conv5_1")          # bytes, for batch 1, float32
     check_fits(net, end, size=(512, 512))             # refuses, naming a size that would fit
@@ -16,8 +16,12 @@ import os
 
 import numpy as np
 
+from . import backend
 from .architecture import INPUT, Architecture
 from .errors import ArgumentError, MinicnnError
+from .layer_types import NUMBA_MIN_SIZE
+from .layers import conv_winograd
+from .winograd import cpu as winograd_cpu
 
 IMAGE_COPIES = 8          # float64 copies of the image an optimizer keeps (image, gradient, moments, ...)
 
@@ -28,11 +32,8 @@ def _size(shape, batch):
 
 def _fast(arch, name, batch):
     """Whether layer ``name`` takes a fast CPU path (backend.use_fast): "winograd", "numba" or None."""
-    from . import backend
-    from .layers import conv_winograd
     if not backend.fast() or backend.device() != "cpu":
         return None
-    from .layer_types import NUMBA_MIN_SIZE
     spec = arch.layers[name]
     if spec["type"] in ("relu", "maxpool"):
         return "numba" if batch * int(np.prod(arch.shapes[spec["inputs"][0]])) >= NUMBA_MIN_SIZE else None
@@ -46,9 +47,8 @@ def _fast(arch, name, batch):
 
 def _winograd_space(C, K, shape, batch, item):
     """Bytes of one Winograd pass's blocks of transformed tiles V and products M (winograd/cpu.py)."""
-    from .winograd import cpu
     th, tw = -(-shape[1] // 2), -(-shape[2] // 2)
-    rows = cpu.block_rows(batch * th, tw, C, K, item)
+    rows = winograd_cpu.block_rows(batch * th, tw, C, K, item)
     return 16 * (C + K) * rows * tw * item
 
 
@@ -117,7 +117,6 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
 def free_memory():
     """Bytes the current device can still allocate: the GPU's free memory, or the CPU's
     available memory (MemAvailable)."""
-    from . import backend
     if backend.device() == "gpu":
         free, _ = backend.array_module().cuda.runtime.memGetInfo()
         return int(free)
