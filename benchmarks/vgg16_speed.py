@@ -3,7 +3,8 @@
     python benchmarks/vgg16_speed.py [--batch 1 8] [--rounds 3] [--steps 8] [--split]
 
 The step is what every visualization of the lecture repeats: forward to fc8, backward from a
-class score to the image, no weight gradients. Both sides get the same random weights (He-normal,
+class score to the image, no weight gradients. minicnn runs it as the techniques' loops do,
+keeping no output but fc8's (Net.forward's keep=()). Both sides get the same random weights (He-normal,
 seed 0) and input, saved once to a temporary folder, and run in their own processes, alternated
 (side_by_side.py). PyTorch (when installed) is the CPU build with channels_last tensors (oneDNN),
 what a user would otherwise pick. First the two are checked to agree: logits and image gradient
@@ -50,14 +51,14 @@ def minicnn_worker(args):
     x, dout = load_inputs(args.folder, args.batch)
 
     def step():
-        net.forward(x, end="fc8")
+        net.forward(x, end="fc8", keep=())
         return net.backward(dout)
     first = timed_steps(step, 1)[0]
     if args.round == 0:
-        np.savez(args.folder / f"minicnn{args.batch}.npz", logits=net.forward(x, end="fc8"), dx=step())
+        np.savez(args.folder / f"minicnn{args.batch}.npz", logits=net.forward(x, end="fc8", keep=()), dx=step())
     timed_steps(step, 1)                                                  # warm-up, not counted
     steps = timed_steps(step, args.steps)
-    forward = timed_steps(lambda: net.forward(x, end="fc8"), args.steps)
+    forward = timed_steps(lambda: net.forward(x, end="fc8", keep=()), args.steps)
     split = layer_split(net, layer_types, step) if args.split and args.round == 0 else None
     report(first=first, step=steps, forward=forward, split=split)
 

@@ -88,6 +88,35 @@ class Architecture:
             raise ArgumentError(f"{what}: no layer named {name!r}; layers are {', '.join(self.layer_names)}")
         return name
 
+    def pass_plan(self, end, keep=None):
+        """Which outputs a forward pass to ``end`` can let go of, when only ``keep`` must stay.
+
+        keep: layer names whose outputs the caller wants afterwards ("data" and ``end`` always
+        stay), or None for all. Returns (needed, drop, overwrite): the layers run, in order;
+        {layer: outputs nobody reads after it}; and the ReLUs that may write over their input
+        because that input is a convolution's or linear layer's output read by nothing else
+        (those layers' caches never hold their own output, so the backward does not need it).
+        """
+        end = self.check_layer(end, "forward")
+        needed = [n for n in self.layer_names if n in self.ancestors[end] | {end}]
+        if keep is None:
+            return needed, {}, frozenset()
+        stay = {INPUT, end} | {self.check_layer(k, "keep") for k in keep}
+        last_reader = {i: name for name in needed for i in self.layers[name]["inputs"]}
+        drop = {}
+        for out, reader in last_reader.items():
+            if out not in stay:
+                drop.setdefault(reader, []).append(out)
+        readers = {}
+        for name in needed:
+            for i in self.layers[name]["inputs"]:
+                readers[i] = readers.get(i, 0) + 1
+        overwrite = frozenset(
+            name for name in needed if self.layers[name]["type"] == "relu"
+            and (i := self.layers[name]["inputs"][0]) not in stay and readers[i] == 1
+            and self.layers[i]["type"] in ("conv", "linear"))
+        return needed, drop, overwrite
+
     def receptive_field(self, name):
         """The ReceptiveField of a unit of layer ``name``, in input pixels."""
         return self.fields[self.check_layer(name, "receptive_field")]

@@ -148,14 +148,18 @@ class Linear(LayerType):
 
 
 class Relu(LayerType):
-    def forward(self, spec, params, inputs, **_):
+    def forward(self, spec, params, inputs, overwrite=False, **_):
+        """overwrite=True: the Net reads the input nowhere else, so the Numba path may write over it."""
         path = _numba_or_readable(inputs[0])
-        out, cache = RELU_PATHS[path].relu_forward(inputs[0])
+        options = {"overwrite": overwrite} if path == "numba" else {}
+        out, cache = RELU_PATHS[path].relu_forward(inputs[0], **options)
         return out, (path, cache)
 
-    def backward(self, spec, dout, cache, relu_mode="backprop", **_):
+    def backward(self, spec, dout, cache, relu_mode="backprop", overwrite=False, **_):
+        """overwrite=True: nothing else reads dout, so the Numba path may write dx over it."""
         path, cache = cache
-        return [RELU_PATHS[path].relu_backward(dout, cache, relu_mode)], None
+        options = {"overwrite": overwrite} if path == "numba" else {}
+        return [RELU_PATHS[path].relu_backward(dout, cache, relu_mode, **options)], None
 
 
 class MaxPool(LayerType):

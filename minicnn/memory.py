@@ -1,8 +1,9 @@
 """How much memory a forward and backward pass will need, worked out from the architecture alone.
 
-A pass to layer ``end`` keeps every output it computes (``net.outputs``) and what each layer's
-backward needs (a readable ReLU keeps a mask of one byte per value, the Numba max pool its
-winners' indices, a Winograd convolution its transformed filters); on top of that, each layer
+A pass to layer ``end`` keeps every output it computes (``net.outputs``), or with ``keep`` only
+those and the ones a layer's backward reads, and what each layer's backward needs besides (a
+readable ReLU keeps a mask of one byte per value, the Numba max pool its winners' indices, a
+Winograd convolution on few tiles its transformed filters); on top of that, each layer
 briefly needs working space: the im2col columns of a convolution (C*kh*kw values per output
 position) or Winograd's blocks of tiles, the windows of a pooling layer, and on the way back the
 gradients in flight and col2im's columns. The estimate follows the path each layer will take
@@ -52,6 +53,20 @@ def _winograd_space(C, K, shape, batch, item):
     return 16 * (C + K) * rows * tw * item
 
 
+def _held(arch, name, readers, batch):
+    """Whether the output of ``name`` stays in memory after the Net lets it go (Net.forward's keep):
+    its own cache holds it (a Numba ReLU, softmax, the readable max pool), or a reader's cache
+    holds it as its input (a convolution or linear layer for the weight gradient, the readable
+    max pool for its comparisons)."""
+    if name == INPUT:
+        return True
+    kind, path = arch.layers[name]["type"], _fast(arch, name, batch)
+    if (kind == "relu" and path) or kind == "softmax" or (kind == "maxpool" and not path):
+        return True
+    return any(arch.layers[r]["type"] in ("conv", "linear")
+               or (arch.layers[r]["type"] == "maxpool" and not _fast(arch, r, batch)) for r in readers)
+
+
 def _kept(arch, name, batch, item):
     """Bytes a layer's cache keeps beyond the outputs: ReLU masks, pooling winners, Winograd filters."""
     spec, n = arch.layers[name], _size(arch.shapes[name], batch)
@@ -60,20 +75,24 @@ def _kept(arch, name, batch, item):
         return 0 if path else n                                      # its own output, or a one-byte mask
     if spec["type"] == "maxpool" and path:
         return 4 * n                                                 # the winners' int32 indices
-    if path == "winograd":
+    if path == "winograd" and conv_winograd.keeps_filters((batch,) + arch.shapes[spec["inputs"][0]], spec["pad"]):
         return 16 * arch.shapes[name][0] * arch.shapes[spec["inputs"][0]][0] * item     # U (16, K, C)
     return 0
 
 
-def _working_space(arch, name, batch, item, backward):
-    """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked."""
+def _working_space(arch, name, batch, item, backward, overwrite=False):
+    """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked.
+    overwrite: a Numba ReLU writes its output over its input (forward; Net.forward's keep)."""
     spec, shape = arch.layers[name], arch.shapes[name]
     in_shape = arch.shapes[spec["inputs"][0]]
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
     kind, path = spec["type"], _fast(arch, name, batch)
     if path == "winograd":
         space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item)
-        return space + inp if backward else space + _kept(arch, name, batch, item) + out
+        remade = 0 if _kept(arch, name, batch, item) else 16 * shape[0] * in_shape[0] * item    # U again
+        return space + inp + remade if backward else space + _kept(arch, name, batch, item) + out
+    if path == "numba" and kind == "relu":
+        return 0 if backward or overwrite else out          # backward writes over the gradient it gets
     if path == "numba":
         return inp if backward else out + _kept(arch, name, batch, item)
     if kind == "conv":
@@ -91,21 +110,33 @@ def _working_space(arch, name, batch, item, backward):
     return inp if backward else 0
 
 
-def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_copies=IMAGE_COPIES, layer_copies=None):
+def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_copies=IMAGE_COPIES, layer_copies=None,
+             keep=None):
     """Peak bytes of a forward pass to ``end`` (default: the last layer) and, with backward=True,
     the backward pass from it to the image, for ``batch`` images: an Architecture's activations,
     caches and working space, plus ``image_copies`` float64 copies of the input and
     ``layer_copies`` = {layer: n}, n float64 copies of a layer's output (targets, features and
-    their gradients that an objective keeps)."""
+    their gradients that an objective keeps). keep: as Net.forward's (None: every output)."""
     item = np.dtype(dtype).itemsize
     end = arch.layer_names[-1] if end is None else arch.check_layer(end, "memory")
-    needed = [n for n in arch.layer_names if n in arch.ancestors[end] | {end}]
-    kept = _size(arch.shapes[INPUT], batch) * item
+    needed, drop, overwrite = arch.pass_plan(end, keep)
+    live = {INPUT: _size(arch.shapes[INPUT], batch) * item}             # outputs in memory, bytes
+    cached = 0                                                            # what caches keep besides
     peak = 0
     for name in needed:
-        peak = max(peak, kept + _working_space(arch, name, batch, item, backward=False))
-        kept += _size(arch.shapes[name], batch) * item + _kept(arch, name, batch, item)
-        peak = max(peak, kept)
+        over = name in overwrite and _fast(arch, name, batch) == "numba"
+        peak = max(peak, sum(live.values()) + cached + _working_space(arch, name, batch, item, False, over))
+        if over:
+            live[name] = live.pop(arch.layers[name]["inputs"][0])
+        else:
+            live[name] = _size(arch.shapes[name], batch) * item
+        cached += _kept(arch, name, batch, item)
+        peak = max(peak, sum(live.values()) + cached)
+        for gone in drop.get(name, ()):
+            readers = [n for n in needed if gone in arch.layers[n]["inputs"]]
+            if gone in live and not _held(arch, gone, readers, batch):
+                del live[gone]
+    kept = sum(live.values()) + cached
     if backward:
         for name in reversed(needed):
             grads = _size(arch.shapes[name], batch) * item              # the gradient arriving
@@ -130,14 +161,15 @@ def free_memory():
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=None, free=None):
-    """Refuse to run ``what`` at image size (H, W) when a pass to ``end`` would not fit in free
-    memory, naming the largest size (same shape) that would. Returns the estimate in bytes."""
+def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=None, free=None, keep=None):
+    """Refuse to run ``what`` at image size (H, W) when a pass to ``end`` (keeping ``keep``, as
+    Net.forward) would not fit in free memory, naming the largest size (same shape) that would.
+    Returns the estimate in bytes."""
     free = free_memory() if free is None else free
 
     def need_at(hw):
         return estimate(_at_size(net, end, hw), end, dtype=net.dtype, image_copies=image_copies,
-                        layer_copies=layer_copies)
+                        layer_copies=layer_copies, keep=keep)
     need = need_at(size)
     if need > free:
         raise ArgumentError(f"{what} at {size[0]}x{size[1]} would need {_mib(need)}, and {_mib(free)} are free; "

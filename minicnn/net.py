@@ -119,36 +119,41 @@ class Net:
                    samples=self.samples)
 
     # ---- running --------------------------------------------------------------------------
-    def forward(self, x, end=None, train=False, seed=None):
+    def forward(self, x, end=None, train=False, seed=None, keep=None):
         """x: (N, C, H, W) = (N,) + input_shape. Returns the output of layer ``end`` (default the last).
 
         Only the layers ``end`` depends on are run. Every output is kept in ``net.outputs``
         (by layer name, plus "data"), and what backward needs in the layers' caches.
+        keep: the layers whose outputs the caller will read or start a backward from (besides
+        "data" and ``end``); the others are let go as soon as no later layer reads them, and a
+        ReLU may write over the convolution it follows (a loop of steps needs far less memory).
+        Default None: keep every output.
         train=True turns dropout on; with an int ``seed`` its masks are reproducible (each
         dropout layer draws from seed + its position). x is cast to the net's dtype.
         """
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
+        if isinstance(keep, str):
+            keep = (keep,)
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
             raise ShapeError(f"forward: input must have shape (N,) + {self.input_shape}, "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
         x = x.astype(self.dtype, copy=False)
         _check.finite("forward", "the input", x)
-        needed = self.arch.ancestors[end] | {end}
-        self.outputs, self._caches = {INPUT: x}, {}
-        for index, name in enumerate(self.layer_names):
-            if name not in needed:
-                continue
+        needed, drop, overwrite = self.arch.pass_plan(end, keep)
+        self.outputs, self._caches, self._end = {INPUT: x}, {}, None
+        for name in needed:
             spec = self.layers[name]
             inputs = [self.outputs[i] for i in spec["inputs"]]
-            layer_seed = None if seed is None else (int(seed) + index) % 2**32
+            options = {"overwrite": True} if name in overwrite else {}
+            layer_seed = None if seed is None else (int(seed) + self.layer_names.index(name)) % 2**32
             try:
                 out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
-                                                         seed=layer_seed)
+                                                         seed=layer_seed, **options)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None
             self.outputs[name], self._caches[name] = out, cache
-            if name == end:
-                break
+            for gone in drop.get(name, ()):
+                del self.outputs[gone]
         self._end = end
         return self.outputs[end]
 
@@ -169,19 +174,22 @@ class Net:
             self.arch.check_layer(name, "backward")
             if name not in self.outputs:
                 raise ArgumentError(f"backward: layer {name!r} was not computed by the last forward "
-                                    f"(it stopped at {self._end!r})")
+                                    f"(it stopped at {self._end!r}) or not kept (its keep=)")
             if tuple(g.shape) != tuple(self.outputs[name].shape):
                 raise ShapeError(f"backward: the gradient at {name!r} has shape {tuple(g.shape)}, "
                                  f"the layer's output has shape {tuple(self.outputs[name].shape)}")
             grads[name] = g.astype(self.dtype, copy=False)
+        given = {id(g) for g in grads.values()}    # the caller's arrays: never written over
         if params:
             self.grads = {}
         for name in reversed(self.layer_names):
             if name not in grads:
                 continue                       # no gradient flows through this layer
-            spec = self.layers[name]
-            dins, dparams = TYPES[spec["type"]].backward(spec, grads.pop(name), self._caches[name], params=params,
-                                                          relu_mode=self._relu_modes.get(name))
+            spec, g = self.layers[name], grads.pop(name)
+            # A gradient a layer made afresh in this pass is read by nothing else: its layer may write over it.
+            overwrite = id(g) not in given and g.base is None
+            dins, dparams = TYPES[spec["type"]].backward(spec, g, self._caches[name], params=params,
+                                                          relu_mode=self._relu_modes.get(name), overwrite=overwrite)
             if dparams is not None:
                 self.grads[name] = dparams
             for i, d in zip(spec["inputs"], dins):

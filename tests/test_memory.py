@@ -30,15 +30,16 @@ def peak(fn):
 
 @pytest.mark.parametrize("end", ["fire2/concat", "fire5/concat", "relu_conv10"])
 @pytest.mark.parametrize("batch", [1, 3])
-def test_a_forward_and_backward_pass(squeezenet, end, batch):
+@pytest.mark.parametrize("keep", [None, ()], ids=["every output", "keep nothing"])
+def test_a_forward_and_backward_pass(squeezenet, end, batch, keep):
     net, x = squeezenet
     xs = np.repeat(x, batch, axis=0)
 
     def one_pass():
-        net.forward(xs, end=end)
+        net.forward(xs, end=end, keep=keep)
         return net.backward(np.ones_like(net.outputs[end]))
     _, measured = peak(one_pass)
-    predicted = estimate(net.arch, end, batch=batch, image_copies=0)
+    predicted = estimate(net.arch, end, batch=batch, image_copies=0, keep=keep)
     assert abs(predicted - measured) <= 0.2 * measured, (predicted, measured)
 
 

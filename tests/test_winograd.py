@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 
 from minicnn import Net, backend, winograd
+from minicnn.architecture import Architecture
 from minicnn.errors import ShapeError
 from minicnn.gradcheck import assert_backward, check_net, rel_error
 from minicnn.layers import conv as im2col_conv
 from minicnn.layers import conv_winograd
+from minicnn.models import vgg16
 from minicnn.winograd import cpu, reference
 from nets import safe_input
 
@@ -172,3 +174,33 @@ def test_an_empty_batch_and_integer_filters():
 ])
 def test_when_winograd_pays(x_shape, w_shape, pad, expected):
     assert conv_winograd.pays(x_shape, w_shape, 1, pad) is expected
+
+
+@pytest.mark.parametrize("keep_below", [0, 10**9], ids=["filters made again", "filters kept"])
+def test_the_backward_remakes_the_filters_it_did_not_keep(monkeypatch, keep_below):
+    """Past KEEP_FILTERS_BELOW tiles the cache drops U and the backward transforms w again: same dx."""
+    monkeypatch.setattr(conv_winograd, "KEEP_FILTERS_BELOW", keep_below)
+    x, w, b, pad = layer(((2, 5, 9, 8), 4, 1))
+    out, cache = conv_winograd.conv_forward(x, w, b, 1, pad)
+    assert (cache[4] is None) == (keep_below == 0)
+    d = np.random.RandomState(3).randn(*out.shape)
+    _, c2 = im2col_conv.conv_forward(x, w, b, 1, pad)
+    for g1, g2 in zip(conv_winograd.conv_backward(d, cache), im2col_conv.conv_backward(d, c2)):
+        assert np.abs(g1 - g2).max() <= 1e-12 * max(1.0, np.abs(g2).max())
+
+
+def test_which_layers_keep_their_filters():
+    """VGG16 at batch 1 keeps U for conv4 and conv5 (few tiles, where remaking it would cost most)
+    and remakes it for the others; at batch 8 it remakes it everywhere."""
+    net = Architecture(vgg16_convs(), (3, 224, 224))
+
+    def kept(batch):
+        return sorted(n for n in net.layer_names if net.layers[n]["type"] == "conv"
+                      and conv_winograd.keeps_filters((batch,) + net.shapes[net.layers[n]["inputs"][0]], 1))
+    assert kept(1) == ["conv4_1", "conv4_2", "conv4_3", "conv5_1", "conv5_2", "conv5_3"]
+    assert kept(8) == []
+
+
+def vgg16_convs():
+    spec = vgg16()
+    return spec[:[s["name"] for s in spec].index("pool5") + 1]

@@ -21,6 +21,11 @@ from .conv import check_inputs, conv_output_size
 MIN_CHANNELS = 16
 MIN_TILES = 49               # 2x2 output tiles over the batch: a 14x14 map at batch 1
 MIN_WORK = 10_000_000        # N * F * C * Ho * Wo, the multiply-adds of im2col + GEMM over 9
+# The backward reuses the forward's transformed filters U (16, F, C) when they are cheap to keep:
+# remaking them costs as much as a product over about 8 tiles, so past this many tiles it is under
+# 3 % of the backward, while U would take 16/9 of the filters' memory for the whole pass (about
+# 100 MiB on VGG16, a large part of a batch's memory).
+KEEP_FILTERS_BELOW = 256     # 2x2 output tiles over the batch
 
 
 def applies(x, w, stride, pad):
@@ -41,7 +46,8 @@ def pays(x_shape, w_shape, stride, pad):
 
 def conv_forward(x, w, b, stride=1, pad=0):
     """As conv.conv_forward, for 3x3 filters and stride 1. Returns out (N, F, Ho, Wo) and
-    cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters the backward reuses."""
+    cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters for the backward to reuse,
+    or None when it should make them again (KEEP_FILTERS_BELOW)."""
     stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
     if is_gpu_array(x) or not winograd.supports(w.shape[2:], stride, pad):
         raise ShapeError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on a NumPy array, "
@@ -49,7 +55,14 @@ def conv_forward(x, w, b, stride=1, pad=0):
     dtype = np.result_type(x, w, b)                    # as conv.py's products would promote
     x, w, b = (a.astype(dtype, copy=False) for a in (x, w, b))
     U = winograd.transform_filters(w)
-    return winograd.conv_forward(x, U, b, pad), (x, w, stride, pad, U)
+    out = winograd.conv_forward(x, U, b, pad)
+    return out, (x, w, stride, pad, U if keeps_filters(x.shape, pad) else None)
+
+
+def keeps_filters(x_shape, pad):
+    """Whether the cache of a layer with input (N, C, H, W) keeps U (memory.py asks too)."""
+    _, (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], _check.pair("conv", "pad", pad, 0))
+    return x_shape[0] * th * tw < KEEP_FILTERS_BELOW
 
 
 def conv_backward(dout, cache, params=True):
@@ -60,7 +73,7 @@ def conv_backward(dout, cache, params=True):
     F = w.shape[0]
     Ho, Wo = conv_output_size(H, W, 3, 3, stride, pad)
     _check.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
-    dx = winograd.conv_backward_input(dout, U, pad)
+    dx = winograd.conv_backward_input(dout, winograd.transform_filters(w) if U is None else U, pad)
     if not params:
         return dx, None, None
     # Written out again rather than shared with conv.py: its conv_backward is an assignment's

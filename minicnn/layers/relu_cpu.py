@@ -34,21 +34,23 @@ def _backward(dout, out, rule, zero, dx):
             dx[i] = d if out[i] > 0 and d > 0 else zero
 
 
-def relu_forward(x):
-    """As relu.relu_forward for a NumPy array x (any shape): returns out = max(x, 0) and cache = out."""
+def relu_forward(x, overwrite=False):
+    """As relu.relu_forward for a NumPy array x (any shape): returns out = max(x, 0) and cache = out.
+    overwrite=True writes out over x when x is contiguous (the Net does so when nothing else reads x)."""
     _check.floating("relu_forward", "x", x)
     x = np.ascontiguousarray(x)
-    out = np.empty_like(x)
+    out = x if overwrite else np.empty_like(x)
     _forward(x.reshape(-1), x.dtype.type(0), out.reshape(-1))
     return out, out
 
 
-def relu_backward(dout, cache, mode="backprop"):
-    """As relu.relu_backward: dout shaped like x -> dx under ``mode``."""
+def relu_backward(dout, cache, mode="backprop", overwrite=False):
+    """As relu.relu_backward: dout shaped like x -> dx under ``mode``.
+    overwrite=True writes dx over dout when dout is contiguous (each element is read before written)."""
     out = cache
     _check.same_shape("relu_backward", "dout", dout, out.shape)
     _check.choice("relu_backward", "mode", mode, RELU_MODES)
     dout = np.ascontiguousarray(dout)
-    dx = np.empty_like(dout)
+    dx = dout if overwrite else np.empty_like(dout)
     _backward(dout.reshape(-1), out.reshape(-1), RELU_MODES.index(mode), dout.dtype.type(0), dx.reshape(-1))
     return dx

@@ -88,7 +88,7 @@ def pre_activation(net, layer, unit):
 def objective_gradient(net, p, step, layer, unit):
     """The unit's activation at the image with pixel-unit offset p, and its gradient in pixel units."""
     x = to_device(p * step, net.dtype)
-    out = net.forward(x, end=layer)
+    out = net.forward(x, end=layer, keep=())
     d, where = unit_gradient(out, unit)
     value = float(to_numpy(out[(0,) + tuple(v for v in where if v is not None)]))
     with net.relu_mode("backprop"):

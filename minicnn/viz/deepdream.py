@@ -84,7 +84,7 @@ def make_step(net, p, step, layer, objective, step_size, jitter, rng):
     (p * step is the input). Returns (the new p, the objective's value before the step)."""
     oy, ox = rng.randint(-jitter, jitter + 1, size=2) if jitter else (0, 0)
     p = np.roll(p, (oy, ox), axis=(2, 3))
-    f = net.forward(to_device(p * step, net.dtype), end=layer)
+    f = net.forward(to_device(p * step, net.dtype), end=layer, keep=())
     value, df = objective(to_numpy(f).astype(np.float64))
     with net.relu_mode("backprop"):
         g = to_numpy(net.backward(to_device(df, net.dtype))).astype(np.float64) * step   # d objective / d pixel
@@ -105,7 +105,7 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         raise ArgumentError(f"deepdream: {layer!r} outputs a vector, not maps; choose a convolution, ReLU or "
                             "pooling layer")
     H, W = x.shape[2:]
-    memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2})        # f, df in float64
+    memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2}, keep=())        # f, df in float64
     jitter = min(32, min(H, W) // 8) if jitter is None else jitter
     space, rng = net.space, np.random.RandomState(seed)
     step = space.pixel_step()

@@ -95,7 +95,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
     lambda_tv = default_lambda_tv(net, layer) if lambda_tv is None else lambda_tv
     lr = {"adam": 16.0, "sgd": 0.004}[optimizer] if lr is None else lr
     step = net.space.pixel_step()
-    target = to_numpy(net.forward(to_device(x, net.dtype), end=layer)).astype(np.float64)
+    target = to_numpy(net.forward(to_device(x, net.dtype), end=layer, keep=())).astype(np.float64)
     target_norm2 = float((target * target).sum())
     if target_norm2 == 0:
         raise ArgumentError(f"invert: the code of {layer!r} is zero for this image; there is nothing to match")
@@ -107,7 +107,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
         p *= sigma / np.sqrt((p * p).sum())                     # noise with the norm of a natural image
         state, previous_lr = {}, None
         for rate in progress_bar(learning_rates(lr, iterations), f"invert {layer} ({r + 1}/{restarts})", progress):
-            f = to_numpy(net.forward(to_device(p * step, net.dtype), end=layer)).astype(np.float64)
+            f = to_numpy(net.forward(to_device(p * step, net.dtype), end=layer, keep=())).astype(np.float64)
             code, dcode = content_loss(f, target)               # 1/2 |f - target|^2
             with net.relu_mode("backprop"):
                 dp = to_numpy(net.backward(to_device(dcode, net.dtype))).astype(np.float64) * step
@@ -121,7 +121,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
             # the objective times sigma^2 (the authors' scaling): code term 2 sigma^2/|Phi_0|^2 * (1/2 |..|^2)
             grad = (2 * sigma ** 2 / target_norm2) * dp + (lambda_alpha * da + lambda_tv * dtv) / 2
             p, state = optim.update(optimizer, p, grad, state, rate, momentum=momentum)
-        f = to_numpy(net.forward(to_device(p * step, net.dtype), end=layer)).astype(np.float64)
+        f = to_numpy(net.forward(to_device(p * step, net.dtype), end=layer, keep=())).astype(np.float64)
         errors.append(float(((f - target) ** 2).sum()) / target_norm2)
         images.append((p * step)[0])
     return np.stack(images), errors, energy, lambda_tv
@@ -132,7 +132,7 @@ def run(net, x, settings):
         net.arch.check_layer(name.strip(), "invert") for name in settings.layers.split(",") if name.strip()]
     if not layers:
         raise ArgumentError(f"invert: no layers given in --layers {settings.layers!r}")
-    memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3})      # target, f, df
+    memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3}, keep=())      # target, f, df
                  for layer in layers)
     tv = [settings.lambda_tv if settings.lambda_tv is not None
           else (settings.tv_scale or 1.0) * default_lambda_tv(net, layer) for layer in layers]

@@ -141,11 +141,12 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
     end = max(content_layers + style_layers, key=net.layer_names.index)
     # L-BFGS keeps 10 pairs of past steps and gradients, as float64 images
     memory = check_fits(net, end, content.shape[2:], "style", image_copies=30 if optimizer == "lbfgs" else 10,
-                        layer_copies={n: 4 for n in content_layers + style_layers})     # target, F, dF, its cast
+                        layer_copies={n: 4 for n in content_layers + style_layers},     # target, F, dF, its cast
+                        keep=content_layers + style_layers)
     run_net = net if content.shape[2:] == net.input_shape[1:] else net.resized(content.shape[2:], end=end)
 
     def features(x):
-        run_net.forward(to_device(x, net.dtype), end=end)
+        run_net.forward(to_device(x, net.dtype), end=end, keep=content_layers + style_layers)
         return {n: to_numpy(run_net.outputs[n]).astype(np.float64) for n in set(content_layers + style_layers)}
 
     targets = features(content)

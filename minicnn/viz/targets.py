@@ -65,11 +65,11 @@ def target_or_predicted(net, x, target):
     return resolve_target(net, target)
 
 
-def scores(net, x):
+def scores(net, x, keep=None):
     """(N, classes) unnormalized class scores of x, as a float64 NumPy array. Scores that
     overflow (a model whose weights are too large for float32) are refused here, before they
-    turn every picture into NaN."""
-    out = net.forward(to_device(x, net.dtype), end=score_layer(net))
+    turn every picture into NaN. keep: the other layers' outputs to keep (Net.forward)."""
+    out = net.forward(to_device(x, net.dtype), end=score_layer(net), keep=keep)
     s = to_numpy(out).reshape(out.shape[0], -1).astype(np.float64)
     if not np.isfinite(s).all():
         raise ArgumentError("the model's class scores overflow to inf or NaN on this input "
@@ -86,7 +86,7 @@ def class_gradient(net, x, c, objective="score"):
     """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 NumPy
     array, with the backprop ReLU rule. objective: "score" (class c's unnormalized score) or
     "logprob" (its log-probability, whose gradient at the scores is onehot(c) - softmax)."""
-    s = scores(net, x)
+    s = scores(net, x, keep=())
     out = net.outputs[score_layer(net)]
     if objective == "score":
         d = np.zeros_like(s)
