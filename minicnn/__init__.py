@@ -12,7 +12,7 @@ The package, in reading order:
     layers/           one module per layer: pure forward/backward pairs, shapes in docstrings (and
                       fast CPU twins of three: conv_winograd.py, relu_cpu.py, maxpool_cpu.py)
     gradcheck.py      numerical gradients, rel_error, assert_backward: how every backward is checked
-    im2col/           im2col/col2im: reference.py (NumPy, the definition), cpu.py (Numba), gpu.py (CUDA)
+    im2col/           im2col/col2im: reference.py (NumPy, the definition), cpu.py (Numba), cuda.py (Numba, GPU)
     receptive_field.py, layer_types.py, architecture.py
                       a network described as data: shapes, parameters and receptive fields
     net.py            Net = architecture + parameters + run state: forward to, backward from any layer

@@ -2,9 +2,14 @@
 import os
 from pathlib import Path
 
-import minicnn  # noqa: F401  (sets OpenBLAS/OpenMP thread policy before numpy loads)
-import numpy as np
-import pytest
+# Without a GPU to test on, Numba's CUDA simulator runs the GPU kernels on the CPU; it must be
+# chosen before Numba is first imported.
+if os.environ.get("MINICNN_DEVICE", "cpu") != "gpu":
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+import minicnn  # noqa: E402,F401  (sets OpenBLAS/OpenMP thread policy before numpy loads)
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

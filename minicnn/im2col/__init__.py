@@ -1,4 +1,5 @@
-"""im2col / col2im, dispatched on where the array lives (NumPy -> Numba, CuPy -> CUDA).
+"""im2col / col2im, dispatched on where the array lives: NumPy arrays to the Numba CPU kernels
+(cpu.py), CuPy arrays to the Numba CUDA kernels (cuda.py).
 
 With the fast CPU paths (winograd/, layers/relu_cpu.py, layers/maxpool_cpu.py, NumPy only),
 these are the only device-specific code in minicnn. Arguments (all ints are Python ints):
@@ -18,8 +19,8 @@ from . import cpu, reference  # noqa: F401  (reference is part of the public sto
 
 def _impl(a):
     if is_gpu_array(a):
-        from . import gpu  # imports cupy; only reached when a CuPy array is passed
-        return gpu
+        from . import cuda  # compiles for the GPU on first use; only reached with a CuPy array
+        return cuda
     return cpu
 
 
