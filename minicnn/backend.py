@@ -112,6 +112,16 @@ def to_numpy(a):
     return np.asarray(a)
 
 
+def ndimage(a):
+    """scipy.ndimage, or its CuPy twin (cupyx.scipy.ndimage) for an array on the GPU: zoom,
+    gaussian_filter and the like, computed where the array lives."""
+    if is_gpu_array(a):
+        import cupyx.scipy.ndimage
+        return cupyx.scipy.ndimage
+    import scipy.ndimage
+    return scipy.ndimage
+
+
 def synchronize():
     """Wait for queued GPU work (needed for honest timings); a no-op on the CPU."""
     if _cupy is not None and device() == "gpu":

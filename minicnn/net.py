@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from .architecture import INPUT, Architecture
-from .backend import get_array_module, to_device
+from .backend import get_array_module, is_gpu_array, to_device
 from .errors import ArgumentError, ShapeError
 from .images import ImageSpace
 from .layer_types import TYPES
@@ -93,7 +93,8 @@ class Net:
                 if tuple(value.shape) != tuple(shape):
                     raise ShapeError(f"layer {name!r}: parameter {key} has shape {tuple(value.shape)}, "
                                      f"the architecture needs {tuple(shape)}")
-                _check.finite(f"layer {name!r}", key, value)
+                if not is_gpu_array(value):     # a device array (a resized net's) was checked on its way up
+                    _check.finite(f"layer {name!r}", key, value)
             out[key] = to_device(value, self.dtype)
         return out
 
@@ -138,7 +139,10 @@ class Net:
             raise ShapeError(f"forward: input must have shape (N,) + {self.input_shape}, "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
         x = x.astype(self.dtype, copy=False)
-        _check.finite("forward", "the input", x)
+        if not is_gpu_array(x):
+            # On the GPU this would stop the device at every step to read one bool back; there a
+            # NaN or inf in the input shows as NaN in the outputs instead.
+            _check.finite("forward", "the input", x)
         needed, drop, overwrite = self.arch.pass_plan(end, keep)
         self.outputs, self._caches, self._end = {INPUT: x}, {}, None
         for name in needed:

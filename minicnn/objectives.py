@@ -1,8 +1,10 @@
 """Objectives on activations and images, each with its gradient written out by hand.
 
-Every function takes arrays and returns (value, gradient), like ``softmax_loss``; the value is
-a Python float and the gradient has the shape of the first argument. They are what feature
-inversion, DeepDream and neural style minimize or maximize:
+Every function takes arrays and returns (value, gradient), like ``softmax_loss``; the gradient
+has the shape of the first argument. The value is a NumPy float on the CPU and a 0-d CuPy array
+on the GPU, where it stays until someone reads it (float(value) waits for the device): a loop of
+steps need not stop the GPU at every step. They are what feature inversion, DeepDream and neural
+style minimize or maximize:
 
     content_loss(f, target)      1/2 sum (f - target)^2                      Gatys et al. eq. 1
     gram_forward(f)              G[n] = V V^T, V = f[n] as (C, H*W)          (unnormalized)
@@ -22,7 +24,7 @@ def content_loss(f, target):
     """1/2 sum (f - target)^2 over every entry; the gradient is f - target."""
     _check.same_shape("content_loss", "target", target, f.shape)
     diff = f - target
-    return float((diff * diff).sum()) / 2, diff
+    return (diff * diff).sum() / 2, diff
 
 
 def gram_forward(f):
@@ -49,7 +51,7 @@ def style_loss(f, target_gram):
     N, C, H, W = f.shape
     scale = 4.0 * C * C * (H * W) ** 2
     diff = G - target_gram
-    return float((diff * diff).sum()) / scale, gram_backward(diff * (2.0 / scale), cache)
+    return (diff * diff).sum() / scale, gram_backward(diff * (2.0 / scale), cache)
 
 
 def tv_loss(x, beta=2.0):
@@ -66,7 +68,7 @@ def tv_loss(x, beta=2.0):
     a = x[:, :, :-1, 1:] - corner                   # to the right
     b = x[:, :, 1:, :-1] - corner                   # downwards
     s = a * a + b * b
-    value = float((s ** (beta / 2)).sum())
+    value = (s ** (beta / 2)).sum()
     # d s^(beta/2) / ds, 0 where s is 0 (for beta < 2 it would be infinite there)
     positive = s > 0
     w = xp.where(positive, (beta / 2) * xp.where(positive, s, 1) ** (beta / 2 - 1), 0)
@@ -84,9 +86,9 @@ def alpha_norm(x, alpha=6.0):
         raise ArgumentError(f"alpha_norm: alpha must be >= 1, got {alpha!r}")
     xp = get_array_module(x)
     mag = xp.abs(x)
-    return float((mag ** alpha).sum()), alpha * mag ** (alpha - 1) * xp.sign(x)
+    return (mag ** alpha).sum(), alpha * mag ** (alpha - 1) * xp.sign(x)
 
 
 def l2_activation(f):
     """1/2 sum f^2, DeepDream's objective: its gradient is f itself."""
-    return float((f * f).sum()) / 2, f
+    return (f * f).sum() / 2, f

@@ -56,3 +56,16 @@ def test_relu_modes_on_the_gpu():
     for mode, expected in [("backprop", [[0, 0, 0, -4, 6]]), ("deconvnet", [[3, 0, 5, 0, 6]]),
                            ("guided", [[0, 0, 0, 0, 6]])]:
         np.testing.assert_array_equal(backend.to_numpy(L.relu_backward(backend.to_device(d), cache, mode)), expected)
+
+
+@pytest.mark.parametrize("name", ["deepdream", "invert", "style (Adam)", "classviz", "fool", "adversarial"])
+def test_the_loops_of_the_techniques_on_the_gpu_equal_the_cpu(name):
+    """The same runs tests/test_device_copies.py makes on its pretend GPU, on the real one."""
+    from test_device_copies import TECHNIQUES, _image, _net, example
+    run, _ = TECHNIQUES[name]
+    backend.use("cpu")
+    net, x, other = example()
+    on_cpu = run(net, x, 4, other)
+    backend.use("gpu")
+    on_gpu = run(_net(), x, 4, other)
+    np.testing.assert_allclose(_image(on_gpu), _image(on_cpu), rtol=1e-9, atol=1e-9)

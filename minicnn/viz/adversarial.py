@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from . import technique
-from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target
+from ..memory import check_fits
+from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target, score_layer
 from ..progress import progress_bar
 from ..settings import option
 
@@ -30,6 +31,7 @@ class Adversarial(technique.Result):
     confidence: float        # its probability
     linf: float              # max |change| in pixel units (0..255)
     l2: float                # Euclidean norm of the change in pixel units
+    memory: int              # bytes a step was estimated to need (memory.py)
 
     def summary(self):
         if self.target is not None:
@@ -38,7 +40,7 @@ class Adversarial(technique.Result):
             aim = (f"away from {self.label.name!r}" + ("" if self.label == self.start else
                                                        f" (the network said {self.start.name!r})") + ": "
                    + ("now classified otherwise" if self.success else "still classified so"))
-        return (f"{aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
+        return (f"needs about {self.memory / 2**20:,.1f} MiB; {aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
                 f"({self.confidence:.3f}); change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
 
 
@@ -48,13 +50,24 @@ def clip(space, x):
     return np.clip(x, low, high)
 
 
+def device_space(space):
+    """(pixel_step, low, high) of an ImageSpace, each (1, C, 1, 1) float64 on the current device:
+    a loop's step size and bounds, uploaded once rather than at every step."""
+    return tuple(to_device(a, np.float64) for a in (space.pixel_step(),) + space.bounds())
+
+
 def predict(net, x):
     """(class, probability) the network gives the image x (1, C, H, W)."""
     p = to_numpy(probabilities(net, to_device(x, net.dtype)))[0]
     return int(p.argmax()), float(p.max())
 
 
-def result(net, settings, x0, x, steps, target, success, label=None):
+def fits(net, what):
+    """check_fits for a step of class-score gradients on one image (memory.py): refuses early."""
+    return check_fits(net, score_layer(net), net.input_shape[1:], what, keep=())
+
+
+def result(net, settings, x0, x, steps, target, success, label=None, memory=0):
     """The Adversarial result of moving x0 to x; ``success`` is a function of the predicted class."""
     start, _ = predict(net, x0)
     c, confidence = predict(net, x)
@@ -63,7 +76,8 @@ def result(net, settings, x0, x, steps, target, success, label=None):
                        target=None if target is None else class_ref(net, target),
                        label=None if label is None else class_ref(net, label), steps=steps,
                        success=bool(success(c)), predicted=c, predicted_name=net.class_name(c),
-                       confidence=confidence, linf=float(np.abs(diff).max()), l2=float(np.sqrt((diff ** 2).sum())))
+                       confidence=confidence, linf=float(np.abs(diff).max()), l2=float(np.sqrt((diff ** 2).sum())),
+                       memory=memory)
 
 
 @dataclass(frozen=True)
@@ -86,16 +100,18 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
     """
     settings = Settings(target=target, step=step, max_steps=max_steps)
     c = resolve_target(net, target)
+    memory = fits(net, "adversarial")
     x0 = to_numpy(x).astype(np.float64)
-    x = x0.copy()
-    unit = net.space.pixel_step()
+    # The image stays on the net's device; each step reads back one number, the predicted class.
+    x, (unit, low, high) = to_device(x0), device_space(net.space)
+    xp = get_array_module(x)
     for i in progress_bar(range(max_steps + 1), "adversarial", progress):
-        if predict(net, x)[0] == c:
-            return result(net, settings, x0, x, i, c, lambda p: p == c)
+        if int(probabilities(net, x, on_device=True)[0].argmax()) == c:
+            return result(net, settings, x0, to_numpy(x), i, c, lambda p: p == c, memory=memory)
         if i == max_steps:
             break
-        x = clip(net.space, x + step * unit * np.sign(class_gradient(net, x, c, "logprob")))
-    return result(net, settings, x0, x, max_steps, c, lambda p: p == c)
+        x = xp.clip(x + step * unit * xp.sign(class_gradient(net, x, c, "logprob")), low, high)
+    return result(net, settings, x0, to_numpy(x), max_steps, c, lambda p: p == c, memory=memory)
 
 
 def run(net, x, settings):

@@ -21,11 +21,12 @@ Jitter (a random shift of up to ``jitter`` pixels before each step, undone after
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
-from ..backend import to_device, to_numpy
+from ..backend import get_array_module, ndimage, to_device, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_fits
 from . import technique
+from .adversarial import device_space
 from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
 from ..progress import progress_bar
 from ..settings import option
@@ -86,13 +87,13 @@ def pre_activation(net, layer, unit):
 
 
 def objective_gradient(net, p, step, layer, unit):
-    """The unit's activation at the image with pixel-unit offset p, and its gradient in pixel units."""
-    x = to_device(p * step, net.dtype)
-    out = net.forward(x, end=layer, keep=())
+    """The unit's activation at the image with pixel-unit offset p, and its gradient in pixel
+    units; p and step (float64) and both results on the net's device."""
+    out = net.forward((p * step).astype(net.dtype), end=layer, keep=())
     d, where = unit_gradient(out, unit)
-    value = float(to_numpy(out[(0,) + tuple(v for v in where if v is not None)]))
+    value = out[(0,) + tuple(v for v in where if v is not None)]
     with net.relu_mode("backprop"):
-        g = to_numpy(net.backward(d)) * step
+        g = net.backward(d).astype(np.float64) * step
     return value, g
 
 
@@ -102,44 +103,47 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False):
     Returns (image (1, C, H, W) in input space, the value pushed at every step, restarts):
     for a unit after a ReLU the value pushed is the one before it (see pre_activation).
     """
-    space = net.space
-    step, (low, high) = space.pixel_step(), space.bounds()
+    # The image stays on the net's device; each step reads back one bool, whether any gradient
+    # reached the image (else it starts again), and the values pushed are read at the end.
+    step, low, high = device_space(net.space)
     s = ascent
     rng = np.random.RandomState(seed)
-    p = s.init_std * rng.randn(1, *net.input_shape)          # pixel-unit offset from the mean image
+    p = to_device(s.init_std * rng.randn(1, *net.input_shape))   # pixel-unit offset from the mean image
+    xp, nd = get_array_module(p), ndimage(p)
     history, restarts = [], 0
     for it in progress_bar(range(s.iterations), f"{layer} {unit}", progress):
-        dy, dx = rng.randint(-s.jitter, s.jitter + 1, size=2) if s.jitter else (0, 0)
-        p = np.roll(p, (dy, dx), axis=(2, 3))
+        dy, dx = (int(v) for v in rng.randint(-s.jitter, s.jitter + 1, size=2)) if s.jitter else (0, 0)
+        p = xp.roll(p, (dy, dx), axis=(2, 3))
         value, g = objective_gradient(net, p, step, layer, unit)
         history.append(value)
         g = g - 2 * s.l2 * p
-        norm2 = float((g * g).sum())
+        norm2 = (g * g).sum()
         if norm2 == 0:
             # The unit sits behind ReLUs that are all off here: no gradient at all. Start again
             # from stronger noise (each restart counts as a step), or give up.
             restarts += 1
             if restarts > MAX_RESTARTS:
                 break
-            p = 2.0 ** restarts * rng.randn(*p.shape)
+            p = to_device(2.0 ** restarts * rng.randn(*p.shape))
             if s.clip:
-                p = np.clip(p * step, low, high) / step
+                p = xp.clip(p * step, low, high) / step
             continue
-        lr = min(s.max_lr, s.progress / norm2) if s.progress > 0 else s.lr
+        lr = xp.minimum(s.max_lr, s.progress / norm2) if s.progress > 0 else s.lr
         p = p + lr * g
         p *= 1 - s.decay
         if s.blur_every and s.blur_radius > 0 and it % s.blur_every == 0:
-            p = gaussian_filter(p, sigma=(0, 0, s.blur_radius, s.blur_radius))
+            p = nd.gaussian_filter(p, sigma=(0, 0, s.blur_radius, s.blur_radius))
         if s.norm_pct > 0:
-            norms = np.sqrt((p * p).sum(axis=1, keepdims=True))
-            p = p * (norms >= np.percentile(norms, s.norm_pct))
+            norms = xp.sqrt((p * p).sum(axis=1, keepdims=True))
+            p = p * (norms >= xp.percentile(norms, s.norm_pct))
         if s.contrib_pct > 0:
-            contribution = np.abs((-p * g).sum(axis=1, keepdims=True))
-            p = p * (contribution >= np.percentile(contribution, s.contrib_pct))
-        p = np.roll(p, (-dy, -dx), axis=(2, 3))
+            contribution = xp.abs((-p * g).sum(axis=1, keepdims=True))
+            p = p * (contribution >= xp.percentile(contribution, s.contrib_pct))
+        p = xp.roll(p, (-dy, -dx), axis=(2, 3))
         if s.clip:
-            p = np.clip(p * step, low, high) / step
-    return p * step, history, restarts
+            p = xp.clip(p * step, low, high) / step
+    history = to_numpy(xp.stack(history)).astype(float).tolist() if history else []
+    return to_numpy(p * step), history, restarts
 
 
 def centre_unit(net, layer, unit):
@@ -161,6 +165,7 @@ def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, 
     """
     ascent = resolve_ascent(settings, **overrides)
     pushed_layer, pushed_unit = pre_activation(net, layer, centre_unit(net, layer, unit))
+    check_fits(net, pushed_layer, net.input_shape[1:], "class model", keep=())
     image, values, _ = ascend(net, pushed_layer, pushed_unit, ascent, seed, progress)
     if history is not None:
         history.extend(values)
@@ -217,11 +222,12 @@ class ClassModel(technique.Result):
     start_value: float
     final_value: float
     restarts: int              # restarts from noise when no gradient reached the image
+    memory: int                # bytes a step was estimated to need (memory.py)
 
     def summary(self):
         what = self.target.name if self.target else f"{self.layer} unit {self.unit}"
         n = len(self.history)
-        return f"{what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {n} step{'s' * (n != 1)}"
+        return f"needs about {self.memory / 2**20:,.1f} MiB; {what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {n} step{'s' * (n != 1)}"
 
 
 def run(net, x, settings):
@@ -234,9 +240,10 @@ def run(net, x, settings):
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
     preset = settings.preset or DEFAULT_PRESET
     ascent = settings.ascent(preset)
+    memory = check_fits(net, pushed_layer, net.input_shape[1:], "classviz", keep=())
     image, history, restarts = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None)
     return ClassModel(settings=settings, x=image, layer=layer, unit=unit,
                       target=class_ref(net, unit) if is_class else None,
                       pushed={"layer": pushed_layer, "unit": pushed_unit}, preset=preset, ascent=ascent,
                       history=history,
-                      start_value=history[0], final_value=history[-1], restarts=restarts)
+                      start_value=history[0], final_value=history[-1], restarts=restarts, memory=memory)

@@ -17,16 +17,15 @@ match best (the largest dot product).
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.ndimage import zoom
 
-from ..backend import to_device, to_numpy
+from ..backend import get_array_module, ndimage, to_device, to_numpy
 from ..errors import ArgumentError, MinicnnError
 from ..memory import check_fits
 from ..objectives import l2_activation
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
-from .adversarial import clip
+from .adversarial import device_space
 
 
 @dataclass(frozen=True)
@@ -70,34 +69,37 @@ def default_layer(net):
 
 def guide_objective(guide_features):
     """The guided objective's gradient: at each position, the guide's feature vector that has
-    the largest dot product with the one there. guide_features: (C, h * w)."""
+    the largest dot product with the one there. guide_features: (C, h * w), on the net's device."""
     def objective(f):
         x = f[0].reshape(f.shape[1], -1)                          # (C, H*W)
         best = (x.T @ guide_features).argmax(axis=1)              # per position, the best-matching guide column
         g = guide_features[:, best].reshape(f.shape)
-        return float((x * guide_features[:, best]).sum()), g
+        return (x * guide_features[:, best]).sum(), g
     return objective
 
 
 def make_step(net, p, step, layer, objective, step_size, jitter, rng):
     """One DeepDream step on the image p (1, C, H, W) in pixel-unit offsets from the mean image
-    (p * step is the input). Returns (the new p, the objective's value before the step)."""
+    (p * step is the input), float64 on the net's device like step (1, C, 1, 1). Returns (the new
+    p, the objective's value before the step), both on that device: nothing is read back."""
+    xp = get_array_module(p)
     oy, ox = rng.randint(-jitter, jitter + 1, size=2) if jitter else (0, 0)
-    p = np.roll(p, (oy, ox), axis=(2, 3))
-    f = net.forward(to_device(p * step, net.dtype), end=layer, keep=())
-    value, df = objective(to_numpy(f).astype(np.float64))
+    p = xp.roll(p, (int(oy), int(ox)), axis=(2, 3))
+    f = net.forward((p * step).astype(net.dtype), end=layer, keep=())
+    value, df = objective(f.astype(xp.float64))
     with net.relu_mode("backprop"):
-        g = to_numpy(net.backward(to_device(df, net.dtype))).astype(np.float64) * step   # d objective / d pixel
-    scale = np.abs(g).mean()
-    if scale > 0:
-        p = p + step_size / scale * g
-    return np.roll(p, (-oy, -ox), axis=(2, 3)), value
+        g = net.backward(df.astype(net.dtype)).astype(xp.float64) * step     # d objective / d pixel
+    scale = xp.abs(g).mean()
+    # step_size / mean|g| * g, and no step at all where the gradient is 0 everywhere
+    p = p + xp.where(scale > 0, step_size / xp.where(scale > 0, scale, 1.0), 0.0) * g
+    return xp.roll(p, (-int(oy), -int(ox)), axis=(2, 3)), value
 
 
 def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, step_size=1.5, jitter=None,
               guide=None, seed=0, progress=False):
     """The dream of ``layer`` for the image x (1, C, H, W) in input space. guide: an image
-    (1, C, h, w) in input space whose features at the layer guide the dream. Returns a DeepDream."""
+    (1, C, h, w) in input space whose features at the layer guide the dream. Returns a DeepDream.
+    The image stays on the net's device from the first step to the last."""
     settings = Settings(layer=layer, iterations=iterations, octaves=octaves, octave_scale=octave_scale,
                         step_size=step_size, jitter=jitter, seed=seed)
     layer = default_layer(net) if layer is None else net.arch.check_layer(layer, "deepdream")
@@ -108,17 +110,18 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
     memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2}, keep=())        # f, df in float64
     jitter = min(32, min(H, W) // 8) if jitter is None else jitter
     space, rng = net.space, np.random.RandomState(seed)
-    step = space.pixel_step()
-    base = to_numpy(x).astype(np.float64) / step                  # pixel-unit offsets from the mean image
+    step, low, high = device_space(space)
+    base = to_device(x, np.float64) / step                        # pixel-unit offsets from the mean image
+    xp, zoom = get_array_module(base), ndimage(base).zoom
     sizes = [(H, W)]
     for _ in range(octaves - 1):
         sizes.append(tuple(max(1, round(s / octave_scale)) for s in sizes[-1]))
     sizes = sizes[::-1]                                           # smallest first
     objective = l2_activation
     if guide is not None:
-        g = to_numpy(net.resized(guide.shape[2:], end=layer).forward(to_device(guide, net.dtype), end=layer))
-        objective = guide_objective(g[0].reshape(g.shape[1], -1).astype(np.float64))
-    detail, values = np.zeros((1, x.shape[1]) + sizes[0]), []
+        g = net.resized(guide.shape[2:], end=layer).forward(to_device(guide, net.dtype), end=layer, keep=())
+        objective = guide_objective(g[0].reshape(g.shape[1], -1).astype(xp.float64))
+    detail, values = xp.zeros((1, x.shape[1]) + sizes[0]), []
     for size in progress_bar(sizes, "deepdream octaves", progress):
         try:
             at_size = net.resized(size, end=layer)
@@ -130,12 +133,12 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         p = octave_base + detail
         for _ in range(iterations):
             p, value = make_step(at_size, p, step, layer, objective, step_size, jitter, rng)
-            p = clip(space, p * step) / step                      # valid pixels only
+            p = xp.clip(p * step, low, high) / step               # valid pixels only
             values.append(value)
         detail = p - octave_base
-    return DeepDream(settings=settings, x=to_numpy(x), image=(base + detail) * step, layer=layer,
-                     octave_sizes=[list(s) for s in sizes], memory=memory, objective=values, jitter=jitter,
-                     guided=guide is not None)
+    return DeepDream(settings=settings, x=to_numpy(x), image=to_numpy((base + detail) * step), layer=layer,
+                     octave_sizes=[list(s) for s in sizes], memory=memory,
+                     objective=to_numpy(xp.stack(values)).tolist(), jitter=jitter, guided=guide is not None)
 
 
 def run(net, x, settings):

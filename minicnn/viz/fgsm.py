@@ -9,7 +9,7 @@ import numpy as np
 from ..backend import to_numpy
 from ..errors import ArgumentError
 from . import technique
-from .adversarial import clip, result
+from .adversarial import clip, fits, result
 from .targets import class_gradient, resolve_target, target_or_predicted
 from ..settings import option
 
@@ -32,15 +32,17 @@ def fgsm(net, x, label, epsilon=2.0, target=None):
     or toward ``target``. Returns an Adversarial whose ``success`` says whether the prediction
     left ``label`` (untargeted) or reached ``target``."""
     settings = Settings(label=label if target is None else None, target=target, epsilon=epsilon)
+    memory = fits(net, "fgsm")
     x0 = to_numpy(x).astype(np.float64)
     label = resolve_target(net, label)
     if target is None:
-        g, success = -class_gradient(net, x0, label, "logprob"), (lambda p: p != label)
+        g, success = -to_numpy(class_gradient(net, x0, label, "logprob")), (lambda p: p != label)
     else:
         target = resolve_target(net, target)
-        g, success = class_gradient(net, x0, target, "logprob"), (lambda p: p == target)
+        g, success = to_numpy(class_gradient(net, x0, target, "logprob")), (lambda p: p == target)
     x_adv = clip(net.space, x0 + epsilon * net.space.pixel_step() * np.sign(g))
-    return result(net, settings, x0, x_adv, 1, target, success, label=None if target is not None else label)
+    return result(net, settings, x0, x_adv, 1, target, success, label=None if target is not None else label,
+                  memory=memory)
 
 
 def run(net, x, settings):

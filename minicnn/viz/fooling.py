@@ -6,10 +6,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..errors import ArgumentError
 from . import technique
-from .adversarial import clip, result
+from .adversarial import device_space, fits, result
 from .targets import class_gradient, probabilities, resolve_target
 from ..progress import progress_bar
 from ..settings import option
@@ -46,19 +46,24 @@ def fooling(net, target, start="noise", confidence=0.996, step=1.0, max_steps=20
     settings = Settings(target=target, start="image" if given else start, confidence=confidence, step=step,
                         max_steps=max_steps, seed=seed)
     c = resolve_target(net, target)
+    memory = fits(net, "fool")
     x0 = to_numpy(start).astype(np.float64) if given else start_image(net, start, seed)
-    x, unit = x0.copy(), net.space.pixel_step()
+    # The image stays on the net's device; each step reads back one number, the target's
+    # probability, to know whether to stop.
+    x, (unit, low, high) = to_device(x0), device_space(net.space)
+    xp = get_array_module(x)
     for i in progress_bar(range(max_steps + 1), "fooling", progress):
-        if float(to_numpy(probabilities(net, x))[0, c]) > confidence:
-            return result(net, settings, x0, x, i, c, lambda p: True)
+        if float(probabilities(net, x, on_device=True)[0, c]) > confidence:
+            return result(net, settings, x0, to_numpy(x), i, c, lambda p: True, memory=memory)
         if i == max_steps:
             break
         g = class_gradient(net, x, c, "logprob") * unit
-        if not g.any():
+        rms = xp.sqrt((g * g).mean())
+        if i == 0 and rms == 0:
             raise ArgumentError("fooling: no gradient reaches the image from this start (the scores do not "
                                 "depend on it there); start from noise")
-        x = clip(net.space, x + step * unit * g / np.sqrt((g * g).mean()))
-    return result(net, settings, x0, x, max_steps, c, lambda p: False)      # the confidence was not reached
+        x = xp.clip(x + step * unit * g / xp.where(rms > 0, rms, 1.0), low, high)
+    return result(net, settings, x0, to_numpy(x), max_steps, c, lambda p: False, memory=memory)   # not reached
 
 
 def run(net, x, settings):

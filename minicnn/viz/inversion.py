@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_fits
 from ..objectives import alpha_norm, content_loss, tv_loss
@@ -94,23 +94,23 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
         raise ArgumentError(f"invert: optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {optimizer!r}")
     lambda_tv = default_lambda_tv(net, layer) if lambda_tv is None else lambda_tv
     lr = {"adam": 16.0, "sgd": 0.004}[optimizer] if lr is None else lr
-    step = net.space.pixel_step()
-    target = to_numpy(net.forward(to_device(x, net.dtype), end=layer, keep=())).astype(np.float64)
-    target_norm2 = float((target * target).sum())
+    step = to_device(net.space.pixel_step(), np.float64)
+    target = net.forward(to_device(x, net.dtype), end=layer, keep=()).astype(np.float64)
+    target_norm2 = float((target * target).sum())            # read once: it scales every step
     if target_norm2 == 0:
         raise ArgumentError(f"invert: the code of {layer!r} is zero for this image; there is nothing to match")
-    pixels = to_numpy(x).astype(np.float64) / step
-    sigma = float(np.sqrt((pixels * pixels).sum())) or 1.0
+    pixels = to_device(x, np.float64) / step
+    sigma = float(get_array_module(pixels).sqrt((pixels * pixels).sum())) or 1.0
     rng, images, errors, energy = np.random.RandomState(seed), [], [], []
     for r in range(restarts):
-        p = rng.randn(*pixels.shape)
-        p *= sigma / np.sqrt((p * p).sum())                     # noise with the norm of a natural image
+        p = to_device(rng.randn(*pixels.shape))                 # the image stays on the net's device from here
+        p *= sigma / get_array_module(p).sqrt((p * p).sum())    # noise with the norm of a natural image
         state, previous_lr = {}, None
         for rate in progress_bar(learning_rates(lr, iterations), f"invert {layer} ({r + 1}/{restarts})", progress):
-            f = to_numpy(net.forward(to_device(p * step, net.dtype), end=layer, keep=())).astype(np.float64)
+            f = net.forward((p * step).astype(net.dtype), end=layer, keep=()).astype(np.float64)
             code, dcode = content_loss(f, target)               # 1/2 |f - target|^2
             with net.relu_mode("backprop"):
-                dp = to_numpy(net.backward(to_device(dcode, net.dtype))).astype(np.float64) * step
+                dp = net.backward(dcode.astype(net.dtype)).astype(np.float64) * step
             a, da = alpha_norm(p, alpha)
             tv, dtv = tv_loss(p, beta)
             if r == 0:
@@ -121,9 +121,10 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
             # the objective times sigma^2 (the authors' scaling): code term 2 sigma^2/|Phi_0|^2 * (1/2 |..|^2)
             grad = (2 * sigma ** 2 / target_norm2) * dp + (lambda_alpha * da + lambda_tv * dtv) / 2
             p, state = optim.update(optimizer, p, grad, state, rate, momentum=momentum)
-        f = to_numpy(net.forward(to_device(p * step, net.dtype), end=layer, keep=())).astype(np.float64)
+        f = net.forward((p * step).astype(net.dtype), end=layer, keep=()).astype(np.float64)
         errors.append(float(((f - target) ** 2).sum()) / target_norm2)
-        images.append((p * step)[0])
+        images.append(to_numpy(p * step)[0])
+    energy = to_numpy(get_array_module(p).stack(energy)).tolist() if energy else []
     return np.stack(images), errors, energy, lambda_tv
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend import to_numpy
 from . import technique
 from .targets import ClassRef, class_gradient, class_ref, resolve_target, target_or_predicted
 from ..settings import option
@@ -21,7 +22,7 @@ from ..settings import option
 
 def image_gradient(net, x, target):
     """dS_target / dx in pixel units: (1, C, H, W) NumPy array (backprop ReLU rule)."""
-    return class_gradient(net, x, resolve_target(net, target)) * net.space.pixel_step()
+    return to_numpy(class_gradient(net, x, resolve_target(net, target))) * net.space.pixel_step()
 
 
 def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_fits
 from ..objectives import content_loss, gram_forward, style_loss, tv_loss
@@ -147,19 +147,22 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
 
     def features(x):
         run_net.forward(to_device(x, net.dtype), end=end, keep=content_layers + style_layers)
-        return {n: to_numpy(run_net.outputs[n]).astype(np.float64) for n in set(content_layers + style_layers)}
+        return {n: run_net.outputs[n].astype(np.float64) for n in set(content_layers + style_layers)}
 
     targets = features(content)
     grams = {n: sum(w * gram_forward(features(s[None])[n])[0] for w, s in zip(weights, styles)) for n in style_layers}
     step, (low, high) = net.space.pixel_step(), net.space.bounds()
     start = {"content": content, "style": styles[:1],
              "noise": np.random.RandomState(seed).randn(*content.shape) * 64 * step}[init]
+    # Everything below stays on the net's device; the losses are read back only to print them
+    # and at the end. L-BFGS (SciPy's, on the host) takes the image and gradient back and forth.
+    step_d = to_device(step, np.float64)
     losses = {"total": [], "content": [], "style": [], "tv": []}
     snapshots = []
 
     def evaluate(p):
-        """The loss at pixel offsets p (1, C, H, W) and its gradient there."""
-        feats = features(p * step)
+        """The loss at pixel offsets p (1, C, H, W) and its gradient there, on the net's device."""
+        feats = features(p * step_d)
         grads, c_total, s_total = {}, 0.0, 0.0
         for n in content_layers:
             value, g = content_loss(feats[n], targets[n])
@@ -169,17 +172,18 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
             s_total += value / len(style_layers)
             grads[n] = grads.get(n, 0) + style_weight / len(style_layers) * g
         with run_net.relu_mode("backprop"):
-            dx = to_numpy(run_net.backward({n: to_device(g, net.dtype) for n, g in grads.items()}))
+            dx = run_net.backward({n: g.astype(net.dtype) for n, g in grads.items()})
         tv, dtv = tv_loss(p) if tv_weight else (0.0, 0.0)
         total = content_weight * c_total + style_weight * s_total + tv_weight * tv
         for key, value in zip(losses, (total, c_total, s_total, tv)):
             losses[key].append(value)
         k = len(losses["total"])
         if print_every and k % print_every == 0:
-            print(f"evaluation {k}: loss {total:.5g} (content {c_total:.4g}, style {s_total:.4g}, tv {tv:.4g})")
+            print(f"evaluation {k}: loss {float(total):.5g} (content {float(c_total):.4g}, "
+                  f"style {float(s_total):.4g}, tv {float(tv):.4g})")
         if save_every and k % save_every == 0:
-            snapshots.append((p * step)[0])
-        return total, dx.astype(np.float64) * step + tv_weight * dtv
+            snapshots.append(to_numpy(p * step_d)[0])
+        return total, dx.astype(np.float64) * step_d + tv_weight * dtv
 
     p0 = to_numpy(start).astype(np.float64) / step
     bounds_low, bounds_high = (np.broadcast_to(b / step, p0.shape) for b in (low, high))
@@ -187,18 +191,27 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
     bar = progress_bar(range(iterations), "style", progress)
     if optimizer == "lbfgs":
         from scipy.optimize import minimize
+
+        def host_evaluate(flat):
+            total, g = evaluate(to_device(flat.reshape(p0.shape)))
+            return float(total), to_numpy(g).ravel()
         ticks = iter(bar)
-        result = minimize(lambda flat: evaluate(flat.reshape(p0.shape)), p0.ravel(), jac=True, method="L-BFGS-B",
+        result = minimize(host_evaluate, p0.ravel(), jac=True, method="L-BFGS-B",
                           bounds=list(zip(bounds_low.ravel(), bounds_high.ravel())),
                           callback=lambda _: next(ticks, None),
                           options={"maxiter": iterations, "maxfun": 2 * iterations, "ftol": 0, "gtol": 0})
         p = result.x.reshape(p0.shape)
     else:
-        p, state = p0, {}
+        p, state = to_device(p0), {}
+        low_d, high_d = to_device(bounds_low), to_device(bounds_high)
+        xp = get_array_module(p)
         for _ in bar:
             _, g = evaluate(p)
             p, state = optim.adam(p, g, state, lr)
-            p = np.clip(p, bounds_low, bounds_high)
+            p = xp.clip(p, low_d, high_d)
+        p = to_numpy(p)
+    losses = {key: [float(v) for v in to_numpy(get_array_module(*values).stack(values))] if values else []
+              for key, values in losses.items()}
     image = p * step
     if original_colors:
         image = luminance_transfer(net.space, content, image)

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import get_array_module, to_device, to_numpy
+from ..backend import get_array_module, is_gpu_array, to_device, to_numpy
 from ..errors import ArgumentError
 from ..layers import softmax_forward
 
@@ -69,33 +69,38 @@ def scores(net, x, keep=None):
     """(N, classes) unnormalized class scores of x, as a float64 NumPy array. Scores that
     overflow (a model whose weights are too large for float32) are refused here, before they
     turn every picture into NaN. keep: the other layers' outputs to keep (Net.forward)."""
+    return to_numpy(scores_on_device(net, x, keep))
+
+
+def scores_on_device(net, x, keep=None):
+    """As scores, as a float64 array on the net's device. On the GPU overflow is not looked for
+    (that would stop the device to read a bool back): NaN shows in what is computed from them."""
     out = net.forward(to_device(x, net.dtype), end=score_layer(net), keep=keep)
-    s = to_numpy(out).reshape(out.shape[0], -1).astype(np.float64)
-    if not np.isfinite(s).all():
+    s = out.reshape(out.shape[0], -1).astype(np.float64)
+    if not is_gpu_array(s) and not np.isfinite(s).all():
         raise ArgumentError("the model's class scores overflow to inf or NaN on this input "
                             "(are its weights sane?)")
     return s
 
 
-def probabilities(net, x):
-    """(N, classes) softmax probabilities of x."""
-    return softmax_forward(scores(net, x))[0]
+def probabilities(net, x, on_device=False):
+    """(N, classes) softmax probabilities of x: a NumPy array, or with on_device=True one on the net's device."""
+    p = softmax_forward(scores_on_device(net, x))[0]
+    return p if on_device else to_numpy(p)
 
 
 def class_gradient(net, x, c, objective="score"):
-    """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 NumPy
-    array, with the backprop ReLU rule. objective: "score" (class c's unnormalized score) or
-    "logprob" (its log-probability, whose gradient at the scores is onehot(c) - softmax)."""
-    s = scores(net, x, keep=())
+    """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 array
+    on the net's device (NumPy on the CPU), with the backprop ReLU rule. objective: "score" (class
+    c's unnormalized score) or "logprob" (its log-probability, whose gradient at the scores is
+    onehot(c) - softmax)."""
+    s = scores_on_device(net, x, keep=())
     out = net.outputs[score_layer(net)]
-    if objective == "score":
-        d = np.zeros_like(s)
-    else:
-        d = -softmax_forward(s)[0]
+    d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
     d[:, c] += 1
     with net.relu_mode("backprop"):
-        dx = net.backward(to_device(d.reshape(out.shape), net.dtype))
-    return to_numpy(dx).astype(np.float64)
+        dx = net.backward(d.reshape(out.shape).astype(net.dtype))
+    return dx.astype(np.float64)
 
 
 def unit_gradient(out, unit, n=0):
