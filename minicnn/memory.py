@@ -49,8 +49,7 @@ def _fast(arch, name, batch):
 def _winograd_space(C, K, shape, batch, item):
     """Bytes of one Winograd pass's blocks of transformed tiles V and products M (winograd/cpu.py)."""
     th, tw = -(-shape[1] // 2), -(-shape[2] // 2)
-    rows = winograd_cpu.block_rows(batch * th, tw, C, K, item)
-    return 16 * (C + K) * rows * tw * item
+    return winograd_cpu.workspace(batch * th, tw, C, K, item)
 
 
 def _held(arch, name, readers, batch):

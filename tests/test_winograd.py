@@ -42,8 +42,15 @@ def layer(config, dtype=np.float64, seed=0):
     return x, w, b, pad
 
 
+@pytest.fixture(params=["side by side", "a block per core"])
+def scheme(request, monkeypatch):
+    """Run the kernels' 16 products side by side, or each core's blocks on their own (cpu.py)."""
+    monkeypatch.setattr(cpu, "BY_BLOCKS_MAX_CHANNELS", 0 if request.param == "side by side" else 10**6)
+    return request.param
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=ids)
-def test_reference_and_kernels_equal_the_im2col_layer(config):
+def test_reference_and_kernels_equal_the_im2col_layer(config, scheme):
     """Forward and input gradient: NumPy reference, Numba kernels and im2col agree in float64."""
     x, w, b, pad = layer(config)
     out, cache = im2col_conv.conv_forward(x, w, b, 1, pad)
@@ -73,14 +80,17 @@ def test_winograd_layer_gradients(config):
         assert np.abs(g1 - g2).max() <= 1e-12 * max(1.0, np.abs(g2).max())
 
 
-def test_blocks_of_tile_rows_change_nothing(monkeypatch):
+def test_blocks_of_tile_rows_change_nothing(monkeypatch, scheme):
     """Working a few tile rows at a time gives what one block gives (up to BLAS rounding, which
-    may differ with the number of columns in a product)."""
+    may differ with the number of columns in a product); with a block per core, the cores take
+    turns over 7 blocks, the last one shorter."""
     x, w, b, pad = layer(((2, 5, 13, 11), 6, (1, 1)), np.float32)
     U = cpu.transform_filters(w)
     dout = np.random.RandomState(4).randn(2, 6, 13, 11).astype(np.float32)
     whole = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, U, pad)
+    row = 16 * 6 * 6 * 4                                                  # V or M of one tile row, bytes
     monkeypatch.setattr(cpu, "BLOCK_BYTES", 1)                           # one tile row per block
+    monkeypatch.setattr(cpu, "CORE_BLOCK_BYTES", 2 * row)                # two: 14 rows in 7 blocks
     blocked = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, U, pad)
     for a, c in zip(whole, blocked):
         np.testing.assert_allclose(a, c, rtol=0, atol=1e-6 * np.abs(a).max())
