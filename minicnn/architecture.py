@@ -91,8 +91,8 @@ class Architecture:
     def pass_plan(self, end, keep=None):
         """Which outputs a forward pass to ``end`` can let go of, when only ``keep`` must stay.
 
-        keep: layer names whose outputs the caller wants afterwards ("data" and ``end`` always
-        stay), or None for all. Returns (needed, drop, overwrite): the layers run, in order;
+        keep: layer names whose outputs the caller wants afterwards, or one name ("data" and
+        ``end`` always stay), or None for all. Returns (needed, drop, overwrite): the layers run, in order;
         {layer: outputs nobody reads after it}; and the ReLUs that may write over their input
         because that input is a convolution's or linear layer's output read by nothing else
         (those layers' caches never hold their own output, so the backward does not need it).
@@ -101,7 +101,8 @@ class Architecture:
         needed = [n for n in self.layer_names if n in self.ancestors[end] | {end}]
         if keep is None:
             return needed, {}, frozenset()
-        stay = {INPUT, end} | {self.check_layer(k, "keep") for k in keep}
+        keep = (keep,) if isinstance(keep, str) else keep
+        stay = {INPUT, end} | {k if k == INPUT else self.check_layer(k, "keep") for k in keep}
         last_reader = {i: name for name in needed for i in self.layers[name]["inputs"]}
         drop = {}
         for out, reader in last_reader.items():

@@ -81,7 +81,8 @@ def _kept(arch, name, batch, item):
 
 def _working_space(arch, name, batch, item, backward, overwrite=False):
     """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked.
-    overwrite: a Numba ReLU writes its output over its input (forward; Net.forward's keep)."""
+    overwrite: a Numba ReLU writes its result over its input (forward: Net.forward's keep;
+    backward: a gradient the Net made, i.e. any but the one a pass starts from)."""
     spec, shape = arch.layers[name], arch.shapes[name]
     in_shape = arch.shapes[spec["inputs"][0]]
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
@@ -91,7 +92,7 @@ def _working_space(arch, name, batch, item, backward, overwrite=False):
         remade = 0 if _kept(arch, name, batch, item) else 16 * shape[0] * in_shape[0] * item    # U again
         return space + inp + remade if backward else space + _kept(arch, name, batch, item) + out
     if path == "numba" and kind == "relu":
-        return 0 if backward or overwrite else out          # backward writes over the gradient it gets
+        return 0 if overwrite else out
     if path == "numba":
         return inp if backward else out + _kept(arch, name, batch, item)
     if kind == "conv":
@@ -139,17 +140,18 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
     if backward:
         for name in reversed(needed):
             grads = _size(arch.shapes[name], batch) * item              # the gradient arriving
-            peak = max(peak, kept + grads + _working_space(arch, name, batch, item, backward=True))
+            peak = max(peak, kept + grads + _working_space(arch, name, batch, item, True, overwrite=name != end))
     kept_by_objective = sum(n * _size(arch.shapes[layer], batch) * 8 for layer, n in (layer_copies or {}).items())
     return peak + image_copies * _size(arch.shapes[INPUT], batch) * 8 + kept_by_objective
 
 
 def free_memory():
-    """Bytes the current device can still allocate: the GPU's free memory, or the CPU's
-    available memory (MemAvailable)."""
+    """Bytes the current device can still allocate: the GPU's free memory and what CuPy's
+    memory pool holds unused, or the CPU's available memory (MemAvailable)."""
     if backend.device() == "gpu":
-        free, _ = backend.array_module().cuda.runtime.memGetInfo()
-        return int(free)
+        cupy = backend.array_module()
+        free, _ = cupy.cuda.runtime.memGetInfo()
+        return int(free) + int(cupy.get_default_memory_pool().free_bytes())    # CuPy's pool hands those out too
     try:
         with open("/proc/meminfo") as f:
             for line in f:

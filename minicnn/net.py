@@ -93,7 +93,7 @@ class Net:
                 if tuple(value.shape) != tuple(shape):
                     raise ShapeError(f"layer {name!r}: parameter {key} has shape {tuple(value.shape)}, "
                                      f"the architecture needs {tuple(shape)}")
-                if not is_gpu_array(value):     # a device array (a resized net's) was checked on its way up
+                if not is_gpu_array(value):     # on the GPU the check would read a value back per parameter
                     _check.finite(f"layer {name!r}", key, value)
             out[key] = to_device(value, self.dtype)
         return out
@@ -133,8 +133,6 @@ class Net:
         dropout layer draws from seed + its position). x is cast to the net's dtype.
         """
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
-        if isinstance(keep, str):
-            keep = (keep,)
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
             raise ShapeError(f"forward: input must have shape (N,) + {self.input_shape}, "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
@@ -183,15 +181,16 @@ class Net:
                 raise ShapeError(f"backward: the gradient at {name!r} has shape {tuple(g.shape)}, "
                                  f"the layer's output has shape {tuple(self.outputs[name].shape)}")
             grads[name] = g.astype(self.dtype, copy=False)
-        given = {id(g) for g in grads.values()}    # the caller's arrays: never written over
+        given = list(grads.values())               # the caller's arrays: never written over
         if params:
             self.grads = {}
         for name in reversed(self.layer_names):
             if name not in grads:
                 continue                       # no gradient flows through this layer
             spec, g = self.layers[name], grads.pop(name)
-            # A gradient a layer made afresh in this pass is read by nothing else: its layer may write over it.
-            overwrite = id(g) not in given and g.base is None
+            # A gradient the layers made in this pass is read by nothing else: its layer may write over it.
+            xp = get_array_module(g)
+            overwrite = not any(xp.may_share_memory(g, a) for a in given)
             dins, dparams = TYPES[spec["type"]].backward(spec, g, self._caches[name], params=params,
                                                           relu_mode=self._relu_modes.get(name), overwrite=overwrite)
             if dparams is not None:

@@ -180,6 +180,7 @@ def _fake_cupy():
         asarray = staticmethod(_asarray)
         array = staticmethod(_asarray)
         asnumpy = staticmethod(_asnumpy)
+        get_default_memory_pool = staticmethod(lambda: types.SimpleNamespace(free_bytes=lambda: 0))
         cuda = types.SimpleNamespace(
             get_current_stream=lambda: _Stream(),
             runtime=types.SimpleNamespace(memGetInfo=lambda: (8 << 30, 16 << 30), getDeviceCount=lambda: 1))

@@ -124,3 +124,12 @@ def test_which_relus_may_write_over_their_input():
     assert arch.pass_plan("relu4", None) == (needed, {}, frozenset())
     assert sorted(drop["cat"]) == ["conv2", "relu2"] and drop["relu1"] == ["conv1"]
     assert all("data" not in gone and "relu4" not in gone for gone in drop.values())
+
+
+def test_keep_takes_one_name_or_several_and_data_is_always_kept(wide):
+    from minicnn.memory import estimate
+    net, x = wide
+    assert net.arch.pass_plan("fc4", "relu2_1") == net.arch.pass_plan("fc4", ("relu2_1",))
+    assert net.arch.pass_plan("fc4", ("data",)) == net.arch.pass_plan("fc4", ())
+    assert estimate(net.arch, "fc4", keep="relu2_1") == estimate(net.arch, "fc4", keep=("relu2_1",))
+    assert estimate(net.arch, "fc4", keep=()) < estimate(net.arch, "fc4", keep=("relu1_1", "relu1_2"))

@@ -63,6 +63,8 @@ def _launch(kernel, size, like, *args):
     blocks = min(-(-size // THREADS), MAX_BLOCKS)
     if is_gpu_array(like) and not numba.config.ENABLE_CUDASIM:
         stream = cuda.external_stream(get_array_module(like).cuda.get_current_stream().ptr)
+        # sync=False: Numba would otherwise wait for the stream CuPy names in each array it is given
+        args = [cuda.as_cuda_array(a, sync=False) if is_gpu_array(a) else a for a in args]
         kernel[blocks, THREADS, stream](*args)
     else:                                         # Numba's simulator, which has no streams
         kernel[blocks, THREADS](*args)

@@ -10,6 +10,7 @@ are on (minicnn.backend.use_fast).
 import numpy as np
 from numba import njit, prange
 
+from .. import _buffers
 from . import _check
 from .relu import RELU_MODES
 
@@ -39,7 +40,7 @@ def relu_forward(x, overwrite=False):
     overwrite=True writes out over x when x is contiguous (the Net does so when nothing else reads x)."""
     _check.floating("relu_forward", "x", x)
     x = np.ascontiguousarray(x)
-    out = x if overwrite else np.empty_like(x)
+    out = x if overwrite else _buffers.empty(x.shape, x.dtype)
     _forward(x.reshape(-1), x.dtype.type(0), out.reshape(-1))
     return out, out
 
@@ -51,6 +52,6 @@ def relu_backward(dout, cache, mode="backprop", overwrite=False):
     _check.same_shape("relu_backward", "dout", dout, out.shape)
     _check.choice("relu_backward", "mode", mode, RELU_MODES)
     dout = np.ascontiguousarray(dout)
-    dx = dout if overwrite else np.empty_like(dout)
+    dx = dout if overwrite else _buffers.empty(dout.shape, dout.dtype)
     _backward(dout.reshape(-1), out.reshape(-1), RELU_MODES.index(mode), dout.dtype.type(0), dx.reshape(-1))
     return dx

@@ -91,7 +91,7 @@ def objective_gradient(net, p, step, layer, unit):
     units; p and step (float64) and both results on the net's device."""
     out = net.forward((p * step).astype(net.dtype), end=layer, keep=())
     d, where = unit_gradient(out, unit)
-    value = out[(0,) + tuple(v for v in where if v is not None)]
+    value = out[(0,) + tuple(v for v in where if v is not None)].copy()   # on CuPy a view would keep all of out
     with net.relu_mode("backprop"):
         g = net.backward(d).astype(np.float64) * step
     return value, g

@@ -69,24 +69,32 @@ def scores(net, x, keep=None):
     """(N, classes) unnormalized class scores of x, as a float64 NumPy array. Scores that
     overflow (a model whose weights are too large for float32) are refused here, before they
     turn every picture into NaN. keep: the other layers' outputs to keep (Net.forward)."""
-    return to_numpy(scores_on_device(net, x, keep))
+    s = to_numpy(scores_on_device(net, x, keep))
+    _refuse_overflow(s)
+    return s
 
 
 def scores_on_device(net, x, keep=None):
     """As scores, as a float64 array on the net's device. On the GPU overflow is not looked for
-    (that would stop the device to read a bool back): NaN shows in what is computed from them."""
+    here (that would stop the device to read a bool back): NaN shows in what is computed from them."""
     out = net.forward(to_device(x, net.dtype), end=score_layer(net), keep=keep)
     s = out.reshape(out.shape[0], -1).astype(np.float64)
-    if not is_gpu_array(s) and not np.isfinite(s).all():
+    if not is_gpu_array(s):
+        _refuse_overflow(s)
+    return s
+
+
+def _refuse_overflow(s):
+    if not np.isfinite(s).all():
         raise ArgumentError("the model's class scores overflow to inf or NaN on this input "
                             "(are its weights sane?)")
-    return s
 
 
 def probabilities(net, x, on_device=False):
     """(N, classes) softmax probabilities of x: a NumPy array, or with on_device=True one on the net's device."""
-    p = softmax_forward(scores_on_device(net, x))[0]
-    return p if on_device else to_numpy(p)
+    if on_device:
+        return softmax_forward(scores_on_device(net, x))[0]
+    return softmax_forward(scores(net, x))[0]
 
 
 def class_gradient(net, x, c, objective="score"):

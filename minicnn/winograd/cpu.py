@@ -16,7 +16,8 @@ Same numbers as reference.py (read that first); here the work is organised for s
   tile rows through both transforms and all 16 products on its own (``_by_blocks``), and a
   block's V and M are still in its caches when the next stage reads them (VGG16's conv1_2: 19 to
   16 ms at batch 1, 166 to 123 ms at batch 8).
-* The backward pass reuses the forward's transformed filters: rotating a 3x3 filter by 180
+* The backward pass reuses the forward's transformed filters (or transforms them again, see
+  layers/conv_winograd.py's KEEP_FILTERS_BELOW): rotating a 3x3 filter by 180
   degrees only swaps rows 0 and 3 of G g G^T and columns 0 and 3 (G J = P G, with J the
   reversal and P that swap), so U_back[a, b] = U[p(a), p(b)]^T, where p swaps 0 and 3.
 """
@@ -26,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit, prange
 
+from .. import _buffers
 from .reference import tile_grid
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -60,65 +62,88 @@ def _filters(w, half, U):
                 U[4 * i + 3, k, c] = g2
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V):
+    """One task of the input transform: channel c of tile row r (task = c * nrows + r)."""
+    N, C, H, W = x.shape
+    Wb = 2 * tw + 2                                  # padded width the tiles of one row cover
+    c, r = task // nrows, task % nrows
+    n, ty = (row0 + r) // th, (row0 + r) % th
+    rows = np.zeros((4, Wb), x.dtype)
+    for i in range(4):                               # the 4 input rows under this tile row
+        h = 2 * ty - ph + i
+        if 0 <= h < H:
+            for w in range(W):
+                rows[i, w + pw] = x[n, c, h, w]
+    for j in range(Wb):                              # B^T d: along the columns, whole width at once
+        d0, d1, d2, d3 = rows[0, j], rows[1, j], rows[2, j], rows[3, j]
+        rows[0, j], rows[1, j], rows[2, j], rows[3, j] = d0 - d2, d1 + d2, d2 - d1, d1 - d3
+    t0 = r * tw
+    for i in range(4):                               # (B^T d) B: per tile, along its 4 columns
+        for tx in range(tw):
+            d0, d1, d2, d3 = rows[i, 2 * tx], rows[i, 2 * tx + 1], rows[i, 2 * tx + 2], rows[i, 2 * tx + 3]
+            V[4 * i + 0, c, t0 + tx] = d0 - d2
+            V[4 * i + 1, c, t0 + tx] = d1 + d2
+            V[4 * i + 2, c, t0 + tx] = d2 - d1
+            V[4 * i + 3, c, t0 + tx] = d1 - d3
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _output_tile_row(M, b, th, tw, row0, nrows, task, out):
+    """One task of the output transform: filter k of tile row r (task = k * nrows + r)."""
+    K, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
+    k, r = task // nrows, task % nrows
+    n, ty = (row0 + r) // th, (row0 + r) % th
+    oh, bk = 2 * ty, b[k]
+    for tx in range(tw):
+        t = r * tw + tx
+        # A^T m: row 0 = m0 + m1 + m2, row 1 = m1 - m2 - m3 (rows of the 4x4 m)
+        s0 = M[0, k, t] + M[4, k, t] + M[8, k, t]
+        s1 = M[1, k, t] + M[5, k, t] + M[9, k, t]
+        s2 = M[2, k, t] + M[6, k, t] + M[10, k, t]
+        s3 = M[3, k, t] + M[7, k, t] + M[11, k, t]
+        d0 = M[4, k, t] - M[8, k, t] - M[12, k, t]
+        d1 = M[5, k, t] - M[9, k, t] - M[13, k, t]
+        d2 = M[6, k, t] - M[10, k, t] - M[14, k, t]
+        d3 = M[7, k, t] - M[11, k, t] - M[15, k, t]
+        ow = 2 * tx                                  # ... times A: the same along the columns
+        out[n, k, oh, ow] = s0 + s1 + s2 + bk
+        if ow + 1 < Wo:
+            out[n, k, oh, ow + 1] = s1 - s2 - s3 + bk
+        if oh + 1 < Ho:
+            out[n, k, oh + 1, ow] = d0 + d1 + d2 + bk
+            if ow + 1 < Wo:
+                out[n, k, oh + 1, ow + 1] = d1 - d2 - d3 + bk
+
+
+# Each transform twice: spread over the cores (prange), and on one core for _by_blocks, whose
+# cores each run their own block. Separate functions, so that Numba's cache keeps both.
 @njit(parallel=True, cache=True, nogil=True)
 def _input_tiles(x, ph, pw, th, tw, row0, nrows, V):
     """Tile rows row0 .. row0+nrows-1 (counted over (n, ty)) of x -> V[:, :, :nrows*tw] (V: 16, C, >= nrows*tw)."""
-    N, C, H, W = x.shape
-    Wb = 2 * tw + 2                                  # padded width the tiles of one row cover
-    for task in prange(C * nrows):
-        c, r = task // nrows, task % nrows
-        n, ty = (row0 + r) // th, (row0 + r) % th
-        rows = np.zeros((4, Wb), x.dtype)
-        for i in range(4):                           # the 4 input rows under this tile row
-            h = 2 * ty - ph + i
-            if 0 <= h < H:
-                for w in range(W):
-                    rows[i, w + pw] = x[n, c, h, w]
-        for j in range(Wb):                          # B^T d: along the columns, whole width at once
-            d0, d1, d2, d3 = rows[0, j], rows[1, j], rows[2, j], rows[3, j]
-            rows[0, j], rows[1, j], rows[2, j], rows[3, j] = d0 - d2, d1 + d2, d2 - d1, d1 - d3
-        t0 = r * tw
-        for i in range(4):                           # (B^T d) B: per tile, along its 4 columns
-            for tx in range(tw):
-                d0, d1, d2, d3 = rows[i, 2 * tx], rows[i, 2 * tx + 1], rows[i, 2 * tx + 2], rows[i, 2 * tx + 3]
-                V[4 * i + 0, c, t0 + tx] = d0 - d2
-                V[4 * i + 1, c, t0 + tx] = d1 + d2
-                V[4 * i + 2, c, t0 + tx] = d2 - d1
-                V[4 * i + 3, c, t0 + tx] = d1 - d3
+    for task in prange(x.shape[1] * nrows):
+        _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V)
+
+
+@njit(cache=True, nogil=True)
+def _input_tiles_one_core(x, ph, pw, th, tw, row0, nrows, V):
+    """As _input_tiles, on the calling thread only."""
+    for task in range(x.shape[1] * nrows):
+        _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V)
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _output_tiles(M, b, th, tw, row0, nrows, out):
     """M[:, :, :nrows*tw] -> the 2x2 blocks A^T m A + b of tile rows row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
-    K, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
-    for task in prange(K * nrows):
-        k, r = task // nrows, task % nrows
-        n, ty = (row0 + r) // th, (row0 + r) % th
-        oh, bk = 2 * ty, b[k]
-        for tx in range(tw):
-            t = r * tw + tx
-            # A^T m: row 0 = m0 + m1 + m2, row 1 = m1 - m2 - m3 (rows of the 4x4 m)
-            s0 = M[0, k, t] + M[4, k, t] + M[8, k, t]
-            s1 = M[1, k, t] + M[5, k, t] + M[9, k, t]
-            s2 = M[2, k, t] + M[6, k, t] + M[10, k, t]
-            s3 = M[3, k, t] + M[7, k, t] + M[11, k, t]
-            d0 = M[4, k, t] - M[8, k, t] - M[12, k, t]
-            d1 = M[5, k, t] - M[9, k, t] - M[13, k, t]
-            d2 = M[6, k, t] - M[10, k, t] - M[14, k, t]
-            d3 = M[7, k, t] - M[11, k, t] - M[15, k, t]
-            ow = 2 * tx                              # ... times A: the same along the columns
-            out[n, k, oh, ow] = s0 + s1 + s2 + bk
-            if ow + 1 < Wo:
-                out[n, k, oh, ow + 1] = s1 - s2 - s3 + bk
-            if oh + 1 < Ho:
-                out[n, k, oh + 1, ow] = d0 + d1 + d2 + bk
-                if ow + 1 < Wo:
-                    out[n, k, oh + 1, ow + 1] = d1 - d2 - d3 + bk
+    for task in prange(out.shape[1] * nrows):
+        _output_tile_row(M, b, th, tw, row0, nrows, task, out)
 
 
-# The same transforms compiled without prange, for one core to run on its own block (_by_blocks).
-_input_tiles_serial = njit(cache=True, nogil=True)(_input_tiles.py_func)
-_output_tiles_serial = njit(cache=True, nogil=True)(_output_tiles.py_func)
+@njit(cache=True, nogil=True)
+def _output_tiles_one_core(M, b, th, tw, row0, nrows, out):
+    """As _output_tiles, on the calling thread only."""
+    for task in range(out.shape[1] * nrows):
+        _output_tile_row(M, b, th, tw, row0, nrows, task, out)
 
 
 def transform_filters(w):
@@ -152,7 +177,7 @@ def _convolve(x, mats, b, pad, out_channels):
     N, C, H, W = x.shape
     (Ho, Wo), (th, tw) = tile_grid(H, W, pad)
     x = np.ascontiguousarray(x)
-    out = np.empty((N, out_channels, Ho, Wo), dtype=x.dtype)
+    out = _buffers.empty((N, out_channels, Ho, Wo), x.dtype)
     rows_total = N * th
     if rows_total == 0:                              # an empty batch
         return out
@@ -187,9 +212,9 @@ def _by_blocks(x, mats, b, pad, out, th, tw, block):
             rows = min(block, rows_total - row0)              # the last block may be shorter
             v = np.empty((16, C, rows * tw), dtype=x.dtype)   # contiguous: one batched BLAS call
             m = np.empty((16, K, rows * tw), dtype=x.dtype)
-            _input_tiles_serial(x, pad[0], pad[1], th, tw, row0, rows, v)
+            _input_tiles_one_core(x, pad[0], pad[1], th, tw, row0, rows, v)
             np.matmul(mats, v, out=m)
-            _output_tiles_serial(m, b, th, tw, row0, rows, out)
+            _output_tiles_one_core(m, b, th, tw, row0, rows, out)
     pool, one_blas_thread = _side_by_side()
     with one_blas_thread():
         list(pool.map(work, range(CORES)))

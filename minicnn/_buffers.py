@@ -1,0 +1,64 @@
+"""Large arrays kept from one step to the next and handed out again.
+
+glibc serves requests above 32 MiB (the most its mmap threshold can be raised to, see
+_allocator.py) with fresh pages from the kernel and gives them back on free, and a loop of steps
+at batch 8 asks for the same few such arrays at every step: each of VGG16's first-block maps and
+gradients is 98 MiB. Fresh pages are faulted in and zeroed on first touch, and on a virtual
+machine that returns freed memory to its host that costs about 2 ms per MB (VGG16's pool1
+backward took 87 ms at batch 8, a tenth of it the pooling). The fast CPU kernels therefore take
+their large outputs from ``empty``, which keeps every large array it made: one that nobody
+but this pool refers to any more (its reference count says so) is free to hand out again.
+
+Like _allocator.py this only runs on the fast paths (backend.use_fast); the process keeps up to
+MAX_KEPT bytes of such arrays until it exits.
+"""
+import sys
+
+import numpy as np
+
+from .backend import fast
+
+MIN_BYTES = 32 << 20           # smaller arrays malloc itself reuses (_allocator.py)
+MAX_KEPT = 2 << 30             # bytes kept at most; past that the least recently used free ones go
+
+_kept = []                     # flat uint8 arrays, the most recently handed out last
+
+
+def empty(shape, dtype):
+    """np.empty(shape, dtype), reusing a large array that is no longer referenced elsewhere."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes < MIN_BYTES or not fast():
+        return np.empty(shape, dtype)
+    for i in range(len(_kept)):
+        if _kept[i].nbytes == nbytes and _free(i):
+            buf = _kept.pop(i)
+            _kept.append(buf)
+            return buf.view(dtype).reshape(shape)
+    buf = np.empty(nbytes, np.uint8)
+    _kept.append(buf)
+    _forget_beyond(MAX_KEPT)
+    return buf.view(dtype).reshape(shape)
+
+
+def _free(i):
+    """Whether nothing but the list refers to _kept[i]. References counted: the list's and
+    getrefcount's argument; any view handed out and still alive adds one (a view's base is the
+    array that owns the memory, however it was made)."""
+    return sys.getrefcount(_kept[i]) == 2
+
+
+def _forget_beyond(limit):
+    """Drop free arrays, least recently used first, until at most ``limit`` bytes are kept."""
+    total = sum(b.nbytes for b in _kept)
+    i = 0
+    while total > limit and i < len(_kept):
+        if _free(i):
+            total -= _kept.pop(i).nbytes
+        else:
+            i += 1
+
+
+def clear():
+    """Let go of every kept array that is free (the memory goes back to the system)."""
+    _forget_beyond(0)

@@ -1,0 +1,69 @@
+"""The pool of large arrays (_buffers.py): an array is handed out again only once nothing else
+refers to it, so nothing a caller holds is ever written over."""
+import numpy as np
+import pytest
+
+from minicnn import _buffers, backend
+
+from test_keep import passes, wide_chain
+from minicnn import Net
+
+
+@pytest.fixture(autouse=True)
+def small_pool(monkeypatch):
+    """Pool arrays of 1 KiB and up, so that small tests use it; start and end empty."""
+    monkeypatch.setattr(_buffers, "MIN_BYTES", 1024)
+    monkeypatch.setattr(_buffers, "_kept", [])
+    yield
+
+
+def test_an_array_comes_back_only_when_nobody_holds_it():
+    a = _buffers.empty((16, 32), np.float32)
+    address = a.__array_interface__["data"][0]
+    b = _buffers.empty((16, 32), np.float32)                  # a is alive: new memory
+    assert b.__array_interface__["data"][0] != address
+    view = a[3:]
+    del a
+    c = _buffers.empty((32, 16), np.float32)                  # a view of a is alive: still not a's
+    assert c.__array_interface__["data"][0] != address
+    del view
+    d = _buffers.empty((8, 64), np.float32)                   # same size, nobody holds it: a's memory
+    assert d.__array_interface__["data"][0] == address and d.shape == (8, 64) and d.dtype == np.float32
+    assert d.flags.c_contiguous and d.flags.writeable
+
+
+def test_small_arrays_and_the_readable_paths_do_not_use_it():
+    assert _buffers.empty((4, 4), np.float64).base is None               # under MIN_BYTES
+    with backend.fast_paths(False):
+        assert _buffers.empty((64, 64), np.float64).base is None
+    assert _buffers._kept == []
+
+
+def test_at_most_max_kept_bytes_of_free_arrays_stay(monkeypatch):
+    monkeypatch.setattr(_buffers, "MAX_KEPT", 3 * 4096)
+    held = [_buffers.empty((512,), np.float64) for _ in range(5)]        # 4 KiB each, all in use
+    assert len(_buffers._kept) == 5
+    del held[:3]
+    _buffers.empty((1024,), np.float64)                                  # 8 KiB more: the free ones go
+    assert sum(b.nbytes for b in _buffers._kept) <= 3 * 4096 + 8192 and len(_buffers._kept) == 3
+    _buffers.clear()
+    assert len(_buffers._kept) == 2                                      # the two still held stay
+
+
+def test_a_loop_of_steps_on_pooled_arrays_gives_the_same_numbers_and_keeps_what_was_kept():
+    net = Net(wide_chain(), (3, 64, 64), dtype=np.float64, seed=0)
+    x1, x2 = (np.random.RandomState(s).randn(3, 3, 64, 64) for s in (0, 1))
+    with backend.fast_paths(True):
+        first = passes(net, x1, "fc4", None)
+        outputs = {k: v for k, v in net.outputs.items()}
+        copies = {k: v.copy() for k, v in outputs.items()}
+        assert len(_buffers._kept) > 3                                   # the pool is in use
+        for keep in (None, (), None):
+            again = passes(net, x2, "fc4", keep)
+        for k, v in outputs.items():                                     # step 1's outputs untouched
+            np.testing.assert_array_equal(v, copies[k])
+        for a, b in zip(passes(net, x1, "fc4", ()), first):
+            np.testing.assert_array_equal(a, b)
+    with backend.fast_paths(False):
+        for a, b in zip(passes(net, x2, "fc4", None), again):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
