@@ -9,8 +9,11 @@ backward took 87 ms at batch 8, a tenth of it the pooling). The fast CPU kernels
 their large outputs from ``empty``, which keeps every large array it made: one that nobody
 but this pool refers to any more (its reference count says so) is free to hand out again.
 
-Like _allocator.py this only runs on the fast paths (backend.use_fast); the process keeps up to
-MAX_KEPT bytes of such arrays until it exits.
+When none of the size asked for is free, the free ones of other sizes are let go before new
+memory is taken: the pool then never holds more than a step has in use at its fullest (peak
+memory stays what it would be without it), and what it saves is the faulting-in of the arrays
+whose size comes back while the others of that size are still free. Like _allocator.py this
+only runs on the fast paths (backend.use_fast).
 """
 import sys
 
@@ -19,9 +22,8 @@ import numpy as np
 from .backend import fast
 
 MIN_BYTES = 32 << 20           # smaller arrays malloc itself reuses (_allocator.py)
-MAX_KEPT = 2 << 30             # bytes kept at most; past that the least recently used free ones go
 
-_kept = []                     # flat uint8 arrays, the most recently handed out last
+_kept = []                     # flat uint8 arrays
 
 
 def empty(shape, dtype):
@@ -32,12 +34,10 @@ def empty(shape, dtype):
         return np.empty(shape, dtype)
     for i in range(len(_kept)):
         if _kept[i].nbytes == nbytes and _free(i):
-            buf = _kept.pop(i)
-            _kept.append(buf)
-            return buf.view(dtype).reshape(shape)
+            return _kept[i].view(dtype).reshape(shape)
+    clear()
     buf = np.empty(nbytes, np.uint8)
     _kept.append(buf)
-    _forget_beyond(MAX_KEPT)
     return buf.view(dtype).reshape(shape)
 
 
@@ -48,17 +48,6 @@ def _free(i):
     return sys.getrefcount(_kept[i]) == 2
 
 
-def _forget_beyond(limit):
-    """Drop free arrays, least recently used first, until at most ``limit`` bytes are kept."""
-    total = sum(b.nbytes for b in _kept)
-    i = 0
-    while total > limit and i < len(_kept):
-        if _free(i):
-            total -= _kept.pop(i).nbytes
-        else:
-            i += 1
-
-
 def clear():
-    """Let go of every kept array that is free (the memory goes back to the system)."""
-    _forget_beyond(0)
+    """Let go of every kept array that is free (its memory goes back to the system)."""
+    _kept[:] = [_kept[i] for i in range(len(_kept)) if not _free(i)]

@@ -178,6 +178,22 @@ def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=Non
     return need
 
 
+def check_batch_fits(net, end, batch, what, keep=None, free=None):
+    """Refuse forward passes of ``batch`` images to ``end`` (keeping ``keep``, as Net.forward)
+    that would not fit in free memory, naming the largest batch that would. Returns the
+    estimate in bytes."""
+    free = free_memory() if free is None else free
+
+    def need_for(n):
+        return estimate(net.arch, end, batch=n, dtype=net.dtype, backward=False, image_copies=0, keep=keep)
+    need = need_for(batch)
+    if need > free:
+        fits = [n for n in range(batch - 1, 0, -1) if need_for(n) <= free][:1]
+        raise ArgumentError(f"{what} in batches of {batch} would need {_mib(need)}, and {_mib(free)} are free; "
+                            + (f"batches of {fits[0]} would fit" if fits else "not even one image at a time would fit"))
+    return need
+
+
 def _largest_fit(size, free, need, need_at):
     """What to say about smaller sizes: the largest (same shape) that fits, or that none does."""
     scale = (free / need) ** 0.5

@@ -39,15 +39,18 @@ def test_small_arrays_and_the_readable_paths_do_not_use_it():
     assert _buffers._kept == []
 
 
-def test_at_most_max_kept_bytes_of_free_arrays_stay(monkeypatch):
-    monkeypatch.setattr(_buffers, "MAX_KEPT", 3 * 4096)
-    held = [_buffers.empty((512,), np.float64) for _ in range(5)]        # 4 KiB each, all in use
-    assert len(_buffers._kept) == 5
-    del held[:3]
-    _buffers.empty((1024,), np.float64)                                  # 8 KiB more: the free ones go
-    assert sum(b.nbytes for b in _buffers._kept) <= 3 * 4096 + 8192 and len(_buffers._kept) == 3
+def test_a_size_not_free_lets_go_of_the_free_arrays_of_other_sizes():
+    held = [_buffers.empty((512,), np.float64) for _ in range(3)]       # 4 KiB each, in use
+    other = _buffers.empty((1024,), np.float64)                         # 8 KiB
+    del held[:2], other                                                 # free: two of 4 KiB, one of 8
+    assert len(_buffers._kept) == 4
+    again = _buffers.empty((512,), np.float64)                          # a free one of its size
+    assert len(_buffers._kept) == 4
+    _buffers.empty((2048,), np.float64)                                 # none free: the free ones go
+    assert sorted(b.nbytes for b in _buffers._kept) == [4096, 4096, 16384]
+    del again
     _buffers.clear()
-    assert len(_buffers._kept) == 2                                      # the two still held stay
+    assert [b.nbytes for b in _buffers._kept] == [4096]                 # held[2] is still in use
 
 
 def test_a_loop_of_steps_on_pooled_arrays_gives_the_same_numbers_and_keeps_what_was_kept():

@@ -74,3 +74,23 @@ def test_when_no_size_fits_the_refusal_says_so():
     with pytest.raises(ArgumentError, match=r"would need [\d,]+ MiB, and 0.0 MiB are free; no size the network "
                                             r"can take would fit"):
         check_fits(net, "relu4_2", (224, 224), "style", free=1)
+
+
+def test_a_batch_that_would_not_fit_is_refused_naming_one_that_does(squeezenet):
+    from minicnn.memory import check_batch_fits
+    net, _ = squeezenet
+    one, eight = (estimate(net.arch, "fire5/concat", batch=b, backward=False, image_copies=0, keep=()) for b in (1, 8))
+    assert check_batch_fits(net, "fire5/concat", 8, "top patches", keep=(), free=eight) == eight
+    with pytest.raises(ArgumentError, match=r"top patches in batches of 8 would need [\d.,]+ MiB, and [\d.,]+ MiB "
+                                            r"are free; batches of [4-7] would fit"):
+        check_batch_fits(net, "fire5/concat", 8, "top patches", keep=(), free=(eight + one) // 2 + one)
+    with pytest.raises(ArgumentError, match="not even one image at a time would fit"):
+        check_batch_fits(net, "fire5/concat", 8, "top patches", keep=(), free=one - 1)
+
+
+def test_the_batch_runs_check_their_batches(squeezenet, monkeypatch):
+    import minicnn.memory as memory
+    net, x = squeezenet
+    monkeypatch.setattr(memory, "free_memory", lambda: 1000)
+    with pytest.raises(ArgumentError, match=r"occlusion in batches of 16 would need"):
+        viz.run("occlusion", net, x, target=0)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_batch_fits
 from ..settings import option
 from . import technique
 from .targets import score_layer
@@ -72,10 +73,11 @@ def codes(net, images, layer, batch=32):
     were averaged over positions (when they have more than MAX_CODE numbers)."""
     shape = net.shapes[layer]
     average = len(shape) == 3 and int(np.prod(shape)) > MAX_CODE
+    check_batch_fits(net, layer, min(batch, len(images)), "codes", keep=())
     out = []
     for start in range(0, len(images), batch):
         x = np.concatenate([load(net, im) for im in images[start:start + batch]])
-        f = to_numpy(net.forward(to_device(x, net.dtype), end=layer)).astype(np.float64)
+        f = to_numpy(net.forward(to_device(x, net.dtype), end=layer, keep=())).astype(np.float64)
         out.append(f.mean(axis=(2, 3)) if average else f.reshape(len(f), -1))
     return np.concatenate(out), average
 

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..backend import get_array_module, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_batch_fits
 from . import technique
-from .targets import ClassRef, class_ref, probabilities, resolve_target, target_or_predicted
+from .targets import ClassRef, class_ref, probabilities, resolve_target, score_layer, target_or_predicted
 from ..progress import progress_bar
 from ..settings import option
 
@@ -64,6 +65,7 @@ def occlusion(net, x, target, layer=None, size=None, stride=None, batch=16, prog
     if size > min(H, W):
         raise ArgumentError(f"occlusion: the square ({size} pixels) is larger than the image ({H}x{W})")
     layer = net.arch.check_layer(layer, "occlusion") if layer else _default_layer(net)
+    check_batch_fits(net, score_layer(net), batch, "occlusion")
     xp = get_array_module(x)
     tops, lefts = np.arange(0, H - size + 1, stride), np.arange(0, W - size + 1, stride)
     positions = [(t, l) for t in tops for l in lefts]

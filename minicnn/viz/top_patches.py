@@ -18,6 +18,7 @@ import numpy as np
 
 from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
+from ..memory import check_batch_fits
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
@@ -93,7 +94,7 @@ def map_chunk(net, images, indices, layer, units, k, batch=16):
     for start in range(0, len(indices), batch):
         chunk = indices[start:start + batch]
         x = np.concatenate([load(net, images[i]) for i in chunk])
-        acts = to_numpy(net.forward(to_device(x, net.dtype), end=layer))
+        acts = to_numpy(net.forward(to_device(x, net.dtype), end=layer, keep=()))
         W = acts.shape[3]
         for u in units:
             flat = acts[:, u].reshape(len(chunk), -1)
@@ -136,6 +137,7 @@ def _dask_work(net, images, indices, layer, units, k, batch):
 
 def find(net, images, layer, units, k=9, batch=16, workers=1, scheduler=None, progress=False):
     """{unit: the k best hits, best first} over all the images, by map and reduce."""
+    check_batch_fits(net, layer, batch, "top patches", keep=())
     chunk = max(batch, 4 * batch if workers > 1 or scheduler else len(images))
     chunks = _chunks(len(images), chunk)
     if scheduler:
