@@ -16,6 +16,7 @@ whose size comes back while the others of that size are still free. Like _alloca
 only runs on the fast paths (backend.use_fast).
 """
 import sys
+import threading
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from .backend import fast
 MIN_BYTES = 32 << 20           # smaller arrays malloc itself reuses (_allocator.py)
 
 _kept = []                     # flat uint8 arrays
+_lock = threading.Lock()       # two threads must not both find the same array free
 
 
 def empty(shape, dtype):
@@ -32,13 +34,14 @@ def empty(shape, dtype):
     nbytes = int(np.prod(shape)) * dtype.itemsize
     if nbytes < MIN_BYTES or not fast():
         return np.empty(shape, dtype)
-    for i in range(len(_kept)):
-        if _kept[i].nbytes == nbytes and _free(i):
-            return _kept[i].view(dtype).reshape(shape)
-    clear()
-    buf = np.empty(nbytes, np.uint8)
-    _kept.append(buf)
-    return buf.view(dtype).reshape(shape)
+    with _lock:
+        for i in range(len(_kept)):
+            if _kept[i].nbytes == nbytes and _free(i):
+                return _kept[i].view(dtype).reshape(shape)
+        _clear()
+        buf = np.empty(nbytes, np.uint8)
+        _kept.append(buf)
+        return buf.view(dtype).reshape(shape)
 
 
 def _free(i):
@@ -50,4 +53,9 @@ def _free(i):
 
 def clear():
     """Let go of every kept array that is free (its memory goes back to the system)."""
+    with _lock:
+        _clear()
+
+
+def _clear():
     _kept[:] = [_kept[i] for i in range(len(_kept)) if not _free(i)]

@@ -70,3 +70,27 @@ def test_a_loop_of_steps_on_pooled_arrays_gives_the_same_numbers_and_keeps_what_
     with backend.fast_paths(False):
         for a, b in zip(passes(net, x2, "fc4", None), again):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_threads_never_get_the_same_array():
+    import threading
+    held, errors = [], []
+
+    def take():
+        try:
+            for _ in range(200):
+                a = _buffers.empty((256,), np.float64)
+                a[:] = threading.get_ident()
+                held.append(a)
+                if len(held) > 6:
+                    held.pop(0)
+                if (a != threading.get_ident()).any():
+                    errors.append("another thread wrote into this array")
+        except Exception as e:                                           # pragma: no cover
+            errors.append(repr(e))
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
