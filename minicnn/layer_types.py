@@ -84,11 +84,26 @@ MAXPOOL_PATHS = {"readable": L.maxpool, "numba": maxpool_cpu}
 NUMBA_MIN_SIZE = 1 << 16   # values; below this, starting Numba's threads costs more than NumPy's loops
 
 
-def _numba_or_readable(x):
-    if fast() and not is_gpu_array(x) and x.size >= NUMBA_MIN_SIZE:
+def fast_path(kind, x_shape, on_gpu, w_shape=None, stride=1, pad=0):
+    """The fast CPU path a layer of type ``kind`` takes for an input of shape (N, C, H, W):
+    "winograd", "numba", or None for the readable layer. The layers below ask it at every
+    forward, memory.py to foresee a pass."""
+    if not fast() or on_gpu:
+        return None
+    if kind in ("relu", "maxpool"):
+        return "numba" if int(np.prod(x_shape)) >= NUMBA_MIN_SIZE else None
+    if kind == "conv" and conv_winograd.pays(x_shape, w_shape, stride, pad):
+        return "winograd"
+    return None
+
+
+def _path(kind, x, readable, **geometry):
+    """fast_path for the array x, or the name of the readable path; the first fast step also
+    keeps freed big buffers for the next (_allocator.py)."""
+    path = fast_path(kind, x.shape, is_gpu_array(x), **geometry)
+    if path:
         keep_big_buffers()
-        return "numba"
-    return "readable"
+    return path or readable
 
 
 class Conv(LayerType):
@@ -112,11 +127,8 @@ class Conv(LayerType):
 
     def forward(self, spec, params, inputs, **_):
         x, w = inputs[0], params["W"]
-        # The readable im2col layer, or the same layer computed with Winograd where that applies.
-        path = "im2col"
-        if conv_winograd.applies(x, w, spec["stride"], spec["pad"]):
-            path = "winograd"
-            keep_big_buffers()
+        # The readable im2col layer, or the same layer computed with Winograd where that pays.
+        path = _path("conv", x, "im2col", w_shape=w.shape, stride=spec["stride"], pad=spec["pad"])
         out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"])
         return out, (path, cache)
 
@@ -150,7 +162,7 @@ class Linear(LayerType):
 class Relu(LayerType):
     def forward(self, spec, params, inputs, overwrite=False, **_):
         """overwrite=True: the Net reads the input nowhere else, so the Numba path may write over it."""
-        path = _numba_or_readable(inputs[0])
+        path = _path("relu", inputs[0], "readable")
         options = {"overwrite": overwrite} if path == "numba" else {}
         out, cache = RELU_PATHS[path].relu_forward(inputs[0], **options)
         return out, (path, cache)
@@ -178,7 +190,7 @@ class MaxPool(LayerType):
         return in_fields[0].through(k, s, p)
 
     def forward(self, spec, params, inputs, **_):
-        path = _numba_or_readable(inputs[0])
+        path = _path("maxpool", inputs[0], "readable")
         out, cache = MAXPOOL_PATHS[path].maxpool_forward(inputs[0], spec["size"], spec["stride"], spec["pad"],
                                                          spec["ceil_mode"])
         return out, (path, cache)

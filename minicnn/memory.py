@@ -20,7 +20,7 @@ import numpy as np
 from . import backend
 from .architecture import INPUT, Architecture
 from .errors import ArgumentError, MinicnnError
-from .layer_types import NUMBA_MIN_SIZE
+from .layer_types import fast_path
 from .layers import conv_winograd
 from .winograd import cpu as winograd_cpu
 
@@ -32,18 +32,10 @@ def _size(shape, batch):
 
 
 def _fast(arch, name, batch):
-    """Whether layer ``name`` takes a fast CPU path (backend.use_fast): "winograd", "numba" or None."""
-    if not backend.fast() or backend.device() != "cpu":
-        return None
+    """The fast CPU path layer ``name`` will take (layer_types.fast_path): "winograd", "numba" or None."""
     spec = arch.layers[name]
-    if spec["type"] in ("relu", "maxpool"):
-        return "numba" if batch * int(np.prod(arch.shapes[spec["inputs"][0]])) >= NUMBA_MIN_SIZE else None
-    if spec["type"] == "conv":
-        x_shape = (batch,) + tuple(arch.shapes[spec["inputs"][0]])
-        w_shape = tuple(arch.param_shapes[name]["W"])
-        if conv_winograd.pays(x_shape, w_shape, spec["stride"], spec["pad"]):
-            return "winograd"
-    return None
+    return fast_path(spec["type"], (batch,) + tuple(arch.shapes[spec["inputs"][0]]), backend.device() != "cpu",
+                     arch.param_shapes.get(name, {}).get("W"), spec.get("stride", 1), spec.get("pad", 0))
 
 
 def _winograd_space(C, K, shape, batch, item):

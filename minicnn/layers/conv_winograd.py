@@ -9,7 +9,7 @@ input channels, on NumPy arrays, unless the backend's fast paths are off
 import numpy as np
 
 from .. import im2col, winograd
-from ..backend import fast, get_array_module, is_gpu_array
+from ..backend import get_array_module, is_gpu_array
 from ..errors import ShapeError
 from . import _check
 from .conv import check_inputs, conv_output_size
@@ -28,14 +28,10 @@ MIN_WORK = 10_000_000        # N * F * C * Ho * Wo, the multiply-adds of im2col 
 KEEP_FILTERS_BELOW = 256     # 2x2 output tiles over the batch
 
 
-def applies(x, w, stride, pad):
-    """Whether the Net should take this path for a layer with filters w on input x."""
-    return fast() and not is_gpu_array(x) and pays(x.shape, w.shape, stride, pad)
-
-
 def pays(x_shape, w_shape, stride, pad):
     """Whether a layer with input (N, C, H, W) and filters (F, C, kh, kw) (stride, pad: ints or
-    pairs) is worth computing with Winograd; memory.py asks too, to foresee the path."""
+    pairs) is worth computing with Winograd (layer_types.fast_path asks, for NumPy arrays with
+    the fast paths on)."""
     kernel, stride = tuple(w_shape[2:]), _check.pair("conv", "stride", stride, 1)
     pad = _check.pair("conv", "pad", pad, 0)
     if x_shape[1] < MIN_CHANNELS or not winograd.supports(kernel, stride, pad):

@@ -2,7 +2,7 @@
 
 reference.py defines it in NumPy (read that); cpu.py runs it with Numba transforms around
 BLAS products; layers/conv_winograd.py is the layer built on them. The Net takes it where
-``conv_winograd.applies`` says so and the fast paths are on (minicnn.backend.use_fast, MINICNN_FAST).
+``conv_winograd.pays`` says so and the fast paths are on (minicnn.backend.use_fast, MINICNN_FAST).
 """
 from . import cpu, reference  # noqa: F401  (reference is part of the public story)
 
