@@ -112,6 +112,14 @@ def to_numpy(a):
     return np.asarray(a)
 
 
+def to_floats(values):
+    """Python floats from a list of numbers a loop recorded (0-d device arrays, NumPy or Python
+    numbers), read back from the device in one copy rather than one per value."""
+    if not values:
+        return []
+    return [float(v) for v in to_numpy(get_array_module(*values).stack(values))]
+
+
 def ndimage(a):
     """scipy.ndimage, or its CuPy twin (cupyx.scipy.ndimage) for an array on the GPU: zoom,
     gaussian_filter and the like, computed where the array lives."""

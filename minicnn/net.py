@@ -146,11 +146,10 @@ class Net:
         for name in needed:
             spec = self.layers[name]
             inputs = [self.outputs[i] for i in spec["inputs"]]
-            options = {"overwrite": True} if name in overwrite else {}
             layer_seed = None if seed is None else (int(seed) + self.layer_names.index(name)) % 2**32
             try:
                 out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
-                                                         seed=layer_seed, **options)
+                                                         seed=layer_seed, overwrite=name in overwrite)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None
             self.outputs[name], self._caches[name] = out, cache

@@ -58,7 +58,7 @@ def device_space(space):
 
 def predict(net, x):
     """(class, probability) the network gives the image x (1, C, H, W)."""
-    p = to_numpy(probabilities(net, to_device(x, net.dtype)))[0]
+    p = probabilities(net, x)[0]
     return int(p.argmax()), float(p.max())
 
 

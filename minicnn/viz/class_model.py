@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, ndimage, to_device, to_numpy
+from ..backend import get_array_module, ndimage, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_fits
 from . import technique
@@ -97,12 +97,15 @@ def objective_gradient(net, p, step, layer, unit):
     return value, g
 
 
-def ascend(net, layer, unit, ascent, seed=0, progress=False):
+def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model"):
     """Gradient ascent on the image for one unit (see the module docstring).
 
-    Returns (image (1, C, H, W) in input space, the value pushed at every step, restarts):
-    for a unit after a ReLU the value pushed is the one before it (see pre_activation).
+    Returns (image (1, C, H, W) in input space, the value pushed at every step, restarts, the
+    bytes a step was estimated to need): for a unit after a ReLU the value pushed is the one
+    before it (see pre_activation). Refuses, before any step, a pass that would not fit (saying
+    ``what`` does not fit).
     """
+    memory = check_fits(net, layer, net.input_shape[1:], what, keep=())
     # The image stays on the net's device; each step reads back one bool, whether any gradient
     # reached the image (else it starts again), and the values pushed are read at the end.
     step, low, high = device_space(net.space)
@@ -142,8 +145,7 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False):
         p = xp.roll(p, (-dy, -dx), axis=(2, 3))
         if s.clip:
             p = xp.clip(p * step, low, high) / step
-    history = to_numpy(xp.stack(history)).astype(float).tolist() if history else []
-    return to_numpy(p * step), history, restarts
+    return to_numpy(p * step), to_floats(history), restarts, memory
 
 
 def centre_unit(net, layer, unit):
@@ -165,8 +167,7 @@ def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, 
     """
     ascent = resolve_ascent(settings, **overrides)
     pushed_layer, pushed_unit = pre_activation(net, layer, centre_unit(net, layer, unit))
-    check_fits(net, pushed_layer, net.input_shape[1:], "class model", keep=())
-    image, values, _ = ascend(net, pushed_layer, pushed_unit, ascent, seed, progress)
+    image, values, _, _ = ascend(net, pushed_layer, pushed_unit, ascent, seed, progress)
     if history is not None:
         history.extend(values)
     return image
@@ -240,8 +241,8 @@ def run(net, x, settings):
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
     preset = settings.preset or DEFAULT_PRESET
     ascent = settings.ascent(preset)
-    memory = check_fits(net, pushed_layer, net.input_shape[1:], "classviz", keep=())
-    image, history, restarts = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None)
+    image, history, restarts, memory = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None,
+                                              what="classviz")
     return ClassModel(settings=settings, x=image, layer=layer, unit=unit,
                       target=class_ref(net, unit) if is_class else None,
                       pushed={"layer": pushed_layer, "unit": pushed_unit}, preset=preset, ascent=ascent,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, ndimage, to_device, to_numpy
+from ..backend import get_array_module, ndimage, to_device, to_floats, to_numpy
 from ..errors import ArgumentError, MinicnnError
 from ..memory import check_fits
 from ..objectives import l2_activation
@@ -138,7 +138,7 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         detail = p - octave_base
     return DeepDream(settings=settings, x=to_numpy(x), image=to_numpy((base + detail) * step), layer=layer,
                      octave_sizes=[list(s) for s in sizes], memory=memory,
-                     objective=to_numpy(xp.stack(values)).tolist(), jitter=jitter, guided=guide is not None)
+                     objective=to_floats(values), jitter=jitter, guided=guide is not None)
 
 
 def run(net, x, settings):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import get_array_module, to_device, to_numpy
+from ..backend import get_array_module, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_fits
 from ..objectives import alpha_norm, content_loss, tv_loss
@@ -124,8 +124,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
         f = net.forward((p * step).astype(net.dtype), end=layer, keep=()).astype(np.float64)
         errors.append(float(((f - target) ** 2).sum()) / target_norm2)
         images.append(to_numpy(p * step)[0])
-    energy = to_numpy(get_array_module(p).stack(energy)).tolist() if energy else []
-    return np.stack(images), errors, energy, lambda_tv
+    return np.stack(images), errors, to_floats(energy), lambda_tv
 
 
 def run(net, x, settings):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import get_array_module, to_device, to_numpy
+from ..backend import get_array_module, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_fits
 from ..objectives import content_loss, gram_forward, style_loss, tv_loss
@@ -210,8 +210,7 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
             p, state = optim.adam(p, g, state, lr)
             p = xp.clip(p, low_d, high_d)
         p = to_numpy(p)
-    losses = {key: [float(v) for v in to_numpy(get_array_module(*values).stack(values))] if values else []
-              for key, values in losses.items()}
+    losses = {key: to_floats(values) for key, values in losses.items()}
     image = p * step
     if original_colors:
         image = luminance_transfer(net.space, content, image)
