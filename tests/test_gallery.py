@@ -259,6 +259,13 @@ def test_the_page_opens_from_disk_in_chromium_with_every_image_and_link_working(
     d = browser()
     try:
         d.get((folder / "index.html").as_uri())
+        # On a busy machine Chromium may still be decoding when get() returns: wait (30 s at most).
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support.ui import WebDriverWait
+        try:
+            WebDriverWait(d, 30).until(lambda d: d.execute_script("return [...document.images].every(i => i.complete)"))
+        except TimeoutException:
+            pass                                                   # the assertion below says which
         images = d.execute_script("return [...document.images].map(i => [i.getAttribute('src'), i.complete, "
                                   "i.naturalWidth])")
         assert len(images) > 20 and all(done and width > 0 for _, done, width in images), images
