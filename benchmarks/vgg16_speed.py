@@ -4,7 +4,7 @@
 
 The step is what every visualization of the lecture repeats: forward to fc8, backward from a
 class score to the image, no weight gradients. minicnn runs it as the techniques' loops do,
-keeping no output but fc8's (Net.forward's keep=()). Both sides get the same random weights (He-normal,
+keeping no output but fc8's (Net.forward's keep=()), with the weights frozen (Net.frozen). Both sides get the same random weights (He-normal,
 seed 0) and input, saved once to a temporary folder, and run in their own processes, alternated
 (side_by_side.py). PyTorch (when installed) is the CPU build with channels_last tensors (oneDNN),
 what a user would otherwise pick. First the two are checked to agree: logits and image gradient
@@ -49,7 +49,12 @@ def minicnn_worker(args):
     from minicnn import layer_types
     net = twins.minicnn_net(args.folder)
     x, dout = load_inputs(args.folder, args.batch)
+    with net.frozen():                   # as minicnn.viz.run runs every technique
+        minicnn_steps(net, x, dout, args, layer_types)
 
+
+def minicnn_steps(net, x, dout, args, layer_types):
+    """Time the first step, steady steps and forward passes (and with --split each layer), and report them."""
     def step():
         net.forward(x, end="fc8", keep=())
         return net.backward(dout)

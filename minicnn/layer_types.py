@@ -12,7 +12,8 @@ Each type below says which keys a spec may have, the shapes of its parameters, i
 shape and receptive field (computed from shapes alone, by the layer module's own geometry
 function), and how its forward and backward call the functions in ``minicnn.layers``. Shapes
 here are per example: (C, H, W) for maps, (D,) for vectors. Run-time options reach forward and
-backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``); each type takes the ones it uses.
+backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``, ``overwrite``, ``memo``); each type
+takes the ones it uses.
 """
 import numpy as np
 
@@ -125,11 +126,14 @@ class Conv(LayerType):
         k, s, p, _ = self._geometry(spec, in_shapes[0])
         return in_fields[0].through(k, s, p)
 
-    def forward(self, spec, params, inputs, **_):
+    def forward(self, spec, params, inputs, memo=None, **_):
+        """memo: a dict in which the Winograd path keeps its transformed filters from one pass to
+        the next while the weights cannot change (Net.frozen), or None."""
         x, w = inputs[0], params["W"]
         # The readable im2col layer, or the same layer computed with Winograd where that pays.
         path = _path("conv", x, "im2col", w_shape=w.shape, stride=spec["stride"], pad=spec["pad"])
-        out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"])
+        options = {"memo": memo} if path == "winograd" else {}
+        out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"], **options)
         return out, (path, cache)
 
     def backward(self, spec, dout, cache, params=False, **_):

@@ -38,10 +38,11 @@ def _fast(arch, name, batch):
                      arch.param_shapes.get(name, {}).get("W"), spec.get("stride", 1), spec.get("pad", 0))
 
 
-def _winograd_space(C, K, shape, batch, item):
-    """Bytes of one Winograd pass's blocks of transformed tiles V and products M (winograd/cpu.py)."""
-    th, tw = -(-shape[1] // 2), -(-shape[2] // 2)
-    return winograd_cpu.workspace(batch * th, tw, C, K, item)
+def _winograd_space(C, K, shape, batch, item, m):
+    """Bytes of one Winograd pass's blocks of transformed tiles V and products M (winograd/cpu.py),
+    making outputs of ``shape`` with m x m tiles."""
+    th, tw = -(-shape[1] // m), -(-shape[2] // m)
+    return winograd_cpu.workspace(batch * th, tw, C, K, item, m)
 
 
 def _held(arch, name, readers, batch):
@@ -80,9 +81,11 @@ def _working_space(arch, name, batch, item, backward, overwrite=False):
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
     kind, path = spec["type"], _fast(arch, name, batch)
     if path == "winograd":
-        space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item)
-        remade = 0 if _kept(arch, name, batch, item) else 16 * shape[0] * in_shape[0] * item    # U again
-        return space + inp + remade if backward else space + _kept(arch, name, batch, item) + out
+        m = conv_winograd.tile_size((batch,) + in_shape, spec["pad"])
+        space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item, m)
+        U = (m + 2) ** 2 * shape[0] * in_shape[0] * item         # the transformed filters
+        remade = 0 if _kept(arch, name, batch, item) else U       # in the backward, unless kept
+        return space + inp + remade if backward else space + U + out
     if path == "numba" and kind == "relu":
         return 0 if overwrite else out
     if path == "numba":

@@ -1,5 +1,5 @@
-"""Winograd F(2x2, 3x3): equal to the im2col layer it replaces, gradient-checked, and its float32
-rounding error measured against a float64 reference and bounded."""
+"""Winograd F(2x2, 3x3) and F(4x4, 3x3): equal to the im2col layer they replace, gradient-checked,
+and their float32 rounding error measured against a float64 reference and bounded."""
 import numpy as np
 import pytest
 
@@ -49,27 +49,50 @@ def scheme(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=[2, 4], ids=["F(2x2)", "F(4x4)"])
+def m(request):
+    """The side of the output tiles."""
+    return request.param
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=ids)
-def test_reference_and_kernels_equal_the_im2col_layer(config, scheme):
+def test_reference_and_kernels_equal_the_im2col_layer(config, scheme, m):
     """Forward and input gradient: NumPy reference, Numba kernels and im2col agree in float64."""
     x, w, b, pad = layer(config)
     out, cache = im2col_conv.conv_forward(x, w, b, 1, pad)
     dout = np.random.RandomState(1).randn(*out.shape)
     dx = im2col_conv.conv_backward(dout, cache, params=False)[0]
-    U = cpu.transform_filters(w)
-    np.testing.assert_array_equal(U, reference.transform_filters(w))
+    U, R = cpu.transform_filters(w, m), cpu.transform_filters(w, m, rotated=True)
+    rotated_w = w[:, :, ::-1, ::-1]
+    for got, want in ((U, reference.transform_filters(w, m)), (R, reference.transform_filters(rotated_w, m))):
+        assert np.abs(got - want).max() <= 1e-15 * np.abs(want).max()
+    if m == 2:                                   # the shortcut: U's positions swapped, nothing computed
+        assert max(np.abs(r - R[a]).max() for a, r in enumerate(cpu.rotated(U))) <= 1e-15 * np.abs(R).max()
     w32 = w.astype(np.float32)                   # float32 filters are transformed in float32 too
-    np.testing.assert_array_equal(cpu.transform_filters(w32), reference.transform_filters(w32))
-    for got, want in ((reference.conv_forward(x, w, b, pad), out), (cpu.conv_forward(x, U, b, pad), out),
-                      (reference.conv_backward_input(dout, w, pad), dx), (cpu.conv_backward_input(dout, U, pad), dx)):
+    assert cpu.transform_filters(w32, m).dtype == np.float32
+    for got, want in ((reference.conv_forward(x, w, b, pad, m), out), (cpu.conv_forward(x, U, b, pad), out),
+                      (reference.conv_backward_input(dout, w, pad, m), dx), (cpu.conv_backward_input(dout, R, pad), dx)):
         assert got.shape == want.shape and got.dtype == want.dtype
         assert np.abs(got - want).max() <= 1e-12 * max(1.0, np.abs(want).max()), ids(config)
 
 
+def test_the_transforms_are_the_papers_matrices():
+    """A known answer: a single tile of F(2x2) and of F(4x4) done by hand with B^T, G and A^T gives
+    the direct 3x3 convolution; and every A^T has the tile's m rows, every B^T is square."""
+    rng = np.random.RandomState(7)
+    for m, (BT, G, AT) in reference.MATRICES.items():
+        d, g = rng.randn(m + 2, m + 2), rng.randn(3, 3)
+        direct = np.array([[np.sum(d[i:i + 3, j:j + 3] * g) for j in range(m)] for i in range(m)])
+        assert AT.shape == (m, m + 2) and BT.shape == (m + 2, m + 2) and G.shape == (m + 2, 3)
+        np.testing.assert_allclose(AT @ ((G @ g @ G.T) * (BT @ d @ BT.T)) @ AT.T, direct, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("config", CONFIGS[:12], ids=ids)
-def test_winograd_layer_gradients(config):
+def test_winograd_layer_gradients(config, m, monkeypatch):
     """conv_winograd's (dx, dw, db) against numerical gradients, and equal to conv.py's."""
+    monkeypatch.setattr(conv_winograd, "MIN_TILES_4X4", 0 if m == 4 else 10**9)
     x, w, b, pad = layer(config)
+    assert conv_winograd.tile_size(x.shape, pad) == m
     assert_backward(lambda x, w, b: conv_winograd.conv_forward(x, w, b, 1, pad),
                     lambda d, c: dict(zip("xwb", conv_winograd.conv_backward(d, c))), {"x": x, "w": w, "b": b},
                     ids(config))
@@ -80,25 +103,32 @@ def test_winograd_layer_gradients(config):
         assert np.abs(g1 - g2).max() <= 1e-12 * max(1.0, np.abs(g2).max())
 
 
-def test_blocks_of_tile_rows_change_nothing(monkeypatch, scheme):
+def test_blocks_of_tile_rows_change_nothing(monkeypatch, scheme, m):
     """Working a few tile rows at a time gives what one block gives (up to BLAS rounding, which
     may differ with the number of columns in a product); with a block per core, the cores take
-    turns over 7 blocks, the last one shorter."""
+    turns over 7 blocks (F(2x2)) or 4 (F(4x4)), the last one shorter."""
     x, w, b, pad = layer(((2, 5, 13, 11), 6, (1, 1)), np.float32)
-    U = cpu.transform_filters(w)
+    U, R = cpu.transform_filters(w, m), cpu.transform_filters(w, m, rotated=True)
     dout = np.random.RandomState(4).randn(2, 6, 13, 11).astype(np.float32)
-    whole = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, U, pad)
-    row = 16 * 6 * 6 * 4                                                  # V or M of one tile row, bytes
+    whole = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, R, pad)
+    tw = -(-11 // m)
+    row = (m + 2) ** 2 * 6 * tw * 4                                      # V or M of one tile row, bytes
     monkeypatch.setattr(cpu, "BLOCK_BYTES", 1)                           # one tile row per block
-    monkeypatch.setattr(cpu, "CORE_BLOCK_BYTES", 2 * row)                # two: 14 rows in 7 blocks
-    blocked = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, U, pad)
+    monkeypatch.setattr(cpu, "CORE_BLOCK_BYTES", 2 * row)                # two: 2 * th rows in th blocks
+    blocked = cpu.conv_forward(x, U, b, pad), cpu.conv_backward_input(dout, R, pad)
     for a, c in zip(whole, blocked):
         np.testing.assert_allclose(a, c, rtol=0, atol=1e-6 * np.abs(a).max())
 
 
-def test_float32_rounding_error_is_bounded():
+# The float32 error of each tile size, as a fraction of the largest output (or input gradient):
+# F(2x2) is about im2col's own (3e-7 to 7e-7 measured), F(4x4)'s transforms multiply by up to 8
+# and divide by 24, which costs about 20x more (5e-6 to 1.4e-5 measured).
+FLOAT32_ERROR = {2: 2e-6, 4: 3e-5}
+
+
+def test_float32_rounding_error_is_bounded(m):
     """Winograd's float32 error against a float64 reference, on VGG-like layers (He-initialised
-    filters, ReLU'd inputs), stays within a small multiple of im2col's own float32 error."""
+    filters, ReLU'd inputs), for the output and the input gradient."""
     rng = np.random.default_rng(0)
     for C, K, H in ((64, 64, 56), (256, 256, 28), (512, 512, 14)):
         x = np.maximum(rng.standard_normal((1, C, H, H)), 0)
@@ -106,16 +136,18 @@ def test_float32_rounding_error_is_bounded():
         b = rng.standard_normal(K) * 0.1
         exact = im2col_conv.conv_forward(x, w, b, 1, 1)[0]
         x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
-        fast = cpu.conv_forward(x32, cpu.transform_filters(w32), b32, (1, 1))
+        fast = cpu.conv_forward(x32, cpu.transform_filters(w32, m), b32, (1, 1))
         plain = im2col_conv.conv_forward(x32, w32, b32, 1, 1)[0]
         scale = np.abs(exact).max()
         err_fast, err_plain = np.abs(fast - exact).max() / scale, np.abs(plain - exact).max() / scale
-        print(f"C={C} K={K} {H}x{H}: float32 max error / max |out|: Winograd {err_fast:.1e}, im2col {err_plain:.1e}")
-        assert err_fast < 2e-6 and err_fast < 8 * err_plain, (C, err_fast, err_plain)
         dout = rng.standard_normal(exact.shape)
         exact_dx = im2col_conv.conv_backward(dout, (x, w, (1, 1), (1, 1)), params=False)[0]
-        fast_dx = cpu.conv_backward_input(dout.astype(np.float32), cpu.transform_filters(w32), (1, 1))
-        assert np.abs(fast_dx - exact_dx).max() / np.abs(exact_dx).max() < 2e-6
+        fast_dx = cpu.conv_backward_input(dout.astype(np.float32), cpu.transform_filters(w32, m, True), (1, 1))
+        err_dx = np.abs(fast_dx - exact_dx).max() / np.abs(exact_dx).max()
+        print(f"F({m}x{m}) C={C} K={K} {H}x{H}: float32 max error / max |out|: Winograd {err_fast:.1e} "
+              f"(input gradient {err_dx:.1e}), im2col {err_plain:.1e}")
+        assert err_fast < FLOAT32_ERROR[m] and err_dx < FLOAT32_ERROR[m], (C, err_fast, err_dx)
+        assert err_fast > err_plain / 4                    # computed in float32, not quietly in float64
 
 
 def test_the_net_takes_winograd_where_it_pays_and_im2col_when_asked(monkeypatch):
@@ -202,13 +234,29 @@ def test_the_backward_remakes_the_filters_it_did_not_keep(monkeypatch, keep_belo
 def test_which_layers_keep_their_filters():
     """VGG16 at batch 1 keeps U for conv4 and conv5 (few tiles, where remaking it would cost most)
     and remakes it for the others; at batch 8 it remakes it everywhere."""
-    net = Architecture(vgg16_convs(), (3, 224, 224))
+    assert _vgg16_convs_where(conv_winograd.keeps_filters, 1) == ["conv4_1", "conv4_2", "conv4_3",
+                                                                  "conv5_1", "conv5_2", "conv5_3"]
+    assert _vgg16_convs_where(conv_winograd.keeps_filters, 8) == []
 
-    def kept(batch):
-        return sorted(n for n in net.layer_names if net.layers[n]["type"] == "conv"
-                      and conv_winograd.keeps_filters((batch,) + net.shapes[net.layers[n]["inputs"][0]], 1))
-    assert kept(1) == ["conv4_1", "conv4_2", "conv4_3", "conv5_1", "conv5_2", "conv5_3"]
-    assert kept(8) == []
+
+def test_which_layers_take_4x4_tiles():
+    """F(4x4) where a layer has many tiles: VGG16's first three blocks at batch 1 (56x56 maps and
+    larger), the first four at batch 8; F(2x2) on the rest, and every F(4x4) layer remakes U."""
+    def four(x_shape, pad):
+        return conv_winograd.tile_size(x_shape, pad) == 4
+    assert _vgg16_convs_where(four, 1) == ["conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3"]
+    assert _vgg16_convs_where(four, 8) == ["conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3",
+                                           "conv4_1", "conv4_2", "conv4_3"]
+    x, w, b, pad = layer(((1, 16, 48, 48), 2, 1), np.float32)
+    assert conv_winograd.tile_size(x.shape, pad) == 4 and conv_winograd.conv_forward(x, w, b, 1, pad)[1][4] is None
+    assert conv_winograd.tile_size((1, 16, 44, 44), 1) == 2                # 121 tiles of 4x4
+
+
+def _vgg16_convs_where(rule, batch):
+    """The names of VGG16's Winograd convolutions for which rule(input shape, pad) holds."""
+    net = Architecture(vgg16_convs(), (3, 224, 224))
+    return sorted(n for n in net.layer_names if net.layers[n]["type"] == "conv" and n != "conv1_1"
+                  and rule((batch,) + net.shapes[net.layers[n]["inputs"][0]], 1))
 
 
 def vgg16_convs():

@@ -6,6 +6,7 @@
 Adding a technique means a module in viz/ (Settings, a Result, run), a picture function in
 display.py, and one entry below.
 """
+import contextlib
 import time
 from dataclasses import replace
 from importlib import import_module
@@ -100,7 +101,8 @@ def run(name, net, x=None, settings=None, **options):
     if t.image == "required" and x is None:
         raise ArgumentError(f"{name} needs an image")
     start = time.perf_counter()
-    result = t.run(net, x, settings)
+    with net.frozen() if net is not None else contextlib.nullcontext():     # no technique changes weights
+        result = t.run(net, x, settings)
     bad = [k for k, a in result.arrays().items() if a.dtype.kind == "f" and not np.isfinite(a).all()]
     if bad:
         raise MinicnnError(f"{name}: the result holds NaN or inf ({', '.join(bad)}): the model's numbers "
