@@ -4,7 +4,8 @@
 
 The step is what every visualization of the lecture repeats: forward to fc8, backward from a
 class score to the image, no weight gradients. minicnn runs it as the techniques' loops do,
-keeping no output but fc8's (Net.forward's keep=()), with the weights frozen (Net.frozen). Both sides get the same random weights (He-normal,
+keeping no output but fc8's (Net.forward's keep=()), letting each cache go on the way back
+(Net.backward's once=True), with the weights frozen (Net.frozen). Both sides get the same random weights (He-normal,
 seed 0) and input, saved once to a temporary folder, and run in their own processes, alternated
 (side_by_side.py). PyTorch (when installed) is the CPU build with channels_last tensors (oneDNN),
 what a user would otherwise pick. First the two are checked to agree: logits and image gradient
@@ -57,7 +58,7 @@ def minicnn_steps(net, x, dout, args, layer_types):
     """Time the first step, steady steps and forward passes (and with --split each layer), and report them."""
     def step():
         net.forward(x, end="fc8", keep=())
-        return net.backward(dout)
+        return net.backward(dout, once=True)
     first = timed_steps(step, 1)[0]
     if args.round == 0:
         np.savez(args.folder / f"minicnn{args.batch}.npz", logits=net.forward(x, end="fc8", keep=()), dx=step())

@@ -126,18 +126,27 @@ class Conv(LayerType):
         k, s, p, _ = self._geometry(spec, in_shapes[0])
         return in_fields[0].through(k, s, p)
 
-    def forward(self, spec, params, inputs, memo=None, **_):
+    def forward(self, spec, params, inputs, memo=None, rectify=False, **_):
         """memo: a dict in which the Winograd path keeps its transformed filters from one pass to
-        the next while the weights cannot change (Net.frozen), or None."""
+        the next while the weights cannot change (Net.frozen), or None. rectify: the Net's offer
+        to let this layer apply the ReLU that alone reads its output; the Winograd path takes it
+        (the same pass over memory), the readable layer stays as layers/conv.py writes it.
+        rectified(cache) says which."""
         x, w = inputs[0], params["W"]
         # The readable im2col layer, or the same layer computed with Winograd where that pays.
         path = _path("conv", x, "im2col", w_shape=w.shape, stride=spec["stride"], pad=spec["pad"])
-        options = {"memo": memo} if path == "winograd" else {}
+        rectify = rectify and path == "winograd"
+        options = {"memo": memo, "rectify": rectify} if path == "winograd" else {}
         out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"], **options)
-        return out, (path, cache)
+        return out, (path, cache, rectify)
+
+    @staticmethod
+    def rectified(cache):
+        """Whether the forward that made ``cache`` returned max(output, 0)."""
+        return cache[2]
 
     def backward(self, spec, dout, cache, params=False, **_):
-        path, cache = cache
+        path, cache, _ = cache
         dx, dw, db = CONV_PATHS[path].conv_backward(dout, cache, params=params)
         return [dx], ({"W": dw, "b": db} if params else None)
 
@@ -164,8 +173,12 @@ class Linear(LayerType):
 
 
 class Relu(LayerType):
-    def forward(self, spec, params, inputs, overwrite=False, **_):
-        """overwrite=True: the Net reads the input nowhere else, so the Numba path may write over it."""
+    def forward(self, spec, params, inputs, overwrite=False, rectified=False, **_):
+        """overwrite=True: the Net reads the input nowhere else, so the Numba path may write over it.
+        rectified=True: the layer before applied this ReLU already (Conv.rectified) and nothing
+        else reads its output: it is passed on as what the Numba path would have made of it."""
+        if rectified:
+            return inputs[0], ("numba", inputs[0])
         path = _path("relu", inputs[0], "readable")
         options = {"overwrite": overwrite} if path == "numba" else {}
         out, cache = RELU_PATHS[path].relu_forward(inputs[0], **options)

@@ -45,18 +45,15 @@ def _winograd_space(C, K, shape, batch, item, m):
     return winograd_cpu.workspace(batch * th, tw, C, K, item, m)
 
 
-def _held(arch, name, readers, batch):
-    """Whether the output of ``name`` stays in memory after the Net lets it go (Net.forward's keep):
-    its own cache holds it (a Numba ReLU, softmax, the readable max pool), or a reader's cache
-    holds it as its input (a convolution or linear layer for the weight gradient, the readable
-    max pool for its comparisons)."""
-    if name == INPUT:
-        return True
+def _holders(arch, name, readers, batch):
+    """The layers whose caches keep the output of ``name`` in memory after the Net lets it go
+    (Net.forward's keep): its own (a Numba ReLU, softmax, the readable max pool), and readers
+    that keep it as their input (a convolution or linear layer for the weight gradient, the
+    readable max pool for its comparisons). Empty: it is freed."""
     kind, path = arch.layers[name]["type"], _fast(arch, name, batch)
-    if (kind == "relu" and path) or kind == "softmax" or (kind == "maxpool" and not path):
-        return True
-    return any(arch.layers[r]["type"] in ("conv", "linear")
-               or (arch.layers[r]["type"] == "maxpool" and not _fast(arch, r, batch)) for r in readers)
+    own = {name} if (kind == "relu" and path) or kind == "softmax" or (kind == "maxpool" and not path) else set()
+    return own | {r for r in readers if arch.layers[r]["type"] in ("conv", "linear")
+                  or (arch.layers[r]["type"] == "maxpool" and not _fast(arch, r, batch))}
 
 
 def _kept(arch, name, batch, item):
@@ -106,16 +103,18 @@ def _working_space(arch, name, batch, item, backward, overwrite=False):
 
 
 def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_copies=IMAGE_COPIES, layer_copies=None,
-             keep=None):
+             keep=None, once=False):
     """Peak bytes of a forward pass to ``end`` (default: the last layer) and, with backward=True,
     the backward pass from it to the image, for ``batch`` images: an Architecture's activations,
     caches and working space, plus ``image_copies`` float64 copies of the input and
     ``layer_copies`` = {layer: n}, n float64 copies of a layer's output (targets, features and
-    their gradients that an objective keeps). keep: as Net.forward's (None: every output)."""
+    their gradients that an objective keeps). keep: as Net.forward's (None: every output);
+    once: as Net.backward's (each cache let go once the backward is through its layer)."""
     item = np.dtype(dtype).itemsize
     end = arch.layer_names[-1] if end is None else arch.check_layer(end, "memory")
     needed, drop, overwrite = arch.pass_plan(end, keep)
     live = {INPUT: _size(arch.shapes[INPUT], batch) * item}             # outputs in memory, bytes
+    held_by = {}                       # outputs the Net let go of that caches still hold: {output: holders}
     cached = 0                                                            # what caches keep besides
     peak = 0
     for name in needed:
@@ -128,14 +127,25 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
         cached += _kept(arch, name, batch, item)
         peak = max(peak, sum(live.values()) + cached)
         for gone in drop.get(name, ()):
-            readers = [n for n in needed if gone in arch.layers[n]["inputs"]]
-            if gone in live and not _held(arch, gone, readers, batch):
+            if gone not in live or gone == INPUT:
+                continue
+            holders = _holders(arch, gone, [n for n in needed if gone in arch.layers[n]["inputs"]], batch)
+            if holders:
+                held_by[gone] = holders
+            else:
                 del live[gone]
     kept = sum(live.values()) + cached
     if backward:
         for name in reversed(needed):
             grads = _size(arch.shapes[name], batch) * item              # the gradient arriving
             peak = max(peak, kept + grads + _working_space(arch, name, batch, item, True, overwrite=name != end))
+            if once:                                                    # its cache goes, and what only it held
+                kept -= _kept(arch, name, batch, item)
+                for out, holders in list(held_by.items()):
+                    holders.discard(name)
+                    if not holders:
+                        kept -= live.pop(out)
+                        del held_by[out]
     kept_by_objective = sum(n * _size(arch.shapes[layer], batch) * 8 for layer, n in (layer_copies or {}).items())
     return peak + image_copies * _size(arch.shapes[INPUT], batch) * 8 + kept_by_objective
 
@@ -157,15 +167,16 @@ def free_memory():
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=None, free=None, keep=None):
+def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=None, free=None, keep=None,
+               once=False):
     """Refuse to run ``what`` at image size (H, W) when a pass to ``end`` (keeping ``keep``, as
-    Net.forward) would not fit in free memory, naming the largest size (same shape) that would.
-    Returns the estimate in bytes."""
+    Net.forward, and back with ``once``, as Net.backward) would not fit in free memory, naming
+    the largest size (same shape) that would. Returns the estimate in bytes."""
     free = free_memory() if free is None else free
 
     def need_at(hw):
         return estimate(_at_size(net, end, hw), end, dtype=net.dtype, image_copies=image_copies,
-                        layer_copies=layer_copies, keep=keep)
+                        layer_copies=layer_copies, keep=keep, once=once)
     need = need_at(size)
     if need > free:
         raise ArgumentError(f"{what} at {size[0]}x{size[1]} would need {_mib(need)}, and {_mib(free)} are free; "

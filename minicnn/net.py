@@ -145,15 +145,20 @@ class Net:
             # NaN or inf in the input shows as NaN in the outputs instead.
             _check.finite("forward", "the input", x)
         needed, drop, overwrite = self.arch.pass_plan(end, keep)
+        # A convolution whose output only a ReLU reads may apply that ReLU itself (Conv.forward).
+        rectify = {i for r in overwrite if self.layers[i := self.layers[r]["inputs"][0]]["type"] == "conv"}
         self.outputs, self._caches, self._end = {INPUT: x}, {}, None
         for name in needed:
             spec = self.layers[name]
             inputs = [self.outputs[i] for i in spec["inputs"]]
             layer_seed = None if seed is None else (int(seed) + self.layer_names.index(name)) % 2**32
             try:
+                rectified = name in overwrite and spec["inputs"][0] in rectify \
+                    and TYPES["conv"].rectified(self._caches[spec["inputs"][0]])
                 out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
                                                          seed=layer_seed, overwrite=name in overwrite,
-                                                         memo=self._memo(name))
+                                                         memo=self._memo(name), rectify=name in rectify,
+                                                         rectified=rectified)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None
             self.outputs[name], self._caches[name] = out, cache
@@ -162,7 +167,7 @@ class Net:
         self._end = end
         return self.outputs[end]
 
-    def backward(self, dout, start=None, params=False):
+    def backward(self, dout, start=None, params=False, once=False):
         """Backpropagate to the network's input. Returns dx, shaped like the last forward's x.
 
         dout: the gradient at the output of layer ``start`` (default: where forward stopped).
@@ -170,6 +175,10 @@ class Net:
         (e.g. a loss on several layers' features); the gradients add up where paths meet.
         params=True also computes parameter gradients into ``net.grads[layer]["W"/"b"]``.
         Each ReLU uses its current backward rule (see relu_mode).
+        once=True: no other backward will start from this forward, so each layer's cache is let
+        go as soon as the pass is through it (with forward's keep=(), a loop of steps then needs
+        about a map less at its fullest: VGG16's conv1_2 gradient, 98 MiB at batch 8); another
+        backward needs a new forward.
         """
         if self._end is None:
             raise ArgumentError("backward: call forward first")
@@ -196,11 +205,15 @@ class Net:
             overwrite = not any(xp.may_share_memory(g, a) for a in given)
             dins, dparams = TYPES[spec["type"]].backward(spec, g, self._caches[name], params=params,
                                                           relu_mode=self._relu_modes.get(name), overwrite=overwrite)
+            if once:
+                del self._caches[name]
             if dparams is not None:
                 self.grads[name] = dparams
             for i, d in zip(spec["inputs"], dins):
                 grads[i] = grads[i] + d if i in grads else d
         x = self.outputs[INPUT]
+        if once:
+            self._caches, self._end = {}, None
         return grads.get(INPUT, get_array_module(x).zeros_like(x))
 
     # ---- weights that stay put ------------------------------------------------------------

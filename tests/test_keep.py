@@ -3,7 +3,7 @@ go, and never writes over an array that anyone can still read."""
 import numpy as np
 import pytest
 
-from minicnn import Net, backend
+from minicnn import Net, backend, layer_types
 from minicnn.architecture import Architecture
 from minicnn.errors import ArgumentError
 from minicnn.layers import RELU_MODES
@@ -56,6 +56,11 @@ def test_keeping_nothing_gives_the_same_numbers(wide, fast):
             net.forward(x, end="fc4", keep=())
             assert net._caches["conv1_2"][0] == "winograd" and net._caches["relu1_2"][0] == "numba"
             assert "relu1_2" in net.arch.pass_plan("fc4", ())[2]
+            # The Winograd convolution applied relu1_2 itself; conv1_1 (im2col) left relu1_1 its pass.
+            rectified = layer_types.TYPES["conv"].rectified
+            assert rectified(net._caches["conv1_2"]) and not rectified(net._caches["conv1_1"])
+            net.forward(x, end="fc4")                      # keeping everything: conv1_2's own output too
+            assert not rectified(net._caches["conv1_2"])
 
 
 @pytest.mark.parametrize("kind", NETS)
@@ -95,6 +100,21 @@ def test_the_callers_arrays_are_never_written_over(wide):
     np.testing.assert_array_equal(d, d0)
     np.testing.assert_array_equal(starts["fc4"], 1)
     np.testing.assert_array_equal(x, x0)
+
+
+def test_a_backward_run_once_gives_the_same_gradient_and_lets_the_caches_go(wide):
+    net, x = wide
+    d = np.random.RandomState(2).randn(3, 5)
+    for mode in RELU_MODES:
+        with net.relu_mode(mode):
+            net.forward(x, end="fc4", keep=())
+            want = net.backward(d)
+            net.forward(x, end="fc4", keep=())
+            got = net.backward(d, once=True)
+        np.testing.assert_array_equal(got, want)
+        assert net._caches == {}
+        with pytest.raises(ArgumentError, match="call forward first"):
+            net.backward(d)
 
 
 def test_a_layer_let_go_cannot_start_a_backward(wide):

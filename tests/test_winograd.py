@@ -8,7 +8,7 @@ from minicnn.architecture import Architecture
 from minicnn.errors import ShapeError
 from minicnn.gradcheck import assert_backward, check_net, rel_error
 from minicnn.layers import conv as im2col_conv
-from minicnn.layers import conv_winograd
+from minicnn.layers import conv_winograd, relu_cpu
 from minicnn.models import vgg16
 from minicnn.winograd import cpu, reference
 from nets import safe_input
@@ -101,6 +101,16 @@ def test_winograd_layer_gradients(config, m, monkeypatch):
     d = np.random.RandomState(2).randn(*out.shape)
     for g1, g2 in zip(conv_winograd.conv_backward(d, c1), im2col_conv.conv_backward(d, c2)):
         assert np.abs(g1 - g2).max() <= 1e-12 * max(1.0, np.abs(g2).max())
+
+
+def test_the_relu_in_the_output_transform(scheme, m):
+    """rectify=True gives relu_cpu's max(out, 0) bit for bit, NaN included (NaN stays NaN)."""
+    x, w, b, pad = layer(((2, 5, 13, 11), 6, (1, 1)), np.float32)
+    x[1, 2, 4, 4] = np.nan
+    U = cpu.transform_filters(w, m)
+    plain = cpu.conv_forward(x, U, b, pad)
+    assert np.isnan(plain).any() and (plain < 0).any() and (plain > 0).any()
+    np.testing.assert_array_equal(cpu.conv_forward(x, U, b, pad, rectify=True), relu_cpu.relu_forward(plain)[0])
 
 
 def test_blocks_of_tile_rows_change_nothing(monkeypatch, scheme, m):

@@ -46,12 +46,13 @@ def pays(x_shape, w_shape, stride, pad):
     return x_shape[0] * th * tw >= MIN_TILES and x_shape[0] * w_shape[0] * x_shape[1] * Ho * Wo >= MIN_WORK
 
 
-def conv_forward(x, w, b, stride=1, pad=0, memo=None):
+def conv_forward(x, w, b, stride=1, pad=0, memo=None, rectify=False):
     """As conv.conv_forward, for 3x3 filters and stride 1. Returns out (N, F, Ho, Wo) and
     cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters for the backward to reuse,
     or None when it should make them again (KEEP_FILTERS_BELOW, and always with F(4x4)).
     memo: a dict in which to keep U for the next call too, when w cannot change until then
-    (Net.frozen gives each layer one), or None."""
+    (Net.frozen gives each layer one), or None. rectify: return max(out, 0) instead, the ReLU
+    done in the same pass (Net.forward asks when a ReLU alone reads the output)."""
     stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
     if is_gpu_array(x) or not winograd.supports(w.shape[2:], stride, pad):
         raise ShapeError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on a NumPy array, "
@@ -64,7 +65,7 @@ def conv_forward(x, w, b, stride=1, pad=0, memo=None):
         U = winograd.transform_filters(w, m)
         if memo is not None and keep:
             memo[(m, dtype)] = U
-    out = winograd.conv_forward(x, U, b, pad)
+    out = winograd.conv_forward(x, U, b, pad, rectify)
     return out, (x, w, stride, pad, U if keep else None)
 
 

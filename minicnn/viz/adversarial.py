@@ -64,7 +64,7 @@ def predict(net, x):
 
 def fits(net, what):
     """check_fits for a step of class-score gradients on one image (memory.py): refuses early."""
-    return check_fits(net, score_layer(net), net.input_shape[1:], what, keep=())
+    return check_fits(net, score_layer(net), net.input_shape[1:], what, keep=(), once=True)
 
 
 def result(net, settings, x0, x, steps, target, success, label=None, memory=0):

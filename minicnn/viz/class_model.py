@@ -93,7 +93,7 @@ def objective_gradient(net, p, step, layer, unit):
     d, where = unit_gradient(out, unit)
     value = out[(0,) + tuple(v for v in where if v is not None)].copy()   # on CuPy a view would keep all of out
     with net.relu_mode("backprop"):
-        g = net.backward(d).astype(np.float64) * step
+        g = net.backward(d, once=True).astype(np.float64) * step
     return value, g
 
 
@@ -105,7 +105,7 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model")
     before it (see pre_activation). Refuses, before any step, a pass that would not fit (saying
     ``what`` does not fit).
     """
-    memory = check_fits(net, layer, net.input_shape[1:], what, keep=())
+    memory = check_fits(net, layer, net.input_shape[1:], what, keep=(), once=True)
     # The image stays on the net's device; each step reads back one bool, whether any gradient
     # reached the image (else it starts again), and the values pushed are read at the end.
     step, low, high = device_space(net.space)

@@ -88,7 +88,7 @@ def make_step(net, p, step, layer, objective, step_size, jitter, rng):
     f = net.forward((p * step).astype(net.dtype), end=layer, keep=())
     value, df = objective(f.astype(xp.float64))
     with net.relu_mode("backprop"):
-        g = net.backward(df.astype(net.dtype)).astype(xp.float64) * step     # d objective / d pixel
+        g = net.backward(df.astype(net.dtype), once=True).astype(xp.float64) * step     # d objective / d pixel
     scale = xp.abs(g).mean()
     # step_size / mean|g| * g, and no step at all where the gradient is 0 everywhere
     p = p + xp.where(scale > 0, step_size / xp.where(scale > 0, scale, 1.0), 0.0) * g
@@ -107,7 +107,7 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         raise ArgumentError(f"deepdream: {layer!r} outputs a vector, not maps; choose a convolution, ReLU or "
                             "pooling layer")
     H, W = x.shape[2:]
-    memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2}, keep=())        # f, df in float64
+    memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2}, keep=(), once=True)  # f, df: float64
     jitter = min(32, min(H, W) // 8) if jitter is None else jitter
     space, rng = net.space, np.random.RandomState(seed)
     step, low, high = device_space(space)

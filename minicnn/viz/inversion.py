@@ -110,7 +110,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
             f = net.forward((p * step).astype(net.dtype), end=layer, keep=()).astype(np.float64)
             code, dcode = content_loss(f, target)               # 1/2 |f - target|^2
             with net.relu_mode("backprop"):
-                dp = net.backward(dcode.astype(net.dtype)).astype(np.float64) * step
+                dp = net.backward(dcode.astype(net.dtype), once=True).astype(np.float64) * step
             a, da = alpha_norm(p, alpha)
             tv, dtv = tv_loss(p, beta)
             if r == 0:
@@ -132,8 +132,8 @@ def run(net, x, settings):
         net.arch.check_layer(name.strip(), "invert") for name in settings.layers.split(",") if name.strip()]
     if not layers:
         raise ArgumentError(f"invert: no layers given in --layers {settings.layers!r}")
-    memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3}, keep=())      # target, f, df
-                 for layer in layers)
+    memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3},    # target, f, df
+                            keep=(), once=True) for layer in layers)
     tv = [settings.lambda_tv if settings.lambda_tv is not None
           else (settings.tv_scale or 1.0) * default_lambda_tv(net, layer) for layer in layers]
     results = [invert(net, x, layer, settings.restarts, settings.iterations, settings.optimizer, settings.lr,

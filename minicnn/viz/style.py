@@ -142,7 +142,7 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
     # L-BFGS keeps 10 pairs of past steps and gradients, as float64 images
     memory = check_fits(net, end, content.shape[2:], "style", image_copies=30 if optimizer == "lbfgs" else 10,
                         layer_copies={n: 4 for n in content_layers + style_layers},     # target, F, dF, its cast
-                        keep=content_layers + style_layers)
+                        keep=content_layers + style_layers, once=True)
     run_net = net if content.shape[2:] == net.input_shape[1:] else net.resized(content.shape[2:], end=end)
 
     def features(x):
@@ -172,7 +172,7 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
             s_total += value / len(style_layers)
             grads[n] = grads.get(n, 0) + style_weight / len(style_layers) * g
         with run_net.relu_mode("backprop"):
-            dx = run_net.backward({n: g.astype(net.dtype) for n, g in grads.items()})
+            dx = run_net.backward({n: g.astype(net.dtype) for n, g in grads.items()}, once=True)
         tv, dtv = tv_loss(p) if tv_weight else (0.0, 0.0)
         total = content_weight * c_total + style_weight * s_total + tv_weight * tv
         for key, value in zip(losses, (total, c_total, s_total, tv)):

@@ -107,7 +107,7 @@ def class_gradient(net, x, c, objective="score"):
     d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
     d[:, c] += 1
     with net.relu_mode("backprop"):
-        dx = net.backward(d.reshape(out.shape).astype(net.dtype))
+        dx = net.backward(d.reshape(out.shape).astype(net.dtype), once=True)
     return dx.astype(np.float64)
 
 

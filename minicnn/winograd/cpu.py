@@ -12,7 +12,8 @@ Same numbers as reference.py (read that first); here the work is organised for s
 * The input transform applies B^T down the m+2 input rows of a tile row once, across the whole
   width (contiguous, vectorised), then B along each tile's m+2 columns.
 * The output transform applies A^T for all tiles of a row at once (M is contiguous along the
-  tiles), then A, into a row buffer it copies out with the bias added.
+  tiles), then A, into a row buffer it copies out with the bias added, and with the ReLU applied
+  when the Net asks (a ReLU that alone reads the output: one pass over memory fewer).
 * The products are independent and thin (64 channels: a 64x64 by 64xT product): BLAS splits
   each one across the cores poorly, so they run side by side instead, one per core at a time,
   each on a single BLAS thread (measured on 2 cores: the convolutions of a VGG16 step 15 % faster).
@@ -42,7 +43,7 @@ SWAP_0_3 = (3, 1, 2, 0)    # p: position a of a rotated filter's transform is po
 
 # Exact in float32, so that float32 tiles are transformed in float32 (a Python 4 would be an
 # int64 and turn the arithmetic into float64).
-TWO, FOUR, FIVE, EIGHT = np.float32(2), np.float32(4), np.float32(5), np.float32(8)
+ZERO, TWO, FOUR, FIVE, EIGHT = np.float32(0), np.float32(2), np.float32(4), np.float32(5), np.float32(8)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -112,8 +113,9 @@ def _input_tile_row(x, m, ph, pw, th, tw, row0, nrows, task, V):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _output_tile_row(M, m, b, th, tw, row0, nrows, task, out):
-    """One task of the output transform: filter k of tile row r (task = k * nrows + r), m x m output tiles."""
+def _output_tile_row(M, m, b, rectify, th, tw, row0, nrows, task, out):
+    """One task of the output transform: filter k of tile row r (task = k * nrows + r), m x m output tiles;
+    rectify: write max(out, 0), as layers/relu_cpu.py would (NaN stays NaN)."""
     K, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
     a = m + 2
     k, r = task // nrows, task % nrows
@@ -130,8 +132,8 @@ def _output_tile_row(M, m, b, th, tw, row0, nrows, task, out):
             else:
                 s[0, j, tx], s[1, j, tx], s[2, j, tx], s[3, j, tx] = _at4(
                     M[j, k, t], M[6 + j, k, t], M[12 + j, k, t], M[18 + j, k, t], M[24 + j, k, t], M[30 + j, k, t])
-    # ... times A: the m output rows of the whole tile row (strided stores), then plus the bias,
-    # cropped to the output (contiguous, vectorised).
+    # ... times A: the m output rows of the whole tile row (strided stores), then plus the bias
+    # (and the ReLU), cropped to the output (contiguous, vectorised).
     y = np.empty((m, m * tw), M.dtype)
     for i in range(m):
         for tx in range(tw):
@@ -144,7 +146,8 @@ def _output_tile_row(M, m, b, th, tw, row0, nrows, task, out):
     bk = b[k]
     for i in range(min(m, Ho - m * ty)):
         for w in range(Wo):
-            out[n, k, m * ty + i, w] = y[i, w] + bk
+            v = y[i, w] + bk
+            out[n, k, m * ty + i, w] = ZERO if rectify and v <= 0 else v
 
 
 # Each transform twice: spread over the cores (prange), and on one core for _by_blocks, whose
@@ -164,17 +167,17 @@ def _input_tiles_one_core(x, m, ph, pw, th, tw, row0, nrows, V):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _output_tiles(M, m, b, th, tw, row0, nrows, out):
+def _output_tiles(M, m, b, rectify, th, tw, row0, nrows, out):
     """M[:, :, :nrows*tw] -> the m x m blocks A^T M A + b of tile rows row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
     for task in prange(out.shape[1] * nrows):
-        _output_tile_row(M, m, b, th, tw, row0, nrows, task, out)
+        _output_tile_row(M, m, b, rectify, th, tw, row0, nrows, task, out)
 
 
 @njit(cache=True, nogil=True)
-def _output_tiles_one_core(M, m, b, th, tw, row0, nrows, out):
+def _output_tiles_one_core(M, m, b, rectify, th, tw, row0, nrows, out):
     """As _output_tiles, on the calling thread only."""
     for task in range(out.shape[1] * nrows):
-        _output_tile_row(M, m, b, th, tw, row0, nrows, task, out)
+        _output_tile_row(M, m, b, rectify, th, tw, row0, nrows, task, out)
 
 
 def tile_size(positions):
@@ -226,8 +229,9 @@ def workspace(rows, tw, C, K, itemsize, m):
     return blocks_at_once * reference.positions(m) * (C + K) * block * tw * itemsize
 
 
-def _convolve(x, mats, b, pad, out_channels):
-    """out (N, K, Ho, Wo) = the (m+2)^2 products mats[a] (K, C) @ V[a] between the two transforms."""
+def _convolve(x, mats, b, pad, out_channels, rectify=False):
+    """out (N, K, Ho, Wo) = the (m+2)^2 products mats[a] (K, C) @ V[a] between the two transforms
+    (then max(out, 0) with rectify)."""
     N, C, H, W = x.shape
     P = len(mats)
     m = tile_size(P)
@@ -239,7 +243,7 @@ def _convolve(x, mats, b, pad, out_channels):
         return out
     block = block_rows(rows_total, tw, C, out_channels, x.itemsize, m)
     if by_blocks(C, out_channels):
-        return _by_blocks(x, mats, b, pad, out, m, th, tw, block)
+        return _by_blocks(x, mats, b, rectify, pad, out, m, th, tw, block)
     V = np.empty((P, C, block * tw), dtype=x.dtype)
     M = np.empty((P, out_channels, block * tw), dtype=x.dtype)
     pool, one_blas_thread = _side_by_side()
@@ -252,11 +256,11 @@ def _convolve(x, mats, b, pad, out_channels):
                     np.matmul(mats[a], V[a, :, :rows * tw], out=M[a, :, :rows * tw])
             _input_tiles(x, m, pad[0], pad[1], th, tw, row0, rows, V)
             list(pool.map(products, [range(core, P, CORES) for core in range(CORES)]))
-            _output_tiles(M, m, b, th, tw, row0, rows, out)
+            _output_tiles(M, m, b, rectify, th, tw, row0, rows, out)
     return out
 
 
-def _by_blocks(x, mats, b, pad, out, m, th, tw, block):
+def _by_blocks(x, mats, b, rectify, pad, out, m, th, tw, block):
     """_convolve's work with each core taking whole blocks of tile rows, in turn, through both
     transforms and the (m+2)^2 products (on one BLAS thread): V and M are read back while in cache."""
     C, K, rows_total, P = x.shape[1], out.shape[1], x.shape[0] * th, len(mats)
@@ -270,7 +274,7 @@ def _by_blocks(x, mats, b, pad, out, m, th, tw, block):
             mv = np.empty((P, K, rows * tw), dtype=x.dtype)
             _input_tiles_one_core(x, m, pad[0], pad[1], th, tw, row0, rows, v)
             np.matmul(mats, v, out=mv)
-            _output_tiles_one_core(mv, m, b, th, tw, row0, rows, out)
+            _output_tiles_one_core(mv, m, b, rectify, th, tw, row0, rows, out)
     pool, one_blas_thread = _side_by_side()
     with one_blas_thread():
         list(pool.map(work, range(CORES)))
@@ -300,9 +304,10 @@ def _side_by_side():
     return _pool, lambda: _blas.limit(limits=1)
 
 
-def conv_forward(x, U, b, pad):
-    """x (N, C, H, W), U ((m+2)^2, K, C) from transform_filters, b (K,) -> out (N, K, Ho, Wo)."""
-    return _convolve(x, [U[a] for a in range(U.shape[0])], b, pad, U.shape[1])
+def conv_forward(x, U, b, pad, rectify=False):
+    """x (N, C, H, W), U ((m+2)^2, K, C) from transform_filters, b (K,) -> out (N, K, Ho, Wo),
+    or max(out, 0) with rectify (a ReLU in the same pass over memory)."""
+    return _convolve(x, [U[a] for a in range(U.shape[0])], b, pad, U.shape[1], rectify)
 
 
 def conv_backward_input(dout, R, pad):
