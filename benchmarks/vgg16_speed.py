@@ -47,15 +47,15 @@ def load_inputs(folder, batch):
 
 
 def minicnn_worker(args):
-    from minicnn import layer_types
     net = twins.minicnn_net(args.folder)
     x, dout = load_inputs(args.folder, args.batch)
     with net.frozen():                   # as minicnn.viz.run runs every technique
-        minicnn_steps(net, x, dout, args, layer_types)
+        minicnn_steps(net, x, dout, args)
 
 
-def minicnn_steps(net, x, dout, args, layer_types):
+def minicnn_steps(net, x, dout, args):
     """Time the first step, steady steps and forward passes (and with --split each layer), and report them."""
+    from minicnn import layer_types
     def step():
         net.forward(x, end="fc8", keep=())
         return net.backward(dout, once=True)

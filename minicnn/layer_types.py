@@ -12,8 +12,8 @@ Each type below says which keys a spec may have, the shapes of its parameters, i
 shape and receptive field (computed from shapes alone, by the layer module's own geometry
 function), and how its forward and backward call the functions in ``minicnn.layers``. Shapes
 here are per example: (C, H, W) for maps, (D,) for vectors. Run-time options reach forward and
-backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``, ``overwrite``, ``memo``); each type
-takes the ones it uses.
+backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``, ``overwrite``, ``memo``,
+``rectify``, ``rectified``); each type takes the ones it uses.
 """
 import numpy as np
 

@@ -64,15 +64,24 @@ def _kept(arch, name, batch, item):
         return 0 if path else n                                      # its own output, or a one-byte mask
     if spec["type"] == "maxpool" and path:
         return 4 * n                                                 # the winners' int32 indices
-    if path == "winograd" and conv_winograd.keeps_filters((batch,) + arch.shapes[spec["inputs"][0]], spec["pad"]):
-        return 16 * arch.shapes[name][0] * arch.shapes[spec["inputs"][0]][0] * item     # U (16, K, C)
+    return _filters_kept(arch, name, batch, item)
+
+
+def _filters_kept(arch, name, batch, item):
+    """Bytes of the transformed filters U (16, K, C) a Winograd layer keeps for its backward
+    (conv_winograd.keeps_filters), and in a frozen net (Net.frozen) from one pass to the next."""
+    spec = arch.layers[name]
+    if _fast(arch, name, batch) == "winograd" and \
+            conv_winograd.keeps_filters((batch,) + arch.shapes[spec["inputs"][0]], spec["pad"]):
+        return 16 * arch.shapes[name][0] * arch.shapes[spec["inputs"][0]][0] * item
     return 0
 
 
-def _working_space(arch, name, batch, item, backward, overwrite=False):
+def _working_space(arch, name, batch, item, backward, overwrite=False, frozen=False):
     """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked.
     overwrite: a Numba ReLU writes its result over its input (forward: Net.forward's keep;
-    backward: a gradient the Net made, i.e. any but the one a pass starts from)."""
+    backward: a gradient the Net made, i.e. any but the one a pass starts from); frozen: in a
+    Net.frozen block, where kept filters are made once, before (estimate counts them)."""
     spec, shape = arch.layers[name], arch.shapes[name]
     in_shape = arch.shapes[spec["inputs"][0]]
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
@@ -82,7 +91,8 @@ def _working_space(arch, name, batch, item, backward, overwrite=False):
         space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item, m)
         U = (m + 2) ** 2 * shape[0] * in_shape[0] * item         # the transformed filters
         remade = 0 if _kept(arch, name, batch, item) else U       # in the backward, unless kept
-        return space + inp + remade if backward else space + U + out
+        made = 0 if frozen and _kept(arch, name, batch, item) else U
+        return space + inp + remade if backward else space + made + out
     if path == "numba" and kind == "relu":
         return 0 if overwrite else out
     if path == "numba":
@@ -103,28 +113,31 @@ def _working_space(arch, name, batch, item, backward, overwrite=False):
 
 
 def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_copies=IMAGE_COPIES, layer_copies=None,
-             keep=None, once=False):
+             keep=None, once=False, frozen=False):
     """Peak bytes of a forward pass to ``end`` (default: the last layer) and, with backward=True,
     the backward pass from it to the image, for ``batch`` images: an Architecture's activations,
     caches and working space, plus ``image_copies`` float64 copies of the input and
     ``layer_copies`` = {layer: n}, n float64 copies of a layer's output (targets, features and
     their gradients that an objective keeps). keep: as Net.forward's (None: every output);
-    once: as Net.backward's (each cache let go once the backward is through its layer)."""
+    once: as Net.backward's (each cache let go once the backward is through its layer);
+    frozen: in a Net.frozen block (the transformed filters layers keep stay from the start)."""
     item = np.dtype(dtype).itemsize
     end = arch.layer_names[-1] if end is None else arch.check_layer(end, "memory")
     needed, drop, overwrite = arch.pass_plan(end, keep)
     live = {INPUT: _size(arch.shapes[INPUT], batch) * item}             # outputs in memory, bytes
     held_by = {}                       # outputs the Net let go of that caches still hold: {output: holders}
-    cached = 0                                                            # what caches keep besides
+    # In a frozen net the kept filters are there from the start and stay: counted once, apart.
+    memo = sum(_filters_kept(arch, name, batch, item) for name in needed) if frozen else 0
+    cached = memo                                                         # what caches keep besides
     peak = 0
     for name in needed:
         over = name in overwrite and _fast(arch, name, batch) == "numba"
-        peak = max(peak, sum(live.values()) + cached + _working_space(arch, name, batch, item, False, over))
+        peak = max(peak, sum(live.values()) + cached + _working_space(arch, name, batch, item, False, over, frozen))
         if over:
             live[name] = live.pop(arch.layers[name]["inputs"][0])
         else:
             live[name] = _size(arch.shapes[name], batch) * item
-        cached += _kept(arch, name, batch, item)
+        cached += _kept(arch, name, batch, item) - (_filters_kept(arch, name, batch, item) if frozen else 0)
         peak = max(peak, sum(live.values()) + cached)
         for gone in drop.get(name, ()):
             if gone not in live or gone == INPUT:
@@ -140,7 +153,7 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
             grads = _size(arch.shapes[name], batch) * item              # the gradient arriving
             peak = max(peak, kept + grads + _working_space(arch, name, batch, item, True, overwrite=name != end))
             if once:                                                    # its cache goes, and what only it held
-                kept -= _kept(arch, name, batch, item)
+                kept -= _kept(arch, name, batch, item) - (_filters_kept(arch, name, batch, item) if frozen else 0)
                 for out, holders in list(held_by.items()):
                     holders.discard(name)
                     if not holders:
@@ -176,7 +189,7 @@ def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=Non
 
     def need_at(hw):
         return estimate(_at_size(net, end, hw), end, dtype=net.dtype, image_copies=image_copies,
-                        layer_copies=layer_copies, keep=keep, once=once)
+                        layer_copies=layer_copies, keep=keep, once=once, frozen=net.is_frozen)
     need = need_at(size)
     if need > free:
         raise ArgumentError(f"{what} at {size[0]}x{size[1]} would need {_mib(need)}, and {_mib(free)} are free; "

@@ -114,8 +114,10 @@ class Net:
                                 f"at {self.input_shape[1]}x{self.input_shape[2]}; choose a layer before it")
         arch = Architecture([s for s in self.spec if s["name"] in keep], (self.input_shape[0],) + tuple(hw))
         space = dataclasses.replace(self.space, size=tuple(hw), resize=None)
-        return Net(arch, params={n: self.params[n] for n in arch.param_shapes}, dtype=self.dtype, space=space,
-                   meta=self.meta)
+        net = Net(arch, params={n: self.params[n] for n in arch.param_shapes}, dtype=self.dtype, space=space,
+                  meta=self.meta)
+        net._frozen = self._frozen       # the same arrays: frozen with this net, sharing its kept work
+        return net
 
     def astype(self, dtype):
         """A copy of this net with parameters cast to dtype (float64 for gradient checks)."""
@@ -145,19 +147,20 @@ class Net:
             # NaN or inf in the input shows as NaN in the outputs instead.
             _check.finite("forward", "the input", x)
         needed, drop, overwrite = self.arch.pass_plan(end, keep)
-        # A convolution whose output only a ReLU reads may apply that ReLU itself (Conv.forward).
-        rectify = {i for r in overwrite if self.layers[i := self.layers[r]["inputs"][0]]["type"] == "conv"}
+        # A convolution whose output only a ReLU reads may apply that ReLU itself (Conv.forward):
+        # {the ReLU: its convolution}.
+        fused = {r: self.layers[r]["inputs"][0] for r in overwrite}
+        fused = {r: c for r, c in fused.items() if self.layers[c]["type"] == "conv"}
         self.outputs, self._caches, self._end = {INPUT: x}, {}, None
         for name in needed:
             spec = self.layers[name]
             inputs = [self.outputs[i] for i in spec["inputs"]]
             layer_seed = None if seed is None else (int(seed) + self.layer_names.index(name)) % 2**32
             try:
-                rectified = name in overwrite and spec["inputs"][0] in rectify \
-                    and TYPES["conv"].rectified(self._caches[spec["inputs"][0]])
+                rectified = name in fused and TYPES["conv"].rectified(self._caches[fused[name]])
                 out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
                                                          seed=layer_seed, overwrite=name in overwrite,
-                                                         memo=self._memo(name), rectify=name in rectify,
+                                                         memo=self._memo(name), rectify=name in fused.values(),
                                                          rectified=rectified)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None
@@ -177,8 +180,8 @@ class Net:
         Each ReLU uses its current backward rule (see relu_mode).
         once=True: no other backward will start from this forward, so each layer's cache is let
         go as soon as the pass is through it (with forward's keep=(), a loop of steps then needs
-        about a map less at its fullest: VGG16's conv1_2 gradient, 98 MiB at batch 8); another
-        backward needs a new forward.
+        about a map less at its fullest: on VGG16 relu1_2's output, 98 MiB at batch 8, has gone
+        when conv1_2's backward makes its gradient); another backward needs a new forward.
         """
         if self._end is None:
             raise ArgumentError("backward: call forward first")
@@ -223,16 +226,22 @@ class Net:
         them alone from one pass to the next (the transformed filters of a Winograd layer over
         few tiles: VGG16's conv4 and conv5 at batch 1, 7 ms of a 110 ms forward).
 
-        Every parameter array is made read-only for the block (writing to one raises
-        ValueError); afterwards they are writable again and the kept work is let go. Every
-        technique run through minicnn.viz.run runs in such a block; a loop of your own can too.
-        Blocks may nest. On the GPU it only keeps the weights from being replaced (CuPy arrays
-        cannot be made read-only, and nothing there keeps work).
+        Every parameter array, and the array owning its memory when it is a view (a file's
+        buffer), is made read-only for the block: writing to one raises ValueError, and so do
+        views made from them. Afterwards they are writable again and the kept work is let go.
+        A view made before the block stays writable, and a write through it would not be seen
+        by the kept work: don't. A parameter replaced by another array in the block starts
+        afresh. Every technique run through minicnn.viz.run runs in such a block; a loop of your
+        own can too. Blocks may nest, and a resized() net made in the block is frozen with it.
+        On the GPU it does nothing (CuPy arrays cannot be made read-only, and nothing there
+        keeps work).
         """
         if self._frozen is not None:
             yield self
             return
-        arrays = [a for p in self.params.values() for a in p.values() if not is_gpu_array(a)]
+        params = [a for p in self.params.values() for a in p.values() if not is_gpu_array(a)]
+        owners = [a.base for a in params if isinstance(a.base, np.ndarray)]
+        arrays = list({id(a): a for a in owners + params}.values())    # owners first: restored first
         writable = [a.flags.writeable for a in arrays]
         for a in arrays:
             a.flags.writeable = False
@@ -243,6 +252,11 @@ class Net:
             for a, w in zip(arrays, writable):
                 a.flags.writeable = w
             self._frozen = None
+
+    @property
+    def is_frozen(self):
+        """Whether a frozen() block is open (memory.py's estimates ask)."""
+        return self._frozen is not None
 
     def _memo(self, name):
         """The dict in which layer ``name`` may keep work on its weights between passes, or None

@@ -89,6 +89,29 @@ def test_weights_replaced_within_the_block_are_not_mistaken_for_the_old(net):
         np.testing.assert_array_equal(got[1], want[1])
 
 
+def test_a_resized_net_made_in_the_block_is_frozen_with_it_and_shares_the_kept_filters(net):
+    x = image()
+    with net.frozen():
+        _, _, U = step(net, x)
+        small = net.resized((16, 16), end="relu2")             # 64 tiles of 2x2: keeps U too
+        assert small.is_frozen
+        small.forward(np.ones((1, 16, 16, 16), np.float32), keep=())
+        assert small._caches["conv2"][1][4] is U
+    assert not net.is_frozen and small._memo("conv2") is None  # writable again: nothing kept
+
+
+def test_a_parameter_that_is_a_view_is_frozen_with_the_array_it_views(net):
+    """As when weights come from a file's buffer: the owner could change the view's values."""
+    base = np.concatenate([net.params["conv2"]["W"]] * 2)
+    net.params["conv2"]["W"] = base[:16]
+    with net.frozen():
+        with pytest.raises(ValueError, match="read-only"):
+            base[0, 0, 0, 0] = 1.0
+        assert net._memo("conv2") is not None
+    base[0, 0, 0, 0] = 1.0
+    assert net.params["conv2"]["W"][0, 0, 0, 0] == 1.0 and net.params["conv2"]["W"].flags.writeable
+
+
 def test_every_technique_run_by_the_registry_runs_frozen(net, monkeypatch):
     seen = []
     t = registry.TECHNIQUES["saliency"]

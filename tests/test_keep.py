@@ -72,15 +72,19 @@ def test_keeping_nothing_on_the_small_nets(kind):
         np.testing.assert_array_equal(a, b)
 
 
-def test_outputs_hold_what_was_kept_unchanged(wide):
+@pytest.mark.parametrize("fast", [True, False], ids=["fast paths", "readable paths"])
+def test_outputs_hold_what_was_kept_unchanged(wide, fast):
     net, x = wide
-    net.forward(x, end="fc4")
-    want = {n: net.outputs[n].copy() for n in ("conv1_2", "relu2_1")}
-    assert (want["conv1_2"] < 0).any()                      # a ReLU writing over it would show
-    net.forward(x, end="fc4", keep=("conv1_2", "relu2_1"))
-    assert set(net.outputs) == {"data", "conv1_2", "relu2_1", "fc4"}
-    for n, a in want.items():
-        np.testing.assert_array_equal(net.outputs[n], a)
+    with backend.fast_paths(fast):
+        net.forward(x, end="fc4")
+        want = {n: net.outputs[n].copy() for n in ("conv1_2", "relu2_1")}
+        assert (want["conv1_2"] < 0).any()                      # a ReLU writing over it would show
+        net.forward(x, end="fc4", keep=("conv1_2", "relu2_1"))
+        assert set(net.outputs) == {"data", "conv1_2", "relu2_1", "fc4"}
+        assert net._caches["conv1_2"][0] == ("winograd" if fast else "im2col")
+        assert not layer_types.TYPES["conv"].rectified(net._caches["conv1_2"])    # kept: no fused ReLU
+        for n, a in want.items():
+            np.testing.assert_array_equal(net.outputs[n], a)
     net.forward(x, end="fc4", keep="relu2_1")               # one name alone
     assert set(net.outputs) == {"data", "relu2_1", "fc4"}
 
@@ -115,6 +119,23 @@ def test_a_backward_run_once_gives_the_same_gradient_and_lets_the_caches_go(wide
         assert net._caches == {}
         with pytest.raises(ArgumentError, match="call forward first"):
             net.backward(d)
+
+
+def test_once_lets_each_cache_go_as_the_pass_leaves_its_layer(wide, monkeypatch):
+    """When conv1_1's backward runs, the caches of every layer after it have gone already."""
+    net, x = wide
+    seen = []
+    conv = layer_types.TYPES["conv"]
+    original = conv.backward
+
+    def spy(spec, *args, **kwargs):
+        seen.append((spec["name"], sorted(net._caches)))
+        return original(spec, *args, **kwargs)
+    monkeypatch.setattr(conv, "backward", spy)
+    net.forward(x, end="fc4", keep=())
+    net.backward(np.ones((3, 5)), once=True)
+    assert seen[-1] == ("conv1_1", ["conv1_1"])
+    assert seen[0][0] == "conv2_1" and "fc4" not in seen[0][1] and "relu2_1" not in seen[0][1]
 
 
 def test_a_layer_let_go_cannot_start_a_backward(wide):

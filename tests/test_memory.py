@@ -44,6 +44,43 @@ def test_a_forward_and_backward_pass(squeezenet, end, batch, keep, once):
     assert abs(predicted - measured) <= 0.2 * measured, (predicted, measured)
 
 
+def test_a_backward_run_once_needs_less_memory(squeezenet):
+    """Measured, not only estimated: the caches really go as the pass leaves them."""
+    net, x = squeezenet
+    xs = np.repeat(x, 3, axis=0)
+
+    def one_pass(once):
+        net.forward(xs, end="relu_conv10", keep=())
+        return net.backward(np.ones_like(net.outputs["relu_conv10"]), once=once)
+    (_, kept), (_, let_go) = peak(lambda: one_pass(False)), peak(lambda: one_pass(True))
+    assert let_go < 0.9 * kept, (let_go, kept)
+
+
+def test_a_frozen_loop_counts_the_filters_it_keeps():
+    """In Net.frozen the kept Winograd filters stay from the first step on: the estimate counts
+    them from the start, and agrees with what two steps allocate (VGG16 to conv3_3 on 64x64
+    images: conv3_2 and conv3_3 keep theirs, 8 MiB)."""
+    net = Net(vgg16()[:[s["name"] for s in vgg16()].index("relu3_3") + 1], (3, 64, 64), seed=0)
+    x = np.random.RandomState(0).randn(1, 3, 64, 64).astype(np.float32)
+    d = np.ones((1, 256, 16, 16), np.float32)
+    with net.frozen():
+        net.forward(x, keep=())
+        net.backward(d, once=True)                      # compile the kernels, warm the caches
+    tracemalloc.start()
+    try:
+        with net.frozen():
+            assert net.is_frozen
+            for _ in range(2):
+                net.forward(x, keep=())
+                net.backward(d, once=True)
+        measured = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    plain, frozen = (estimate(net.arch, batch=1, image_copies=0, keep=(), once=True, frozen=f) for f in (False, True))
+    print(f"measured {measured / 2**20:.1f} MiB, estimated {frozen / 2**20:.1f} (not frozen: {plain / 2**20:.1f})")
+    assert frozen > plain and abs(frozen - measured) <= 0.2 * measured, (frozen, measured)
+
+
 def test_a_backward_that_lets_caches_go_needs_a_map_less_on_vgg16():
     """At batch 8 VGG16's peak is in conv1_2's backward; with once=True relu1_2's output (98 MiB)
     has gone by then, so that backward's gradient fits where it was."""

@@ -44,7 +44,7 @@ def layer(config, dtype=np.float64, seed=0):
 
 @pytest.fixture(params=["side by side", "a block per core"])
 def scheme(request, monkeypatch):
-    """Run the kernels' 16 products side by side, or each core's blocks on their own (cpu.py)."""
+    """Run the kernels' (m+2)^2 products side by side, or each core's blocks on their own (cpu.py)."""
     monkeypatch.setattr(cpu, "BY_BLOCKS_MAX_CHANNELS", 0 if request.param == "side by side" else 10**6)
     return request.param
 
@@ -69,7 +69,9 @@ def test_reference_and_kernels_equal_the_im2col_layer(config, scheme, m):
     if m == 2:                                   # the shortcut: U's positions swapped, nothing computed
         assert max(np.abs(r - R[a]).max() for a, r in enumerate(cpu.rotated(U))) <= 1e-15 * np.abs(R).max()
     w32 = w.astype(np.float32)                   # float32 filters are transformed in float32 too
-    assert cpu.transform_filters(w32, m).dtype == np.float32
+    U32 = cpu.transform_filters(w32, m)
+    assert U32.dtype == np.float32
+    assert np.abs(U32 - reference.transform_filters(w32.astype(np.float64), m)).max() <= 1e-6 * np.abs(U).max()
     for got, want in ((reference.conv_forward(x, w, b, pad, m), out), (cpu.conv_forward(x, U, b, pad), out),
                       (reference.conv_backward_input(dout, w, pad, m), dx), (cpu.conv_backward_input(dout, R, pad), dx)):
         assert got.shape == want.shape and got.dtype == want.dtype

@@ -217,15 +217,20 @@ def by_blocks(C, K):
 def block_rows(rows, tw, C, K, itemsize, m):
     """How many of the ``rows`` tile rows (tw tiles each) one block takes: V ((m+2)^2, C, block*tw)
     and M ((m+2)^2, K, block*tw) stay within BLOCK_BYTES (CORE_BLOCK_BYTES when a block runs on
-    one core) each, but a block holds at least one tile row."""
-    limit = CORE_BLOCK_BYTES if by_blocks(C, K) else BLOCK_BYTES
-    return int(min(rows, max(1, limit // (reference.positions(m) * max(C, K) * tw * itemsize))))
+    one core, and then a multiple of CORES blocks) each, but a block holds at least one tile row."""
+    if not by_blocks(C, K):
+        return int(min(rows, max(1, BLOCK_BYTES // (reference.positions(m) * max(C, K) * tw * itemsize))))
+    block = int(min(rows, max(1, CORE_BLOCK_BYTES // (reference.positions(m) * max(C, K) * tw * itemsize))))
+    # As many blocks for every core, so that none waits for another's last one (VGG16's conv1_2 at
+    # batch 1: 56 tile rows made 7 blocks of 8, 4 on one core and 3 on the other; now 8 of 7).
+    blocks = -(-(-(-rows // block)) // CORES) * CORES
+    return -(-rows // blocks)
 
 
 def workspace(rows, tw, C, K, itemsize, m):
     """Bytes of V and M one pass over ``rows`` tile rows allocates (memory.py asks)."""
-    blocks_at_once = CORES if by_blocks(C, K) else 1
     block = block_rows(rows, tw, C, K, itemsize, m)
+    blocks_at_once = min(CORES, -(-rows // block)) if by_blocks(C, K) else 1
     return blocks_at_once * reference.positions(m) * (C + K) * block * tw * itemsize
 
 
@@ -307,12 +312,15 @@ def _side_by_side():
 def conv_forward(x, U, b, pad, rectify=False):
     """x (N, C, H, W), U ((m+2)^2, K, C) from transform_filters, b (K,) -> out (N, K, Ho, Wo),
     or max(out, 0) with rectify (a ReLU in the same pass over memory)."""
-    return _convolve(x, [U[a] for a in range(U.shape[0])], b, pad, U.shape[1], rectify)
+    # A copy of b, always writable: a frozen net's read-only bias would make Numba compile every
+    # output kernel again for read-only arrays (Net.frozen).
+    return _convolve(x, [U[a] for a in range(U.shape[0])], b.copy(), pad, U.shape[1], rectify)
 
 
 def conv_backward_input(dout, R, pad):
     """dout (N, K, Ho, Wo), R ((m+2)^2 matrices (K, C)): the transformed rotated filters,
-    from transform_filters(w, m, rotated=True) or rotated(U) -> dx (N, C, H, W)."""
+    from transform_filters(w, m, rotated=True) or rotated(U) -> dx (N, C, H, W).
+    Not the forward's U itself: that would give a wrong dx without an error."""
     mats = [R[a].T for a in range(len(R))]                              # (C, K) each: channels swapped
     zeros = np.zeros(R[0].shape[1], dtype=dout.dtype)
     return _convolve(dout, mats, zeros, (2 - pad[0], 2 - pad[1]), R[0].shape[1])

@@ -18,7 +18,7 @@ Tiles start every m pixels, so neighbouring tiles overlap by 2. Two sizes are us
                  hold only 0, +-1 and 1/2 (the polynomial points 0, 1, -1 and infinity).
     F(4x4, 3x3): 6x6 tiles, 36 multiplications for 4*4*9 = 144, 4x fewer (points 0, +-1, +-2,
                  infinity). The transforms take more additions, the transformed filters U are
-                 4x the filters instead of 1.8x, and float32 rounding grows about 10x.
+                 4x the filters instead of 1.8x, and float32 rounding grows about 20x.
 
 The gradient with respect to the input is itself a 3x3 stride-1 convolution: of dout, with
 each filter rotated by 180 degrees and the roles of input and output channels swapped, padded
