@@ -90,8 +90,9 @@ def _working_space(arch, name, batch, item, backward, overwrite=False, frozen=Fa
         m = conv_winograd.tile_size((batch,) + in_shape, spec["pad"])
         space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item, m)
         U = (m + 2) ** 2 * shape[0] * in_shape[0] * item         # the transformed filters
-        remade = 0 if _kept(arch, name, batch, item) else U       # in the backward, unless kept
-        made = 0 if frozen and _kept(arch, name, batch, item) else U
+        kept = _filters_kept(arch, name, batch, item)
+        remade = 0 if kept else U                                 # in the backward, unless kept
+        made = 0 if frozen and kept else U                        # in the forward, unless frozen and kept
         return space + inp + remade if backward else space + made + out
     if path == "numba" and kind == "relu":
         return 0 if overwrite else out
@@ -126,9 +127,11 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
     needed, drop, overwrite = arch.pass_plan(end, keep)
     live = {INPUT: _size(arch.shapes[INPUT], batch) * item}             # outputs in memory, bytes
     held_by = {}                       # outputs the Net let go of that caches still hold: {output: holders}
-    # In a frozen net the kept filters are there from the start and stay: counted once, apart.
-    memo = sum(_filters_kept(arch, name, batch, item) for name in needed) if frozen else 0
-    cached = memo                                                         # what caches keep besides
+    def in_cache(name):
+        """What the cache of ``name`` keeps besides outputs; in a frozen net the kept filters are
+        there from the start and stay, so they are counted once, apart (cached starts with them)."""
+        return _kept(arch, name, batch, item) - (_filters_kept(arch, name, batch, item) if frozen else 0)
+    cached = sum(_filters_kept(arch, name, batch, item) for name in needed) if frozen else 0
     peak = 0
     for name in needed:
         over = name in overwrite and _fast(arch, name, batch) == "numba"
@@ -137,7 +140,7 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
             live[name] = live.pop(arch.layers[name]["inputs"][0])
         else:
             live[name] = _size(arch.shapes[name], batch) * item
-        cached += _kept(arch, name, batch, item) - (_filters_kept(arch, name, batch, item) if frozen else 0)
+        cached += in_cache(name)
         peak = max(peak, sum(live.values()) + cached)
         for gone in drop.get(name, ()):
             if gone not in live or gone == INPUT:
@@ -153,7 +156,7 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
             grads = _size(arch.shapes[name], batch) * item              # the gradient arriving
             peak = max(peak, kept + grads + _working_space(arch, name, batch, item, True, overwrite=name != end))
             if once:                                                    # its cache goes, and what only it held
-                kept -= _kept(arch, name, batch, item) - (_filters_kept(arch, name, batch, item) if frozen else 0)
+                kept -= in_cache(name)
                 for out, holders in list(held_by.items()):
                     holders.discard(name)
                     if not holders:

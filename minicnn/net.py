@@ -151,6 +151,7 @@ class Net:
         # {the ReLU: its convolution}.
         fused = {r: self.layers[r]["inputs"][0] for r in overwrite}
         fused = {r: c for r, c in fused.items() if self.layers[c]["type"] == "conv"}
+        rectify = set(fused.values())
         self.outputs, self._caches, self._end = {INPUT: x}, {}, None
         for name in needed:
             spec = self.layers[name]
@@ -160,7 +161,7 @@ class Net:
                 rectified = name in fused and TYPES["conv"].rectified(self._caches[fused[name]])
                 out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
                                                          seed=layer_seed, overwrite=name in overwrite,
-                                                         memo=self._memo(name), rectify=name in fused.values(),
+                                                         memo=self._memo(name), rectify=name in rectify,
                                                          rectified=rectified)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None

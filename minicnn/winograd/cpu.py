@@ -180,8 +180,9 @@ def _output_tiles_one_core(M, m, b, rectify, th, tw, row0, nrows, out):
         _output_tile_row(M, m, b, rectify, th, tw, row0, nrows, task, out)
 
 
-def tile_size(positions):
-    """m, the side of the output tiles, from the number of products (m+2)^2: 16 -> 2, 36 -> 4."""
+def _side(positions):
+    """m, the side of the output tiles, from the number of products (m+2)^2: 16 -> 2, 36 -> 4
+    (layers/conv_winograd.py's tile_size chooses m for a layer)."""
     return {16: 2, 36: 4}[positions]
 
 
@@ -218,12 +219,14 @@ def block_rows(rows, tw, C, K, itemsize, m):
     """How many of the ``rows`` tile rows (tw tiles each) one block takes: V ((m+2)^2, C, block*tw)
     and M ((m+2)^2, K, block*tw) stay within BLOCK_BYTES (CORE_BLOCK_BYTES when a block runs on
     one core, and then a multiple of CORES blocks) each, but a block holds at least one tile row."""
+    limit = CORE_BLOCK_BYTES if by_blocks(C, K) else BLOCK_BYTES
+    block = int(min(rows, max(1, limit // (reference.positions(m) * max(C, K) * tw * itemsize))))
     if not by_blocks(C, K):
-        return int(min(rows, max(1, BLOCK_BYTES // (reference.positions(m) * max(C, K) * tw * itemsize))))
-    block = int(min(rows, max(1, CORE_BLOCK_BYTES // (reference.positions(m) * max(C, K) * tw * itemsize))))
+        return block
     # As many blocks for every core, so that none waits for another's last one (VGG16's conv1_2 at
     # batch 1: 56 tile rows made 7 blocks of 8, 4 on one core and 3 on the other; now 8 of 7).
-    blocks = -(-(-(-rows // block)) // CORES) * CORES
+    blocks = -(-rows // block)
+    blocks = -(-blocks // CORES) * CORES
     return -(-rows // blocks)
 
 
@@ -239,7 +242,7 @@ def _convolve(x, mats, b, pad, out_channels, rectify=False):
     (then max(out, 0) with rectify)."""
     N, C, H, W = x.shape
     P = len(mats)
-    m = tile_size(P)
+    m = _side(P)
     (Ho, Wo), (th, tw) = reference.tile_grid(H, W, pad, m)
     x = np.ascontiguousarray(x)
     out = _buffers.empty((N, out_channels, Ho, Wo), x.dtype)
