@@ -11,6 +11,7 @@ seed 0) and input, saved once to a temporary folder, and run in their own proces
 what a user would otherwise pick. First the two are checked to agree: logits and image gradient
 within 1e-4 of their largest value. Then, per batch size: median step and forward times with
 their range, the ratios, the first step (against a steady one) and each side's peak RSS, and
+for minicnn the time net.frozen() takes to get Numba's kernels going before the first step,
 with --split minicnn's time per layer and the path each layer took (Winograd, im2col, Numba).
 MINICNN_FAST=0 in the environment times minicnn's readable path instead.
 """
@@ -49,12 +50,15 @@ def load_inputs(folder, batch):
 def minicnn_worker(args):
     net = twins.minicnn_net(args.folder)
     x, dout = load_inputs(args.folder, args.batch)
+    t = time.perf_counter()
     with net.frozen():                   # as minicnn.viz.run runs every technique
-        minicnn_steps(net, x, dout, args)
+        start = 1e3 * (time.perf_counter() - t)      # Numba's start, once per process (minicnn/_warm.py)
+        minicnn_steps(net, x, dout, args, start)
 
 
-def minicnn_steps(net, x, dout, args):
-    """Time the first step, steady steps and forward passes (and with --split each layer), and report them."""
+def minicnn_steps(net, x, dout, args, start):
+    """Time the first step, steady steps and forward passes (and with --split each layer), and report
+    them with ``start``, the milliseconds entering net.frozen() took."""
     from minicnn import layer_types
     def step():
         net.forward(x, end="fc8", keep=())
@@ -66,7 +70,7 @@ def minicnn_steps(net, x, dout, args):
     steps = timed_steps(step, args.steps)
     forward = timed_steps(lambda: net.forward(x, end="fc8", keep=()), args.steps)
     split = layer_split(net, layer_types, step) if args.split and args.round == 0 else None
-    report(first=first, step=steps, forward=forward, split=split)
+    report(start=start, first=first, step=steps, forward=forward, split=split)
 
 
 def layer_split(net, layer_types, step, repeat=5):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ArgumentError, ShapeError, SpecError
-from .layer_types import TYPES, normalize_spec
+from .layer_types import TYPES, fast_path, normalize_spec
 from .receptive_field import ReceptiveField
 
 INPUT = "data"
@@ -121,6 +121,14 @@ class Architecture:
     def receptive_field(self, name):
         """The ReceptiveField of a unit of layer ``name``, in input pixels."""
         return self.fields[self.check_layer(name, "receptive_field")]
+
+    def fast_path(self, name, batch, on_gpu=False):
+        """The fast CPU path layer ``name`` takes for a batch of ``batch`` examples
+        (layer_types.fast_path): "winograd", "numba" or None. memory.py foresees a pass with it,
+        Net.frozen whether any kernel will run."""
+        spec = self.layers[name]
+        return fast_path(spec["type"], (batch,) + tuple(self.shapes[spec["inputs"][0]]), on_gpu,
+                         self.param_shapes.get(name, {}).get("W"), spec.get("stride", 1), spec.get("pad", 0))
 
     def info(self):
         """A LayerInfo per layer, in order: output shape, parameter count, receptive field."""

@@ -20,7 +20,6 @@ import numpy as np
 from . import backend
 from .architecture import INPUT, Architecture
 from .errors import ArgumentError, MinicnnError
-from .layer_types import fast_path
 from .layers import conv_winograd
 from .winograd import cpu as winograd_cpu
 
@@ -32,10 +31,8 @@ def _size(shape, batch):
 
 
 def _fast(arch, name, batch):
-    """The fast CPU path layer ``name`` will take (layer_types.fast_path): "winograd", "numba" or None."""
-    spec = arch.layers[name]
-    return fast_path(spec["type"], (batch,) + tuple(arch.shapes[spec["inputs"][0]]), backend.device() != "cpu",
-                     arch.param_shapes.get(name, {}).get("W"), spec.get("stride", 1), spec.get("pad", 0))
+    """The fast CPU path layer ``name`` will take: "winograd", "numba" or None."""
+    return arch.fast_path(name, batch, backend.device() != "cpu")
 
 
 def _winograd_space(C, K, shape, batch, item, m):

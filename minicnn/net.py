@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from .architecture import INPUT, Architecture
+from ._warm import load_kernels
 from .backend import get_array_module, is_gpu_array, to_device
 from .errors import ArgumentError, ShapeError
 from .images import ImageSpace
@@ -234,12 +235,18 @@ class Net:
         by the kept work: don't. A parameter replaced by another array in the block starts
         afresh. Every technique run through minicnn.viz.run runs in such a block; a loop of your
         own can too. Blocks may nest, and a resized() net made in the block is frozen with it.
+        On the CPU with the fast paths on, entering also gets Numba's kernels going (_warm.py,
+        once per process: about 0.3 s) when a layer will take a fast path at batch 1, which
+        would otherwise slow the loop's first step.
         On the GPU it does nothing (CuPy arrays cannot be made read-only, and nothing there
         keeps work).
         """
         if self._frozen is not None:
             yield self
             return
+        on_gpu = any(is_gpu_array(a) for p in self.params.values() for a in p.values())
+        if any(self.arch.fast_path(name, 1, on_gpu) for name in self.layer_names):    # a kernel will run
+            load_kernels(self.dtype)
         params = [a for p in self.params.values() for a in p.values() if not is_gpu_array(a)]
         owners = [a.base for a in params if isinstance(a.base, np.ndarray)]
         arrays = list({id(a): a for a in owners + params}.values())    # owners first: restored first
