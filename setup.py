@@ -26,9 +26,11 @@ setup(
     extras_require={
         # CuPy wheels are built per CUDA major version: pick the one matching your driver. Numba's
         # CUDA target compiles the GPU im2col/col2im (im2col/cuda.py) with that version's NVVM.
-        "cuda12": ["cupy-cuda12x>=13.0", "numba-cuda[cu12]>=0.20"],
-        "cuda13": ["cupy-cuda13x>=14.0", "numba-cuda[cu13]>=0.20"],
-        "gpu": ["cupy-cuda12x>=13.0", "numba-cuda[cu12]>=0.20"],
+        # numba-cuda 0.30 (the newest) still registers np.row_stack, which NumPy 2.5 removed: its
+        # CUDA target then fails to load, so the GPU path keeps NumPy below 2.5.
+        "cuda12": ["cupy-cuda12x>=13.0", "numba-cuda[cu12]>=0.20", "numpy<2.5"],
+        "cuda13": ["cupy-cuda13x>=14.0", "numba-cuda[cu13]>=0.20", "numpy<2.5"],
+        "gpu": ["cupy-cuda12x>=13.0", "numba-cuda[cu12]>=0.20", "numpy<2.5"],
         # The tests: training data, Dask, the notebooks, and the gallery in a browser (Chromium itself
         # comes from the system: apt install chromium chromium-driver).
         "dev": ["pytest>=7.0", "mlxtend>=0.23", "dask[distributed]>=2023.1", "nbclient>=0.7", "nbformat>=5.7",

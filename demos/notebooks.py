@@ -127,7 +127,7 @@ g = net.backward(d)
 print("max difference:", np.abs(np.abs(g).max(axis=1)[0] - plain.map).max())""",
         md("## One unit under three ReLU rules\n\nThe gradient of one unit of a deeper layer, under backprop, "
         "the deconvnet and guided backprop; the first panel shows which pixels the unit can see."),
-        """r = viz.run("neuron", net, x, layer="relu2_2", unit=int(np.asarray(net.forward(x, end="relu2_2"))[0].max(axis=(1, 2)).argmax()))
+        """r = viz.run("neuron", net, x, layer="relu2_2", unit=int(minicnn.to_numpy(net.forward(x, end="relu2_2"))[0].max(axis=(1, 2)).argmax()))
 show(display.neuron(net, r))
 print(r.summary())""",
         md("## Adversarial examples and FGSM"),

@@ -7,7 +7,7 @@ and its held-out digits, or on an ImageNet model and the demo photos.
 import numpy as np
 from PIL import Image
 
-from minicnn import display, viz
+from minicnn import display, to_numpy, viz
 
 import common
 
@@ -34,7 +34,7 @@ def main():
     else:
         x, y = common.photo(net, "chelsea.png"), common.photo(net, "coffee.png")
     layer = viz.map_layers(net)[-1]                                 # the last map: its units see the most
-    unit = int(np.asarray(net.forward(x, end=layer))[0].reshape(net.shapes[layer][0], -1).max(axis=1).argmax())
+    unit = int(to_numpy(net.forward(x, end=layer))[0].reshape(net.shapes[layer][0], -1).max(axis=1).argmax())
     wanted = (3, 8, 5) if digits else ("flamingo", "ostrich", "goldfish")
     runs = [("SmoothGrad", "saliency", x, {"samples": 25}, 1),
             ("guided backprop", "neuron", x, {"layer": layer, "unit": unit, "mode": "guided"}, 1),

@@ -273,7 +273,8 @@ def _softmax(rng, shape):
 def _softmax_loss(rng, N, K):
     y = rng.randint(K, size=N)
     return Case("softmax_loss", f"scores {N}x{K}", {"scores": rng.randn(N, K)},
-                lambda scores: (np.array(L.softmax_loss(scores, y)[0]), L.softmax_loss(scores, y)[1]),
+                lambda scores: (get_array_module(scores).asarray(L.softmax_loss(scores, y)[0]),
+                                L.softmax_loss(scores, y)[1]),
                 lambda d, dscores: {"scores": dscores * d})
 
 
@@ -286,8 +287,9 @@ def _objective(rng, name, shape, **kw):
     fn = getattr(O, name)
 
     def forward(x):
-        value, grad = fn(x, *others, **kw)
-        return get_array_module(x).asarray(value), grad
+        xp = get_array_module(x)                       # the targets go where x is (the GPU, say)
+        value, grad = fn(x, *(xp.asarray(o) for o in others), **kw)
+        return xp.asarray(value), grad
     what = " ".join(f"{k} {v}" for k, v in kw.items())
     return Case(name, f"x {'x'.join(map(str, shape))}" + (f"  {what}" if what else ""), {"x": x}, forward,
                 lambda d, grad: {"x": grad * d})

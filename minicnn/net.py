@@ -19,7 +19,7 @@ import numpy as np
 
 from .architecture import INPUT, Architecture
 from ._warm import load_kernels
-from .backend import get_array_module, is_gpu_array, to_device
+from .backend import get_array_module, is_gpu_array, to_device, to_numpy
 from .errors import ArgumentError, ShapeError
 from .images import ImageSpace
 from .layer_types import TYPES
@@ -33,7 +33,8 @@ class Net:
 
         params: {layer: {"W": array, "b": array}} with exactly the shapes the architecture implies;
         None draws random ones (He-normal weights, zero biases) from ``seed``.
-        Parameters are cast to ``dtype`` and put on the current device (minicnn.backend).
+        Parameters are cast to ``dtype`` and put on the current device (minicnn.backend): the
+        net runs where its parameters are.
         space: the ImageSpace its inputs live in (default: pixel values as they are);
         classes: the names of its outputs (none, or one per output);
         meta: anything else worth keeping (a model file's name and provenance);
@@ -136,17 +137,19 @@ class Net:
         ReLU may write over the convolution it follows (a loop of steps needs far less memory).
         Default None: keep every output.
         train=True turns dropout on; with an int ``seed`` its masks are reproducible (each
-        dropout layer draws from seed + its position). x is cast to the net's dtype.
+        dropout layer draws from seed + its position). x is cast to the net's dtype and, if it
+        lives on the other device, copied to the net's (once per call: a loop that keeps its
+        image on the net's device copies nothing).
         """
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
             raise ShapeError(f"forward: input must have shape (N,) + {self.input_shape}, "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
-        x = x.astype(self.dtype, copy=False)
         if not is_gpu_array(x):
-            # On the GPU this would stop the device at every step to read one bool back; there a
-            # NaN or inf in the input shows as NaN in the outputs instead.
+            # For an input on the GPU this would stop the device at every step to read one bool
+            # back; there a NaN or inf in the input shows as NaN in the outputs instead.
             _check.finite("forward", "the input", x)
+        x = self._here(x)
         needed, drop, overwrite = self.arch.pass_plan(end, keep)
         # A convolution whose output only a ReLU reads may apply that ReLU itself (Conv.forward):
         # {the ReLU: its convolution}.
@@ -172,12 +175,20 @@ class Net:
         self._end = end
         return self.outputs[end]
 
+    def _here(self, a):
+        """``a`` in this net's dtype, where its parameters are: copied over from the other device."""
+        w = next((v for p in self.params.values() for v in p.values()), None)
+        if w is not None and is_gpu_array(a) != is_gpu_array(w):
+            a = get_array_module(w).asarray(a) if is_gpu_array(w) else to_numpy(a)
+        return a.astype(self.dtype, copy=False)
+
     def backward(self, dout, start=None, params=False, once=False):
         """Backpropagate to the network's input. Returns dx, shaped like the last forward's x.
 
         dout: the gradient at the output of layer ``start`` (default: where forward stopped).
         It may also be a dict {layer name: gradient} to start from several layers at once
         (e.g. a loss on several layers' features); the gradients add up where paths meet.
+        Like forward's x, a gradient on the other device is copied to the net's.
         params=True also computes parameter gradients into ``net.grads[layer]["W"/"b"]``.
         Each ReLU uses its current backward rule (see relu_mode).
         once=True: no other backward will start from this forward, so each layer's cache is let
@@ -197,7 +208,7 @@ class Net:
             if tuple(g.shape) != tuple(self.outputs[name].shape):
                 raise ShapeError(f"backward: the gradient at {name!r} has shape {tuple(g.shape)}, "
                                  f"the layer's output has shape {tuple(self.outputs[name].shape)}")
-            grads[name] = g.astype(self.dtype, copy=False)
+            grads[name] = self._here(g)
         given = list(grads.values())               # the caller's arrays: never written over
         if params:
             self.grads = {}

@@ -13,6 +13,8 @@ that is how the tests check them on machines without a GPU.
 Each thread walks the array in steps of the whole grid, so any launch size covers it all.
 All arrays are flat, contiguous, and indexed in C order.
 """
+import warnings
+
 import numba
 from numba import cuda
 
@@ -65,7 +67,11 @@ def _launch(kernel, size, like, *args):
         stream = cuda.external_stream(get_array_module(like).cuda.get_current_stream().ptr)
         # sync=False: Numba would otherwise wait for the stream CuPy names in each array it is given
         args = [cuda.as_cuda_array(a, sync=False) if is_gpu_array(a) else a for a in args]
-        kernel[blocks, THREADS, stream](*args)
+        with warnings.catch_warnings():
+            # A small array needs few blocks, and Numba warns of low occupancy at every such launch
+            # (by its message: numba-cuda has a warning class of its own, numba's CUDA target another).
+            warnings.filterwarnings("ignore", message=r".*Grid size \d+ will likely result in GPU under-utilization")
+            kernel[blocks, THREADS, stream](*args)
     else:                                         # Numba's simulator, which has no streams
         kernel[blocks, THREADS](*args)
 

@@ -14,13 +14,15 @@ from ..settings import option
 
 
 def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile=70, bg_percentile=30,
-            iterations=5):
+            iterations=5, seed=0):
     """GrabCut from saliency seeds. image: (H, W, 3) uint8 RGB; saliency_map: (H, W).
 
     Raw saliency is speckled pixel by pixel, so it is first smoothed (Gaussian, ``smooth``
     pixels). Then, by percentile of the smoothed map: above fg_percentile is foreground,
     likely_percentile..fg_percentile probable foreground, below bg_percentile background, the
     rest probable background. GrabCut fits colour models to these seeds and labels every pixel.
+    Its colour models start from k-means, which draws from OpenCV's global random generator:
+    seeded with ``seed`` here, so that the same inputs give the same mask.
     Returns an (H, W) bool mask (True: object).
     """
     import cv2
@@ -33,6 +35,7 @@ def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile
     mask[s >= np.percentile(s, fg_percentile)] = cv2.GC_FGD
     mask[s <= np.percentile(s, bg_percentile)] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(seed)
     cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 
@@ -43,7 +46,7 @@ class Settings(technique.Settings):
                             kind="target")
     samples: int = option(25, "SmoothGrad copies behind the seeds (0: the plain saliency map)", ge=0, le=1000)
     noise: float = option(0.15, "SmoothGrad's noise, as a fraction of the image's pixel range", gt=0, le=1)
-    seed: int = option(0, "seed for SmoothGrad's noise", ge=0, le=2**32 - 1)
+    seed: int = option(0, "seed for SmoothGrad's noise and GrabCut's k-means", ge=0, le=2**32 - 1)
     smooth: float = option(3.0, "Gaussian smoothing of the map, pixels", ge=0, le=50)
     fg: float = option(95.0, "saliency percentile above which is object", gt=0, lt=100)
     bg: float = option(30.0, "saliency percentile below which is background", gt=0, lt=100)
@@ -71,6 +74,6 @@ def run(net, x, settings):
     c = target_or_predicted(net, x, settings.target)
     s = saliency(net, x, c, settings.samples, settings.noise, settings.seed)
     mask = segment(net.space.deprocess(x), s, smooth=settings.smooth, fg_percentile=settings.fg,
-                   bg_percentile=settings.bg)
+                   bg_percentile=settings.bg, seed=settings.seed)
     return Segmentation(settings=settings, x=np.asarray(x), map=s, mask=mask, target=class_ref(net, c),
                         foreground_fraction=float(mask.mean()))
