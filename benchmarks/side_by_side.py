@@ -6,7 +6,8 @@ Each worker is a fresh Python process with its own environment (its own threads,
 caches; neither side imports the other's library, and the PyTorch side gets none of minicnn's
 thread settings) that prints one JSON line last: {"first": ms, "step": [ms, ...],
 "forward": [ms, ...], "peak_rss_mib": MiB, ...}, and may add "start": ms, what a side does once
-per process to get ready before its first step. Running them A B A B ... spreads slow spells
+per process to get ready before its first step, and "peak_device_mib": MiB, the most GPU memory
+its allocator held. Running them A B A B ... spreads slow spells
 of a shared machine over both sides. What is reported is the median of all steady steps of a
 side (warm-up excluded), the median of its first steps (one per process) and its largest peak RSS.
 """
@@ -71,7 +72,8 @@ def alternate(workers, rounds):
 def summarize(runs):
     """One side's rounds -> {"step", "forward", "first", "peak_rss_mib"} (medians over all steps and rounds)."""
     out = {"first": statistics.median(r["first"] for r in runs), "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
-           "start": statistics.median(r["start"] for r in runs) if "start" in runs[0] else None}
+           "start": statistics.median(r["start"] for r in runs) if "start" in runs[0] else None,
+           "peak_device_mib": max(r["peak_device_mib"] for r in runs) if "peak_device_mib" in runs[0] else None}
     for key in ("step", "forward"):
         values = [t for r in runs for t in r.get(key, [])]
         out[key] = statistics.median(values) if values else None
@@ -80,9 +82,12 @@ def summarize(runs):
 
 
 def table(summaries, reference):
-    """Lines comparing each side with ``reference``: medians, ranges, ratios, first step, peak RSS."""
+    """Lines comparing each side with ``reference``: medians, ranges, ratios, first step, peak RSS
+    (and peak GPU memory where the sides ran there)."""
     ref = summaries[reference]
-    lines = [f"  {'':10s}{'step (ms)':>24s}{'forward (ms)':>24s}{'start':>10s}{'first step':>12s}{'peak RSS':>12s}"]
+    gpu = all(s["peak_device_mib"] is not None for s in summaries.values())
+    lines = [f"  {'':10s}{'step (ms)':>24s}{'forward (ms)':>24s}{'start':>10s}{'first step':>12s}{'peak RSS':>12s}"
+             + (f"{'peak GPU':>12s}" if gpu else "")]
     for name, s in summaries.items():
         cells = []
         for key in ("step", "forward"):
@@ -92,13 +97,15 @@ def table(summaries, reference):
             lo, hi = s[key + "_spread"]
             cells.append(f"{s[key]:8.1f} [{lo:6.1f}-{hi:6.1f}]".rjust(24))
         start = f"{s['start']:7.0f} ms" if s["start"] is not None else f"{'-':>10s}"
-        lines.append(f"  {name:10s}" + "".join(cells) + start + f"{s['first']:9.0f} ms{s['peak_rss_mib']:8.0f} MiB")
+        lines.append(f"  {name:10s}" + "".join(cells) + start + f"{s['first']:9.0f} ms{s['peak_rss_mib']:8.0f} MiB"
+                     + (f"{s['peak_device_mib']:8.0f} MiB" if gpu else ""))
     for name, s in summaries.items():
         if name == reference:
             continue
         ratios = [f"{key} {s[key] / ref[key]:.2f}x" for key in ("step", "forward") if s[key] and ref[key]]
         lines.append(f"  {name} / {reference}: " + ", ".join(ratios) +
-                     f", peak RSS {s['peak_rss_mib'] / ref['peak_rss_mib']:.2f}x; "
+                     f", peak RSS {s['peak_rss_mib'] / ref['peak_rss_mib']:.2f}x"
+                     + (f", peak GPU memory {s['peak_device_mib'] / ref['peak_device_mib']:.2f}x" if gpu else "") + "; "
                      f"{name}'s first step = {s['first'] / s['step']:.2f}x its steady step")
     return lines
 

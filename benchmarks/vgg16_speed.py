@@ -1,6 +1,6 @@
-"""A VGG16 gradient-ascent step, minicnn against PyTorch on the same CPU, side by side.
+"""A VGG16 gradient-ascent step, minicnn against PyTorch on the same CPU (or GPU), side by side.
 
-    python benchmarks/vgg16_speed.py [--batch 1 8] [--rounds 3] [--steps 8] [--split]
+    python benchmarks/vgg16_speed.py [--batch 1 8] [--rounds 3] [--steps 8] [--split] [--device gpu]
 
 The step is what every visualization of the lecture repeats: forward to fc8, backward from a
 class score to the image, no weight gradients. minicnn runs it as the techniques' loops do,
@@ -14,6 +14,13 @@ their range, the ratios, the first step (against a steady one) and each side's p
 for minicnn the time net.frozen() takes to get Numba's kernels going before the first step,
 with --split minicnn's time per layer and the path each layer took (Winograd, im2col, Numba).
 MINICNN_FAST=0 in the environment times minicnn's readable path instead.
+
+With --device gpu both sides run on the GPU: minicnn on CuPy (cuBLAS products, the Numba CUDA
+im2col/col2im), PyTorch on cuDNN with cudnn.benchmark on (it picks each layer's fastest
+algorithm) and TF32 off, so that both compute in float32. Each step ends when the device is
+done (synchronized); instead of RSS, each side's peak device memory is what its caching
+allocator held (CuPy's memory pool, PyTorch's reserved memory). The float64 agreement is
+checked on the GPU too.
 """
 import argparse
 import os
@@ -48,8 +55,10 @@ def load_inputs(folder, batch):
 
 
 def minicnn_worker(args):
-    net = twins.minicnn_net(args.folder)
-    x, dout = load_inputs(args.folder, args.batch)
+    from minicnn import backend
+    backend.use(args.device)
+    net = twins.minicnn_net(args.folder)                  # its weights on the device
+    x, dout = (backend.to_device(a) for a in load_inputs(args.folder, args.batch))
     t = time.perf_counter()
     with net.frozen():                   # as minicnn.viz.run runs every technique
         start = 1e3 * (time.perf_counter() - t)      # Numba's start, once per process (minicnn/_warm.py)
@@ -59,29 +68,37 @@ def minicnn_worker(args):
 def minicnn_steps(net, x, dout, args, start):
     """Time the first step, steady steps and forward passes (and with --split each layer), and report
     them with ``start``, the milliseconds entering net.frozen() took."""
-    from minicnn import layer_types
+    from minicnn import backend, layer_types
     def step():
         net.forward(x, end="fc8", keep=())
         return net.backward(dout, once=True)
-    first = timed_steps(step, 1)[0]
+    sync = backend.synchronize                                            # the GPU's work done
+    first = timed_steps(step, 1, sync)[0]
     if args.round == 0:
-        np.savez(args.folder / f"minicnn{args.batch}.npz", logits=net.forward(x, end="fc8", keep=()), dx=step())
-    timed_steps(step, 1)                                                  # warm-up, not counted
-    steps = timed_steps(step, args.steps)
-    forward = timed_steps(lambda: net.forward(x, end="fc8", keep=()), args.steps)
-    split = layer_split(net, layer_types, step) if args.split and args.round == 0 else None
-    report(start=start, first=first, step=steps, forward=forward, split=split)
+        np.savez(args.folder / f"minicnn{args.batch}.npz", logits=backend.to_numpy(net.forward(x, end="fc8", keep=())),
+                 dx=backend.to_numpy(step()))
+    timed_steps(step, 1, sync)                                            # warm-up, not counted
+    steps = timed_steps(step, args.steps, sync)
+    forward = timed_steps(lambda: net.forward(x, end="fc8", keep=()), args.steps, sync)
+    split = layer_split(net, layer_types, step, sync) if args.split and args.round == 0 else None
+    device = {}
+    if args.device == "gpu":
+        cupy = backend.array_module()
+        device = {"peak_device_mib": cupy.get_default_memory_pool().total_bytes() / 2**20, "cupy": cupy.__version__}
+    report(start=start, first=first, step=steps, forward=forward, split=split, **device)
 
 
-def layer_split(net, layer_types, step, repeat=5):
+def layer_split(net, layer_types, step, sync, repeat=5):
     """{layer: [path, forward ms, backward ms]}: medians over `repeat` steps, timed inside the Net."""
     times, paths = {}, {}
     originals = {name: (t.forward, t.backward) for name, t in layer_types.TYPES.items()}
 
     def timing(fn, which):
         def wrapped(spec, *a, **k):
+            sync()
             t = time.perf_counter()
             result = fn(spec, *a, **k)
+            sync()
             times.setdefault((spec["name"], which), []).append(1e3 * (time.perf_counter() - t))
             if which == "forward" and isinstance(result[1], tuple) and isinstance(result[1][0], str):
                 paths[spec["name"]] = result[1][0]
@@ -100,12 +117,25 @@ def layer_split(net, layer_types, step, repeat=5):
             for n in net.layer_names if (n, "forward") in times}
 
 
+def torch_device(name):
+    """The torch.device for "cpu" or "gpu"; on the GPU, cuDNN picks each layer's fastest algorithm
+    and TF32 is off (minicnn computes in plain float32)."""
+    import torch
+    if name == "cpu":
+        return torch.device("cpu")
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    return torch.device("cuda")
+
+
 def torch_worker(args):
     import torch
-    model = twins.torch_model(args.folder, end="fc8").requires_grad_(False)
+    device = torch_device(args.device)
+    model = twins.torch_model(args.folder, end="fc8").requires_grad_(False).to(device)
     x, dout = load_inputs(args.folder, args.batch)
-    x = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
-    dout = torch.from_numpy(dout)
+    x = torch.from_numpy(x).to(device).contiguous(memory_format=torch.channels_last)
+    dout = torch.from_numpy(dout).to(device)
+    sync = torch.cuda.synchronize if args.device == "gpu" else (lambda: None)
 
     def step():
         xg = x.clone().requires_grad_(True)
@@ -116,16 +146,22 @@ def torch_worker(args):
     def forward():
         with torch.no_grad():
             model(x)
-    first = timed_steps(step, 1)[0]
+    first = timed_steps(step, 1, sync)[0]
     if args.round == 0:
         logits, dx = step()
-        np.savez(args.folder / f"torch{args.batch}.npz", logits=logits.detach().numpy(), dx=dx.numpy())
-    timed_steps(step, 1)
-    steps = timed_steps(step, args.steps)
-    report(first=first, step=steps, forward=timed_steps(forward, args.steps), torch=torch.__version__)
+        np.savez(args.folder / f"torch{args.batch}.npz", logits=logits.detach().cpu().numpy(), dx=dx.cpu().numpy())
+    timed_steps(step, 1, sync)
+    steps = timed_steps(step, args.steps, sync)
+    forward = timed_steps(forward, args.steps, sync)
+    device = {}
+    if args.device == "gpu":
+        device = {"peak_device_mib": torch.cuda.max_memory_reserved() / 2**20,
+                  "gpu": torch.cuda.get_device_name(), "cuda": torch.version.cuda,
+                  "cudnn": torch.backends.cudnn.version()}
+    report(first=first, step=steps, forward=forward, torch=torch.__version__, **device)
 
 
-def agreement(folder, batch, dtype):
+def agreement(folder, batch, dtype, device="cpu"):
     """max |minicnn - PyTorch| / max |PyTorch| of the logits and the image gradient. In float64
     (computed here) it checks that both run the same network. In float32 (the workers' first
     step) the image gradient can differ more: where two values of a max-pooling window, or a
@@ -135,14 +171,20 @@ def agreement(folder, batch, dtype):
         a, b = np.load(folder / f"minicnn{batch}.npz"), np.load(folder / f"torch{batch}.npz")
     else:
         import torch
+        from minicnn import backend
+        backend.use(device)
         net = twins.minicnn_net(folder).astype(np.float64)
-        model = twins.torch_model(folder, end="fc8").double().requires_grad_(False)
+        dev = torch_device(device)
+        model = twins.torch_model(folder, end="fc8").double().requires_grad_(False).to(dev)
         x, dout = (v.astype(np.float64) for v in load_inputs(folder, batch))
-        a = {"logits": net.forward(x, end="fc8"), "dx": net.backward(dout)}
-        xt = torch.from_numpy(x).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+        xd = backend.to_device(x)
+        a = {"logits": net.forward(xd, end="fc8"), "dx": net.backward(backend.to_device(dout))}
+        a = {k: backend.to_numpy(v) for k, v in a.items()}
+        backend.use("cpu")
+        xt = torch.from_numpy(x).to(dev).contiguous(memory_format=torch.channels_last).requires_grad_(True)
         logits = model(xt)
-        logits.backward(torch.from_numpy(dout))
-        b = {"logits": logits.detach().numpy(), "dx": xt.grad.numpy()}
+        logits.backward(torch.from_numpy(dout).to(dev))
+        b = {"logits": logits.detach().cpu().numpy(), "dx": xt.grad.cpu().numpy()}
     return {k: float(np.abs(a[k] - b[k]).max() / np.abs(b[k]).max()) for k in ("logits", "dx")}
 
 
@@ -152,6 +194,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternations A B (each a fresh process per side)")
     ap.add_argument("--steps", type=int, default=8, help="timed steps per process, after one warm-up step")
     ap.add_argument("--split", action="store_true", help="also time each minicnn layer")
+    ap.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="where both sides run (default cpu)")
     ap.add_argument("--worker", choices=["minicnn", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
@@ -161,23 +204,24 @@ def main():
         return (minicnn_worker if args.worker == "minicnn" else torch_worker)(args)
 
     if os.environ.get("MINICNN_DEVICE", "cpu").strip().lower() not in ("", "cpu"):
-        sys.exit("vgg16_speed.py compares CPU steps: unset MINICNN_DEVICE")
+        sys.exit("vgg16_speed.py: choose the device with --device, not MINICNN_DEVICE")
     import importlib.util
     have_torch = importlib.util.find_spec("torch") is not None
-    print(f"VGG16 gradient-ascent step (forward to fc8, backward to the image), {SIZE}x{SIZE}, float32, CPU, "
-          f"{len(os.sched_getaffinity(0))} cores; minicnn fast paths "
-          f"{'off (MINICNN_FAST=0)' if os.environ.get('MINICNN_FAST', '1').strip() == '0' else 'on'}")
+    where = (f"CPU, {len(os.sched_getaffinity(0))} cores; minicnn fast paths "
+             f"{'off (MINICNN_FAST=0)' if os.environ.get('MINICNN_FAST', '1').strip() == '0' else 'on'}"
+             if args.device == "cpu" else "GPU")
+    print(f"VGG16 gradient-ascent step (forward to fc8, backward to the image), {SIZE}x{SIZE}, float32, {where}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         prepare(folder, args.batch)
         for batch in args.batch:
             def argv(side):
                 return ([str(HERE / "vgg16_speed.py"), "--worker", side, "--folder", tmp, "--batch", str(batch),
-                         "--steps", str(args.steps)] + (["--split"] if args.split else []))
+                         "--steps", str(args.steps), "--device", args.device] + (["--split"] if args.split else []))
             workers = {"minicnn": (argv("minicnn"), minicnn_env())}
             print(f"\nbatch {batch}: {args.rounds} rounds x {args.steps} steps per side")
             if have_torch:
-                exact = agreement(folder, batch, np.float64)
+                exact = agreement(folder, batch, np.float64, args.device)
                 if max(exact.values()) > 1e-4:
                     sys.exit(f"minicnn and PyTorch disagree by more than 1e-4 ({exact}): the timings would "
                              "compare different work")
@@ -186,7 +230,11 @@ def main():
             summaries = {name: summarize(runs) for name, runs in results.items()}
             if have_torch:
                 timed = agreement(folder, batch, np.float32)
-                print(f"  PyTorch {results['PyTorch'][0]['torch']}, channels_last; agreement (max difference / max "
+                first = results["PyTorch"][0]
+                if args.device == "gpu":
+                    print(f"  {first['gpu']}, CUDA {first['cuda']}, cuDNN {first['cudnn']}; "
+                          f"CuPy {results['minicnn'][0]['cupy']}")
+                print(f"  PyTorch {first['torch']}, channels_last; agreement (max difference / max "
                       f"value): float64 logits {exact['logits']:.1e}, image gradient {exact['dx']:.1e}; "
                       f"float32 logits {timed['logits']:.1e}, image gradient {timed['dx']:.1e}")
                 print("\n".join(table(summaries, "PyTorch")))
