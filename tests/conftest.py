@@ -1,5 +1,6 @@
 """Shared test helpers. minicnn is imported first so its thread settings precede numpy's import."""
 import os
+import sys
 from pathlib import Path
 
 # Without a GPU to test on, Numba's CUDA simulator runs the GPU kernels on the CPU; it must be
@@ -12,6 +13,30 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# MINICNN_PRETEND_GPU=1: the suite as MINICNN_DEVICE=gpu runs it, on the pretend GPU of fake_gpu.py,
+# for machines without one (commands the tests start in processes of their own stay on the CPU).
+PRETEND_GPU = os.environ.get("MINICNN_PRETEND_GPU") == "1"
+ON_GPU = os.environ.get("MINICNN_DEVICE", "cpu") == "gpu" or PRETEND_GPU
+
+
+def pytest_collection_finish(session):
+    """With MINICNN_PRETEND_GPU=1, the pretend GPU takes CuPy's place for the whole run."""
+    if PRETEND_GPU:
+        from fake_gpu import pretend_gpu
+        from minicnn import backend
+        session.config.pretend_gpu = pretend_gpu(simulate_kernels=False)      # kept: entered for good
+        session.config.pretend_gpu.__enter__()
+        sys.modules["cupy"] = backend._cupy                                   # for the tests that import it
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """With MINICNN_DEVICE=gpu every test starts on the GPU, before its fixtures are made (nets
+    made then put their weights there), but for those marked ``cpu``, which test the CPU's own
+    paths; elsewhere every test runs on the CPU."""
+    if ON_GPU:
+        from minicnn import backend
+        backend.use("cpu" if item.get_closest_marker("cpu") else "gpu")
 
 
 @pytest.fixture
@@ -33,7 +58,7 @@ def shared_or_skip(*parts):
 
 
 def gpu_or_skip():
-    if os.environ.get("MINICNN_DEVICE", "cpu") != "gpu":
+    if not ON_GPU:
         pytest.skip("GPU tests run with MINICNN_DEVICE=gpu on a machine with CuPy and CUDA")
     return pytest.importorskip("cupy", exc_type=ImportError)
 

@@ -11,10 +11,10 @@ NumPy's, and counts, as CuPy would make them:
 * reads: turning a device array into a Python number (float, int, bool, item, tolist), which
   waits for the device and copies the value back.
 
-Like CuPy, a device array refuses to be mixed with a host array in arithmetic or NumPy
-functions (TypeError): that would be a hidden copy. Reductions give 0-d device arrays, as CuPy's
-do, so a loss that stays on the device costs nothing until someone reads it. The GPU kernels
-(im2col/cuda.py) run under Numba's CUDA simulator, which conftest.py turns on.
+Like CuPy, a device array refuses to be mixed with a host array in arithmetic, NumPy functions
+or assignment into it (TypeError): that would be a hidden copy. Reductions give 0-d device
+arrays, as CuPy's do, so a loss that stays on the device costs nothing until someone reads it.
+The GPU kernels (im2col/cuda.py) run under Numba's CUDA simulator, which conftest.py turns on.
 """
 import contextlib
 import sys
@@ -75,11 +75,14 @@ def _device(r):
     return r
 
 
-def _refuse_host_arrays(what, values):
+def _refuse_host_arrays(what, values, smallest=1):
+    """TypeError for a host array of ``smallest`` dimensions or more among ``values``: CuPy's
+    ufuncs refuse even a 0-d one (smallest=0), its other functions and assignment only larger
+    ones; NumPy scalars pass everywhere."""
     for v in values:
         if isinstance(v, (list, tuple)):
-            _refuse_host_arrays(what, v)
-        elif isinstance(v, np.ndarray) and not isinstance(v, DeviceArray) and v.ndim > 0:
+            _refuse_host_arrays(what, v, smallest)
+        elif isinstance(v, np.ndarray) and not isinstance(v, DeviceArray) and v.ndim >= smallest:
             raise TypeError(f"{what}: a host array mixed with device arrays (a hidden copy)")
 
 
@@ -87,7 +90,7 @@ class DeviceArray(np.ndarray):
     """A NumPy array standing for a CuPy array."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        _refuse_host_arrays(ufunc.__name__, inputs + (out or ()))
+        _refuse_host_arrays(ufunc.__name__, inputs + (out or ()), smallest=0)
         if out is not None:
             kwargs["out"] = tuple(_host(o) for o in out)
         result = getattr(ufunc, method)(*(_host(a) for a in inputs), **kwargs)
@@ -102,6 +105,11 @@ class DeviceArray(np.ndarray):
 
     def __getitem__(self, key):
         return _device(super().__getitem__(key))
+
+    def __setitem__(self, key, value):
+        # CuPy refuses a host array here ("non-scalar numpy.ndarray cannot be used for fill")
+        _refuse_host_arrays("setitem", [value])
+        super().__setitem__(key, _host(value))
 
     # A device value read on the host: CuPy waits for the device and copies it back.
     def __float__(self):
@@ -196,8 +204,10 @@ def _fake_cupy():
 
 
 @contextlib.contextmanager
-def pretend_gpu():
-    """Within the block backend.use("gpu") runs on the pretend GPU; yields the transfer counts."""
+def pretend_gpu(simulate_kernels=True):
+    """Within the block backend.use("gpu") runs on the pretend GPU; yields the transfer counts.
+    simulate_kernels=False runs the GPU's im2col/col2im as the CPU's Numba kernels on the
+    arrays' memory (the simulator runs a thread at a time: too slow for whole techniques)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(backend, "_cupy", _fake_cupy())
         mp.setattr(backend, "_device", "gpu")
@@ -213,6 +223,10 @@ def pretend_gpu():
         launch = cuda_kernels._launch
         mp.setattr(cuda_kernels, "_launch", lambda kernel, size, like, *args:
                    launch(kernel, size, like, *(_host(a) for a in args)))
+        if not simulate_kernels:
+            from minicnn.im2col import cpu
+            mp.setattr(cuda_kernels, "im2col", lambda x, *a: _device(cpu.im2col(_host(x), *a)))
+            mp.setattr(cuda_kernels, "col2im", lambda cols, *a: _device(cpu.col2im(_host(cols), *a)))
         TRANSFERS.reset()
         yield TRANSFERS
 

@@ -1,8 +1,10 @@
 """Small networks and helpers the tests share: a VGG-style chain, a SqueezeNet-style fire module,
-and a backward pass written independently of Net.backward."""
+a backward pass written independently of Net.backward, and a run of every registered technique."""
 import numpy as np
+from PIL import Image
 
-from minicnn import Net
+from minicnn import Net, viz
+from minicnn.backend import get_array_module
 from minicnn import layers as L
 from minicnn.gradcheck import kink_distance
 from minicnn.images import CAFFE, ImageSpace
@@ -65,12 +67,17 @@ IMAGENET_FIRST_TEN = ["tench", "goldfish", "great white shark", "tiger shark", "
                       "cock", "hen", "ostrich"]
 
 
+def put(a, value):
+    """a[...] = value, with value moved to a's device first (CuPy takes no host array here)."""
+    a[...] = get_array_module(a).asarray(value)
+
+
 def tiny_model_file(path, classes=IMAGENET_FIRST_TEN, scale=1.0):
     """The tiny classifier on a Caffe-style 32x32 input, saved as a model file (weights times ``scale``)."""
     from minicnn.io import save
     net = Net(tiny_classifier(), (3, 32, 32), space=ImageSpace(**CAFFE, size=(32, 32)), classes=classes, seed=1)
     for p in net.params.values():
-        p["b"][...] = 0.1 * np.random.RandomState(2).randn(*p["b"].shape)
+        put(p["b"], 0.1 * np.random.RandomState(2).randn(*p["b"].shape))
         p["W"][...] *= scale
     return save(net, path)
 
@@ -96,7 +103,7 @@ def make(kind, seed=0, space=None, classes=None):
     net = Net(spec(), shape, dtype=np.float64, seed=seed, space=space, classes=classes)
     rng = np.random.RandomState(seed)
     for p in net.params.values():
-        p["b"][...] = 0.1 * rng.randn(*p["b"].shape)
+        put(p["b"], 0.1 * rng.randn(*p["b"].shape))
     return net
 
 
@@ -135,8 +142,8 @@ def layer_cache(net, name):
 def reference_backward(net, dout, start, relu_rule):
     """Backpropagation written out independently of Net.backward: the layer functions applied
     in reverse spec order to the caches of the last (inference) forward, with a chosen ReLU
-    rule relu_rule(gradient, cache), to check Net's bookkeeping."""
-    grads = {start: dout}
+    rule relu_rule(gradient, cache), to check Net's bookkeeping. dout goes where the net is."""
+    grads = {start: get_array_module(net.outputs[start]).asarray(dout)}
     for name in reversed(net.layer_names[:net.layer_names.index(start) + 1]):
         if name not in grads:
             continue
@@ -161,3 +168,32 @@ def reference_backward(net, dout, start, relu_rule):
         for i, d in zip(spec["inputs"], dins):
             grads[i] = grads.get(i, 0) + d
     return grads["data"]
+
+
+# Settings that make each registered technique quick on grey_net.
+TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1", "unit": 2},
+                     "occlusion": {"patch": 8, "stride": 4}, "classviz": {"target": 3, "iterations": 20},
+                     "adversarial": {"target": 3}, "fgsm": {}, "fool": {"target": 5}, "linear-example": {},
+                     "filters": {}, "activations": {"layer": "relu1"},
+                     "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
+                     "invert": {"layers": "relu1,pool1", "iterations": 8},
+                     "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
+                     "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50}}
+
+
+def run_technique(name, net, folder):
+    """Technique ``name`` through the registry on grey_net (or a net like it), with a random
+    40x30 photo where it takes one, six random digits as files in ``folder`` where it reads a
+    set of images, and a colour style image there for style transfer."""
+    options = dict(TECHNIQUE_OPTIONS[name])
+    x = net.space.preprocess(np.random.RandomState(0).randint(0, 256, (40, 30, 3)).astype(np.uint8))
+    if name in ("top-patches", "tsne"):
+        for i in range(6):
+            Image.fromarray(np.random.RandomState(i).randint(0, 256, (28, 28)).astype(np.uint8)).save(
+                folder / f"d{i}.png")
+        options["images"] = str(folder)
+    if name == "style":
+        style = folder / "style.png"
+        Image.fromarray(np.random.RandomState(1).randint(0, 256, (30, 30, 3)).astype(np.uint8)).save(style)
+        options["style"] = str(style)
+    return viz.run(name, net, None if viz.TECHNIQUES[name].image == "none" else x, **options)

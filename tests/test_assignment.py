@@ -114,6 +114,7 @@ def test_the_copy_is_the_whole_package_and_imports_on_its_own(everything):
     assert Path(r.stdout.strip()).resolve() == (everything / "minicnn" / "__init__.py").resolve()
 
 
+@pytest.mark.cpu
 def test_the_copys_net_runs_the_students_layers(everything):
     """The fast paths would run instead of the student's backward passes: the copy turns them off."""
     code = ("import numpy as np, minicnn\n"
@@ -122,6 +123,7 @@ def test_the_copys_net_runs_the_students_layers(everything):
             "net.forward(np.ones((1, 16, 64, 64)))\n"
             "print(minicnn.backend.fast(), sorted(c[0] for c in net._caches.values()))")
     env = {k: v for k, v in os.environ.items() if k != "MINICNN_FAST"}
+    env["MINICNN_DEVICE"] = "cpu"                  # the fast paths are the CPU's
     r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True, env=env)
     assert r.stdout.strip() == "False ['im2col', 'readable']", r.stderr
     # With the fast paths asked for, the twins of the chosen layers are the student's layers again.

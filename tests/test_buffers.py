@@ -8,6 +8,8 @@ from minicnn import _buffers, backend
 from test_keep import passes, wide_chain
 from minicnn import Net
 
+pytestmark = pytest.mark.cpu          # the host arrays the fast CPU kernels reuse
+
 
 @pytest.fixture(autouse=True)
 def small_pool(monkeypatch):

@@ -11,6 +11,8 @@ import reference_forward as ref
 from model_files import (keras_vgg_layers, prototxt_from_spec, torchvision_squeezenet_state, write_caffemodel,
                          write_keras, write_pth)
 
+pytestmark = pytest.mark.cpu          # file formats against host references
+
 TOL = 1e-4
 
 

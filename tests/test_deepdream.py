@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from minicnn import Net, viz
+from minicnn.backend import to_device
 from minicnn.errors import ArgumentError
 from minicnn.images import CAFFE, ImageSpace
 from minicnn.objectives import l2_activation
@@ -23,8 +24,8 @@ def conv_net(seed=0):
 def test_each_small_step_raises_the_layers_l2_norm():
     net = conv_net()
     rng = np.random.RandomState(0)
-    p = rng.uniform(-20, 20, (1, 3, 15, 15))
-    step, values = net.space.pixel_step(), []
+    p = to_device(rng.uniform(-20, 20, (1, 3, 15, 15)))         # on the net's device, as deepdream keeps it
+    step, values = to_device(net.space.pixel_step()), []
     for _ in range(15):
         p, value = make_step(net, p, step, "fire2/relu_squeeze1x1", l2_activation, 0.05, 0, rng)
         values.append(value)

@@ -8,7 +8,7 @@ from minicnn.errors import ArgumentError
 from minicnn.layers import RELU_MODES
 
 from fake_gpu import DeviceArray, fake_gpu, pretend_gpu  # noqa: F401  (fake_gpu: a fixture)
-from nets import NETS, make
+from nets import NETS, grey_net, make, run_technique
 
 
 @pytest.mark.parametrize("kind", NETS)
@@ -25,6 +25,24 @@ def test_forward_and_backward_copy_nothing(fake_gpu, kind):
                     dx = net.backward(out * 0 + 1)
                 assert isinstance(dx, DeviceArray)
     assert fake_gpu.total == 0, "\n".join(fake_gpu.log)
+
+
+def test_an_input_from_the_other_device_is_copied_over_once_per_call(fake_gpu):
+    """A net runs where its weights are: a host image goes up to a GPU net (after the NaN check,
+    made on the host), a device image comes down to a CPU net."""
+    net = make("vgg_style")                               # on the pretend device
+    x = np.random.RandomState(0).randn(2, 3, 8, 8)
+    fake_gpu.reset()
+    assert isinstance(net.forward(x), DeviceArray) and fake_gpu.up == 1
+    assert isinstance(net.backward(np.ones((2, 5))), DeviceArray) and fake_gpu.up == 2
+    with pytest.raises(ArgumentError, match="NaN or inf"):
+        net.forward(np.full((1, 3, 8, 8), np.nan))
+    assert fake_gpu.up == 2
+    backend.use("cpu")
+    on_cpu = make("vgg_style")
+    fake_gpu.reset()
+    out = on_cpu.forward(x.view(DeviceArray))
+    assert fake_gpu.down == 1 and not isinstance(out, DeviceArray)
 
 
 def _net():
@@ -93,3 +111,24 @@ def test_a_long_run_is_refused_when_the_device_has_too_little_free_memory(fake_g
                 lambda: viz.run("fool", net, target=1, max_steps=1)):
         with pytest.raises(ArgumentError, match=r"would need [\d.,]+ MiB, and 0.0 MiB are free"):
             run()
+
+
+def same_arrays(a, b, tol):
+    """Two results of one technique: the same arrays (names, shapes, values to ``tol``)."""
+    arrays_a, arrays_b = a.arrays(), b.arrays()
+    assert sorted(arrays_a) == sorted(arrays_b)
+    for k in arrays_a:
+        assert not isinstance(arrays_a[k], DeviceArray), f"{k} was left on the device"
+        np.testing.assert_allclose(arrays_a[k], arrays_b[k], rtol=tol, atol=tol, err_msg=k)
+
+
+@pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
+def test_every_technique_runs_on_the_gpu_and_gives_the_cpus_result(name, tmp_path):
+    """Each technique in the registry, run on a net on the device from an image on the host,
+    returns host arrays equal to the CPU's (the pretend GPU computes with NumPy; both sides take
+    the readable layers)."""
+    with backend.fast_paths(False):
+        on_cpu = run_technique(name, grey_net(), tmp_path)
+        with pretend_gpu(simulate_kernels=False):
+            on_gpu = run_technique(name, grey_net(), tmp_path)
+    same_arrays(on_gpu, on_cpu, 1e-12)

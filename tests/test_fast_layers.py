@@ -10,6 +10,8 @@ from minicnn.layers import maxpool, maxpool_cpu, relu, relu_cpu
 from test_pool import CONFIGS as POOL_CONFIGS
 from test_pool import ids as pool_ids
 
+pytestmark = pytest.mark.cpu          # the fast CPU paths
+
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode", relu.RELU_MODES)

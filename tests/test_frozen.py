@@ -10,6 +10,8 @@ from minicnn import Net, backend, viz
 from minicnn.layers import conv_winograd
 from minicnn.viz import registry
 
+pytestmark = pytest.mark.cpu          # read-only host arrays, Winograd's kept work
+
 
 def small_map_net():
     """Two 16-channel 3x3 layers on 14x14 maps: at batch 1, 49 tiles each, so Winograd F(2x2)

@@ -11,6 +11,8 @@ from minicnn.images import CAFFE, ImageSpace
 from minicnn.memory import check_fits, estimate
 from minicnn.models import squeezenet1_1, vgg16
 
+pytestmark = pytest.mark.cpu          # tracemalloc sees host memory
+
 
 @pytest.fixture(scope="module")
 def squeezenet():

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from minicnn import Net, backend
+from minicnn.backend import to_device, to_numpy
 from minicnn import layers as L
 from minicnn.architecture import Architecture
 from minicnn.errors import ArgumentError, ShapeError, SpecError
@@ -29,7 +30,7 @@ def test_gradient_check_from_an_intermediate_layer(kind, end):
 
 def test_forward_to_a_layer_equals_the_layers_by_hand():
     net = make("vgg_style")
-    x = np.random.RandomState(1).randn(2, 3, 8, 8)
+    x = to_device(np.random.RandomState(1).randn(2, 3, 8, 8))
     p = net.params
     h, _ = L.conv_forward(x, p["conv1_1"]["W"], p["conv1_1"]["b"], 1, 1)
     h, _ = L.relu_forward(h)
@@ -38,7 +39,7 @@ def test_forward_to_a_layer_equals_the_layers_by_hand():
     h, _ = L.maxpool_forward(h, 2, 2)
     with backend.fast_paths(False):              # the layers' own path: equal to the bit
         out = net.forward(x, end="pool1")
-    np.testing.assert_array_equal(out, h)
+    np.testing.assert_array_equal(to_numpy(out), to_numpy(h))
     assert "conv2_1" not in net.outputs                 # nothing past `end` was run
 
 
@@ -51,9 +52,9 @@ def test_fire_module_forward_by_hand():
     p = net.params
     e1 = np.maximum(L.conv_forward(s, p["fire2/expand1x1"]["W"], p["fire2/expand1x1"]["b"])[0], 0)
     e3 = np.maximum(L.conv_forward(s, p["fire2/expand3x3"]["W"], p["fire2/expand3x3"]["b"], 1, 1)[0], 0)
-    np.testing.assert_array_equal(net.outputs["fire2/concat"], np.concatenate([e1, e3], axis=1))
+    np.testing.assert_array_equal(to_numpy(net.outputs["fire2/concat"]), to_numpy(np.concatenate([e1, e3], axis=1)))
     assert net.outputs["pool1"].shape == (1, 6, 3, 3)    # 7 -> 3 with ceil mode (floor would also give 3)
-    np.testing.assert_allclose(net.outputs["prob"].sum(axis=1), 1)
+    np.testing.assert_allclose(to_numpy(net.outputs["prob"].sum(axis=1)), 1)
 
 
 @pytest.mark.parametrize("kind, start", [("vgg_style", "prob"), ("vgg_style", "relu2_1"),
@@ -95,7 +96,7 @@ def test_deconvnet_ignores_the_forward_relu_masks():
         for mode in results:
             with net.relu_mode(mode):
                 results[mode].append(net.backward(d))
-    np.testing.assert_array_equal(results["deconvnet"][0], results["deconvnet"][1])
+    np.testing.assert_array_equal(to_numpy(results["deconvnet"][0]), to_numpy(results["deconvnet"][1]))
     assert rel_error(results["guided"][0], results["guided"][1]) > 1e-3
 
 
@@ -244,9 +245,9 @@ def test_a_net_at_another_input_size_shares_its_weights():
     bigger = net.resized((23, 19), end="fire2/concat")
     assert bigger.input_shape == (3, 23, 19) and bigger.params["conv1"]["W"] is net.params["conv1"]["W"]
     assert bigger.layer_names[-1] == "fire2/concat" and bigger.space.size == (23, 19)
-    x = np.random.RandomState(16).randn(1, 3, 23, 19)
+    x = to_device(np.random.RandomState(16).randn(1, 3, 23, 19))
     out = bigger.forward(x)
     h, _ = L.conv_forward(x, net.params["conv1"]["W"], net.params["conv1"]["b"], 2, 0)
-    assert out.shape == (1, 8, 5, 4) and np.array_equal(bigger.outputs["conv1"], h)
+    assert out.shape == (1, 8, 5, 4) and np.array_equal(to_numpy(bigger.outputs["conv1"]), to_numpy(h))
     with pytest.raises(ArgumentError, match="fully connected layer 'fc3'"):
         make("vgg_style").resized((16, 16))

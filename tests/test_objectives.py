@@ -4,13 +4,18 @@ import numpy as np
 import pytest
 
 from minicnn import objectives as O
+from minicnn.backend import get_array_module
 from minicnn.gradcheck import assert_backward, rel_error
 
 
 def as_case(fn, *others, **kw):
-    """forward/backward for assert_backward from an objective (value, gradient) of one array."""
-    return (lambda x: (np.asarray(fn(x, *others, **kw)[0]), fn(x, *others, **kw)[1]),
-            lambda d, grad: {"x": grad * d})
+    """forward/backward for assert_backward from an objective (value, gradient) of one array
+    (assert_backward moves x to the current device: the other arrays follow it there)."""
+    def forward(x):
+        xp = get_array_module(x)
+        value, grad = fn(x, *(xp.asarray(o) for o in others), **kw)
+        return xp.asarray(value), grad
+    return forward, lambda d, grad: {"x": grad * d}
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 4, 5), (1, 4, 7, 3)])

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from minicnn.backend import to_numpy
 from minicnn.images import load_image
 
 from conftest import shared_or_skip
@@ -36,7 +37,7 @@ def test_car_as_the_weights_source_recorded(squeezenet):
     small = ((1 - wy) * ((1 - wx) * rgb[y0][:, x0] + wx * rgb[y0][:, x1])
              + wy * ((1 - wx) * rgb[y1][:, x0] + wx * rgb[y1][:, x1]))
     x = small[None].transpose(0, 3, 1, 2)[:, ::-1].astype(np.float32)      # BGR, 0..255, no mean
-    p = squeezenet.forward(np.ascontiguousarray(x))[0, :, 0, 0]
+    p = to_numpy(squeezenet.forward(np.ascontiguousarray(x))[0, :, 0, 0])
     top = np.argsort(-p)[:3]
     assert [int(i) for i in top] == [817, 511, 479]
     np.testing.assert_allclose(p[top], [0.836, 0.095, 0.042], atol=0.005)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minicnn import Net, viz
+from minicnn.backend import to_numpy
 from minicnn.viz.top_patches import find, reduce_hits, map_chunk
 
 from nets import grey_net
@@ -41,7 +42,7 @@ def test_top_k_equals_a_brute_force_ranking():
     net = grey_net(2)
     images = net.space.to_input(np.random.RandomState(3).uniform(0, 255, (37, 28, 28, 3))).astype(np.float64)
     r = viz.top_patches(net, images, "pool1", units=[0, 3, 5], k=6, batch=5)
-    acts = net.forward(images, end="pool1")
+    acts = to_numpy(net.forward(images, end="pool1"))
     for unit, hits in zip(r.units, r.hits):
         best = acts[:, unit].reshape(37, -1).max(axis=1)
         order = np.argsort(-best, kind="stable")[:6]
@@ -58,6 +59,7 @@ def test_map_and_reduce_in_any_chunks_give_the_same_answer():
     assert reduce_hits([whole], 4) == reduce_hits(parts, 4)
 
 
+@pytest.mark.cpu                        # worker processes share the CPU's cores; one GPU takes one process
 def test_two_worker_processes_give_what_one_process_gives():
     net = grey_net(6)
     images = list(net.space.to_input(np.random.RandomState(7).uniform(0, 255, (40, 28, 28, 3)))[:, None])
@@ -66,6 +68,7 @@ def test_two_worker_processes_give_what_one_process_gives():
     assert one == two
 
 
+@pytest.mark.cpu
 def test_a_dask_cluster_gives_what_one_process_gives():
     distributed = pytest.importorskip("distributed", exc_type=ImportError,
                                       reason="Dask is the optional [dask] extra")

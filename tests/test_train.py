@@ -14,6 +14,7 @@ from minicnn.models import digits
 from minicnn.train import TrainSettings, accuracy, data, optim, train
 
 from cli_helpers import assert_one_line_error
+from nets import put
 
 
 # ---- optimizers -------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def test_the_default_architecture_gradients_with_dropout_off_and_on():
     net = Net(digits(), (1, 28, 28), dtype=np.float64, seed=1)
     rng = np.random.RandomState(2)
     for p in net.params.values():
-        p["b"][...] = 0.1 * rng.randn(*p["b"].shape)
+        put(p["b"], 0.1 * rng.randn(*p["b"].shape))
     for dropout_seed in (None, 7):
         for s in range(50):
             x = np.random.RandomState(s).randn(1, 1, 28, 28)

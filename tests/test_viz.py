@@ -1,14 +1,14 @@
 """The lecture's techniques on tiny hand-built networks with known answers, and invariants."""
 import numpy as np
 import pytest
-from PIL import Image
 
 from minicnn import Net, viz
 from minicnn.architecture import Architecture
+from minicnn.backend import to_numpy
 from minicnn.images import CAFFE, TORCHVISION, ImageSpace
 from minicnn.layers import relu_backward
 
-from nets import grey_net, reference_backward, small_net, vgg_style
+from nets import grey_net, reference_backward, run_technique, small_net, vgg_style
 
 IDENTITY = ImageSpace(channels="RGB", pixel_max=255.0, mean=(0, 0, 0), std=(1, 1, 1), size=(8, 8))
 
@@ -19,7 +19,7 @@ def test_saliency_of_a_linear_model_is_the_max_of_its_weights():
               (3, 8, 8), dtype=np.float64, space=IDENTITY)
     x = rng.randn(1, 3, 8, 8)
     for c in range(4):
-        expected = np.abs(net.params["fc"]["W"][c].reshape(3, 8, 8)).max(axis=0)
+        expected = np.abs(to_numpy(net.params["fc"]["W"][c]).reshape(3, 8, 8)).max(axis=0)
         np.testing.assert_allclose(viz.saliency(net, x, c), expected, rtol=1e-12)
 
 
@@ -41,7 +41,7 @@ def test_saliency_is_in_pixel_units():
     """The same linear model on a torchvision-style space: dS/dpixel = dS/dx * (1/255)/std."""
     space = ImageSpace(**TORCHVISION, size=(8, 8))
     net = Net([{"name": "fc", "type": "linear", "out_features": 2}], (3, 8, 8), dtype=np.float64, space=space)
-    W = net.params["fc"]["W"][1].reshape(3, 8, 8)
+    W = to_numpy(net.params["fc"]["W"][1]).reshape(3, 8, 8)
     expected = np.abs(W / 255 / np.array(space.std).reshape(3, 1, 1)).max(axis=0)
     np.testing.assert_allclose(viz.saliency(net, np.zeros((1, 3, 8, 8)), 1), expected, rtol=1e-12)
 
@@ -53,7 +53,7 @@ def test_guided_neuron_gradient_is_backprop_with_negative_upstream_zeroed():
     d = np.zeros_like(net.outputs["conv2_1"])
     d[0, where[0], where[1], where[2]] = 1
     expected = reference_backward(net, d, "conv2_1", lambda g, c: relu_backward(np.maximum(g, 0), c))
-    np.testing.assert_allclose(guided, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(guided, to_numpy(expected), rtol=1e-12, atol=1e-15)
     assert net.outputs["conv2_1"][0, 3].max() == net.outputs["conv2_1"][0, 3, where[1], where[2]]
 
 
@@ -237,33 +237,13 @@ def test_grabcut_segmentation_finds_the_salient_object():
     assert iou > 0.8, iou
 
 
-TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1", "unit": 2},
-                     "occlusion": {"patch": 8, "stride": 4}, "classviz": {"target": 3, "iterations": 20},
-                     "adversarial": {"target": 3}, "fgsm": {}, "fool": {"target": 5}, "linear-example": {},
-                     "filters": {}, "activations": {"layer": "relu1"},
-                     "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
-                     "invert": {"layers": "relu1,pool1", "iterations": 8},
-                     "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
-                     "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50}}
-
-
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))
 def test_every_technique_works_on_a_one_channel_model(name, tmp_path):
     """Run through the registry: a finite result, a JSON sidecar without arrays, non-blank panels."""
     import json
     net = grey_net()
-    x = net.space.preprocess(np.random.RandomState(0).randint(0, 256, (40, 30, 3)).astype(np.uint8))
-    if name in ("top-patches", "tsne"):                              # a few digits as image files
-        for i in range(6):
-            Image.fromarray(np.random.RandomState(i).randint(0, 256, (28, 28)).astype(np.uint8)).save(
-                tmp_path / f"d{i}.png")
-        TECHNIQUE_OPTIONS[name]["images"] = str(tmp_path)
-    if name == "style":                                               # a colour style image, turned grey
-        style = tmp_path / "style.png"
-        Image.fromarray(np.random.RandomState(1).randint(0, 256, (30, 30, 3)).astype(np.uint8)).save(style)
-        TECHNIQUE_OPTIONS[name]["style"] = str(style)
     t = viz.TECHNIQUES[name]
-    r = viz.run(name, net, None if t.image == "none" else x, **TECHNIQUE_OPTIONS[name])
+    r = run_technique(name, net, tmp_path)
     assert r.seconds > 0 and all(np.isfinite(a).all() for a in r.arrays().values() if a.dtype.kind == "f")
     sidecar = json.loads(json.dumps(r.sidecar()))
     assert sidecar["settings"] == {k: (list(v) if isinstance(v, tuple) else v)
@@ -354,3 +334,15 @@ def test_map_layers_are_the_relus_and_concatenations_with_maps():
     squeeze = Architecture(squeezenet1_1(), (3, 227, 227))
     maps = viz.map_layers(squeeze)
     assert "fire2/concat" in maps and "fire9/concat" in maps and "relu_conv10" in maps and "pool1" not in maps
+
+
+def test_grabcut_gives_the_same_mask_for_the_same_inputs_whatever_ran_before():
+    """GrabCut's k-means draws from OpenCV's global generator: segment seeds it."""
+    import cv2
+    rng = np.random.RandomState(0)
+    image = rng.randint(0, 256, (40, 30, 3)).astype(np.uint8)
+    saliency = rng.uniform(0, 1, (40, 30))                     # seeds on which k-means' start matters
+    first = viz.segment(image, saliency)
+    cv2.randu(np.zeros((100, 100), np.float32), 0, 1)           # moves the global generator on
+    assert (viz.segment(image, saliency) == first).all()
+    assert any((viz.segment(image, saliency, seed=s) != first).any() for s in range(1, 6))

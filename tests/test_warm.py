@@ -1,6 +1,7 @@
 """Net.frozen() gets the fast CPU path's Numba kernels going before a loop's first step
 (minicnn/_warm.py): afterwards no step loads or compiles a kernel, whichever path a layer takes."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 
 from fake_gpu import fake_gpu  # noqa: F401  (a fixture)
 from minicnn import Net, _warm, backend
+
+pytestmark = pytest.mark.cpu          # Numba's CPU kernels
 
 # Run in a fresh interpreter, where no kernel has been loaded yet: load_kernels, then a forward and
 # a backward (every ReLU rule) through a net whose layers take every variant of every fast kernel,
@@ -65,7 +68,8 @@ print(json.dumps({"before": before, "loaded": loaded, "after": signatures(), "pa
 @pytest.fixture(scope="module")
 def every_path():
     root = Path(__file__).resolve().parents[1]
-    r = subprocess.run([sys.executable, "-c", EVERY_PATH], capture_output=True, text=True, cwd=root, timeout=600)
+    r = subprocess.run([sys.executable, "-c", EVERY_PATH], capture_output=True, text=True, cwd=root, timeout=600,
+                       env={**os.environ, "MINICNN_DEVICE": "cpu"})
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])
 

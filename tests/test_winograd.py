@@ -13,6 +13,8 @@ from minicnn.models import vgg16
 from minicnn.winograd import cpu, reference
 from nets import safe_input
 
+pytestmark = pytest.mark.cpu          # the CPU's Winograd convolution
+
 
 def configs(n, seed):
     """Random 3x3 stride-1 layers: odd and even sizes, 1-pixel images, each padding 0..2."""
