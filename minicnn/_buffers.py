@@ -4,8 +4,9 @@ glibc serves requests above 32 MiB (the most its mmap threshold can be raised to
 _allocator.py) with fresh pages from the kernel and gives them back on free, and a loop of steps
 at batch 8 asks for the same few such arrays at every step: each of VGG16's first-block maps and
 gradients is 98 MiB. Fresh pages are faulted in and zeroed on first touch, and on a virtual
-machine that returns freed memory to its host that costs about 2 ms per MB (VGG16's pool1
-backward took 87 ms at batch 8, a tenth of it the pooling). The fast CPU kernels therefore take
+machine that returns freed memory to its host that costs about 0.6 ms per MB in 4 KiB pages and
+1.5 to 3 ms in huge pages (_allocator.py; VGG16's pool1 backward took 87 ms at batch 8 in huge
+pages, a tenth of it the pooling). The fast CPU kernels therefore take
 their large outputs from ``empty``, which keeps every large array it made: one that nobody
 but this pool refers to any more (its reference count says so) is free to hand out again.
 

@@ -6,7 +6,8 @@ pays to get going again. The first kernel call sets up Numba's typing and loweri
 is then read from the cache and linked (3 to 7 ms each, ten of them for a VGG16 step). Left to
 the first call, all of that lands in a technique's first step: VGG16's took 2.8x a steady step
 at batch 1. Net.frozen(), which every technique's loop runs in, calls load_kernels on entering;
-the first step then takes 1.2x a steady one (the rest is memory faulted in for the first time).
+the first step then takes about 1.1x a steady one (the rest is memory faulted in for the first
+time, _allocator.py).
 The work is the same, once per process and dtype, only done before the loop: a single step
 waits as long as before.
 

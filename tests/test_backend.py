@@ -14,7 +14,8 @@ def python(code, **env):
     """Run code in a fresh interpreter (so import-time behaviour can be observed)."""
     full = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
                                                              "MINICNN_DEVICE", "MINICNN_FAST",
-                                                             "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
+                                                             "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                                                             "NUMPY_MADVISE_HUGEPAGE")}
     full.update(env)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=120)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
@@ -91,3 +92,35 @@ def test_big_buffers_are_kept_only_once_a_fast_path_runs_and_never_against_the_u
     assert python(code)[1] == "None True"
     assert python(code, MINICNN_FAST="0")[1] == "None None"
     assert python(code, MALLOC_MMAP_THRESHOLD_="65536")[1] == "None False"
+
+
+HUGE_PAGES_OF_A_NEW_ARRAY = """
+import numpy as np, minicnn
+
+def huge_kib():
+    a = np.ones(64 << 20, np.uint8)                    # mapped afresh (above malloc's mmap threshold)
+    middle = a.ctypes.data + a.nbytes // 2             # the hint's region starts a page into the array
+    with open("/proc/self/smaps") as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines):
+        lo, hi = (int(v, 16) for v in line.split()[0].split("-")) if "-" in line.split()[0] else (0, 0)
+        if lo <= middle < hi:
+            return next(int(l.split()[1]) for l in lines[i + 1:] if l.startswith("AnonHugePages:"))
+
+before = huge_kib()
+minicnn.Net([{'name': 'r', 'type': 'relu'}], (1, 256, 256)).forward(np.ones((1, 1, 256, 256)))
+print(before, huge_kib(), minicnn._allocator.small_pages)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux's /proc/self/smaps")
+def test_arrays_made_after_a_fast_step_get_small_pages_unless_the_user_chose():
+    rc, out, err = python(HUGE_PAGES_OF_A_NEW_ARRAY)
+    assert rc == 0, err
+    before, after, turned_off = out.split()
+    if int(before) == 0:
+        pytest.skip("the kernel gave NumPy's array no huge pages even when asked (THP off, or none free)")
+    assert (int(after), turned_off) == (0, "True")
+    for env, turned_off in (({"MINICNN_FAST": "0"}, "None"), ({"NUMPY_MADVISE_HUGEPAGE": "1"}, "False")):
+        _, after, flag = python(HUGE_PAGES_OF_A_NEW_ARRAY, **env)[1].split()
+        assert int(after) > 0 and flag == turned_off, env
