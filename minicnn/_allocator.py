@@ -21,7 +21,7 @@ also turns NumPy's hint off for the arrays made from then on (the weights, loade
 theirs). With the kernel's THP setting at "always" the hint changes nothing.
 
 Applied once, when a Net first takes a fast CPU path (layer_types.py): the thresholds on glibc
-only, the pages on Linux only, and neither if the user chose it through the environment
+only, the pages on Linux only, and each not where the user chose through the environment
 (glibc's MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, NumPy's NUMPY_MADVISE_HUGEPAGE).
 """
 import ctypes
