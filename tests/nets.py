@@ -1,5 +1,6 @@
 """Small networks and helpers the tests share: a VGG-style chain, a SqueezeNet-style fire module,
-a backward pass written independently of Net.backward, and a run of every registered technique."""
+a backward pass written independently of Net.backward, and a run of every registered technique
+with the comparison of two of its results."""
 import numpy as np
 from PIL import Image
 
@@ -197,3 +198,14 @@ def run_technique(name, net, folder):
         Image.fromarray(np.random.RandomState(1).randint(0, 256, (30, 30, 3)).astype(np.uint8)).save(style)
         options["style"] = str(style)
     return viz.run(name, net, None if viz.TECHNIQUES[name].image == "none" else x, **options)
+
+
+def same_arrays(a, b, tol):
+    """Two results of one technique: the same arrays (names, shapes, values to ``tol``), the
+    first's on the host."""
+    from fake_gpu import DeviceArray                   # only the tests that compare devices need it
+    arrays_a, arrays_b = a.arrays(), b.arrays()
+    assert sorted(arrays_a) == sorted(arrays_b)
+    for k in arrays_a:
+        assert not isinstance(arrays_a[k], DeviceArray), f"{k} was left on the device"
+        np.testing.assert_allclose(arrays_a[k], arrays_b[k], rtol=tol, atol=tol, err_msg=k)

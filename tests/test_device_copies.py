@@ -8,7 +8,7 @@ from minicnn.errors import ArgumentError
 from minicnn.layers import RELU_MODES
 
 from fake_gpu import DeviceArray, fake_gpu, pretend_gpu  # noqa: F401  (fake_gpu: a fixture)
-from nets import NETS, grey_net, make, run_technique
+from nets import NETS, grey_net, make, run_technique, same_arrays
 
 
 @pytest.mark.parametrize("kind", NETS)
@@ -111,15 +111,6 @@ def test_a_long_run_is_refused_when_the_device_has_too_little_free_memory(fake_g
                 lambda: viz.run("fool", net, target=1, max_steps=1)):
         with pytest.raises(ArgumentError, match=r"would need [\d.,]+ MiB, and 0.0 MiB are free"):
             run()
-
-
-def same_arrays(a, b, tol):
-    """Two results of one technique: the same arrays (names, shapes, values to ``tol``)."""
-    arrays_a, arrays_b = a.arrays(), b.arrays()
-    assert sorted(arrays_a) == sorted(arrays_b)
-    for k in arrays_a:
-        assert not isinstance(arrays_a[k], DeviceArray), f"{k} was left on the device"
-        np.testing.assert_allclose(arrays_a[k], arrays_b[k], rtol=tol, atol=tol, err_msg=k)
 
 
 @pytest.mark.parametrize("name", sorted(viz.TECHNIQUES))

@@ -9,7 +9,7 @@ from minicnn.im2col import reference
 from minicnn.models import vgg16
 
 from conftest import PRETEND_GPU, gpu_or_skip
-from nets import grey_net, run_technique
+from nets import grey_net, run_technique, same_arrays
 from test_im2col import CONFIGS as KERNEL_CONFIGS, describe
 
 
@@ -80,7 +80,6 @@ def test_every_technique_runs_on_the_gpu_and_gives_the_cpus_result(name, tmp_pat
     """Each technique in the registry on a float64 net on the GPU, from an image on the host: host
     arrays back, equal to the CPU's readable path to rounding. t-SNE's points are left out: its
     thousand steps of gradient descent carry rounding differences of its input far."""
-    from test_device_copies import same_arrays
     backend.use("cpu")
     with backend.fast_paths(False):
         on_cpu = run_technique(name, grey_net(), tmp_path)
