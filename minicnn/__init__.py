@@ -24,7 +24,7 @@ The package, in reading order:
     files.py          atomic writes and JSON sidecars
     backend.py        NumPy or CuPy, and the fast CPU paths on or off; errors.py: every error minicnn
                       raises; cli.py: `minicnn <verb>`
-    winograd/         Winograd F(2x2, 3x3) and F(4x4, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS), under
+    winograd/         Winograd F(2x2, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS), under
                       layers/conv_winograd.py, the fast path for 3x3 convolutions
 """
 from . import _threads  # noqa: F401  (must run before numpy is imported)

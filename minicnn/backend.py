@@ -15,10 +15,10 @@ It also decides whether the CPU takes the fast paths (the results agree to round
 
     minicnn.backend.use_fast(False)     # or MINICNN_FAST=0: every layer exactly as layers/ writes it
                                         # (im2col convolutions), the path a student reads first
-    minicnn.backend.use_fast(True)      # the default: Winograd F(4x4, 3x3) or F(2x2, 3x3) for
-                                        # 3x3 stride-1 convolutions with pad <= 2 and >= 16 input
-                                        # channels (4x or 2.25x fewer multiplications; the layer
-                                        # chooses, layers/conv_winograd.py), Numba ReLU and max pooling
+    minicnn.backend.use_fast(True)      # the default: Winograd F(2x2, 3x3) for 3x3 stride-1
+                                        # convolutions with pad <= 2 and >= 16 input channels
+                                        # (2.25x fewer multiplications, layers/conv_winograd.py),
+                                        # Numba ReLU and max pooling
     with minicnn.backend.fast_paths(False): ...    # for one block, e.g. to compare
 """
 import contextlib

@@ -35,11 +35,11 @@ def _fast(arch, name, batch):
     return arch.fast_path(name, batch, backend.device() != "cpu")
 
 
-def _winograd_space(C, K, shape, batch, item, m):
+def _winograd_space(C, K, shape, batch, item):
     """Bytes of one Winograd pass's blocks of transformed tiles V and products M (winograd/cpu.py),
-    making outputs of ``shape`` with m x m tiles."""
-    th, tw = -(-shape[1] // m), -(-shape[2] // m)
-    return winograd_cpu.workspace(batch * th, tw, C, K, item, m)
+    making outputs of ``shape`` with 2x2 tiles."""
+    th, tw = -(-shape[1] // 2), -(-shape[2] // 2)
+    return winograd_cpu.workspace(batch * th, tw, C, K, item)
 
 
 def _holders(arch, name, readers, batch):
@@ -84,9 +84,8 @@ def _working_space(arch, name, batch, item, backward, overwrite=False, frozen=Fa
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
     kind, path = spec["type"], _fast(arch, name, batch)
     if path == "winograd":
-        m = conv_winograd.tile_size((batch,) + in_shape, spec["pad"])
-        space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item, m)
-        U = (m + 2) ** 2 * shape[0] * in_shape[0] * item         # the transformed filters
+        space = _winograd_space(in_shape[0], shape[0], shape if not backward else in_shape, batch, item)
+        U = 16 * shape[0] * in_shape[0] * item                    # the transformed filters
         kept = _filters_kept(arch, name, batch, item)
         remade = 0 if kept else U                                 # in the backward, unless kept
         made = 0 if frozen and kept else U                        # in the forward, unless frozen and kept

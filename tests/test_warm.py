@@ -36,15 +36,15 @@ conv_winograd.MIN_WORK = 0                  # Winograd on these small layers too
 spec = [
     {"name": "conv1", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # 3 channels: im2col
     {"name": "relu1", "type": "relu"},
-    {"name": "conv2", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # F(4x4), a block per core
+    {"name": "conv2", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # Winograd, a block per core
     {"name": "relu2", "type": "relu"},
-    {"name": "conv3", "type": "conv", "out_channels": 80, "kernel": 3, "pad": 1},   # F(4x4), spread
+    {"name": "conv3", "type": "conv", "out_channels": 80, "kernel": 3, "pad": 1},   # Winograd, spread
     {"name": "relu3", "type": "relu"},
     {"name": "pool3", "type": "maxpool", "size": 3, "stride": 1, "pad": 1},         # the general pooling
     {"name": "pool4", "type": "maxpool", "size": 2, "stride": 2},                   # VGG's 2x2
-    {"name": "conv5", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # F(2x2), spread
+    {"name": "conv5", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # Winograd, spread
     {"name": "relu5", "type": "relu"},
-    {"name": "conv6", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # F(2x2), a block per core
+    {"name": "conv6", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # Winograd, a block per core
     {"name": "fc", "type": "linear", "out_features": 3},
 ]
 before = signatures()

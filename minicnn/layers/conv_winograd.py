@@ -1,4 +1,4 @@
-"""The convolutional layer of conv.py, computed with Winograd F(4x4, 3x3) or F(2x2, 3x3) where it applies.
+"""The convolutional layer of conv.py, computed with Winograd F(2x2, 3x3) where it applies.
 
 Same arguments, same meaning, same numbers up to float rounding as conv.conv_forward and
 conv.conv_backward (read those first; minicnn/winograd/reference.py explains the algorithm).
@@ -15,23 +15,16 @@ from . import _check
 from .conv import check_inputs, conv_output_size
 
 
-# When Winograd pays (measured on 2 cores): with fewer input channels the transforms outweigh the
-# products saved; on small layers the fixed cost of its kernels and threads (about 0.3 ms a call)
-# outweighs everything, e.g. every layer of the digits model at batch 1.
+# When Winograd pays (docs/speed.md): with fewer input channels the transforms outweigh the
+# products saved; on small layers the fixed cost of its kernels and threads outweighs everything,
+# e.g. every layer of the digits model at batch 1.
 MIN_CHANNELS = 16
 MIN_TILES = 49               # 2x2 output tiles over the batch: a 14x14 map at batch 1
 MIN_WORK = 10_000_000        # N * F * C * Ho * Wo, the multiply-adds of im2col + GEMM over 9
 # The backward reuses the forward's transformed filters U (16, F, C) when they are cheap to keep:
-# remaking them costs as much as a product over about 8 tiles, so past this many tiles it is under
-# 3 % of the backward, while U would take 16/9 of the filters' memory for the whole pass (about
-# 100 MiB on VGG16, a large part of a batch's memory).
+# remaking them costs as much as a product over a few tiles, so over many tiles it is a small
+# part of the backward, while U would take 16/9 of the filters' memory for the whole pass.
 KEEP_FILTERS_BELOW = 256     # 2x2 output tiles over the batch
-# F(4x4, 3x3) makes 4x fewer products than im2col where F(2x2, 3x3) makes 2.25x fewer, but its
-# transformed filters are 4x the filters' size instead of 1.8x, made and read again at every call.
-# Over few tiles reading them costs more than the products saved: measured on VGG16's layers
-# (2 cores), F(4x4) took 25 % less time over 196 tiles or more, the same over 128, 30 to 200 %
-# more over 49 or fewer.
-MIN_TILES_4X4 = 144          # 4x4 output tiles over the batch: a 48x48 map at batch 1
 
 
 def pays(x_shape, w_shape, stride, pad):
@@ -42,14 +35,14 @@ def pays(x_shape, w_shape, stride, pad):
     pad = _check.pair("conv", "pad", pad, 0)
     if x_shape[1] < MIN_CHANNELS or not winograd.supports(kernel, stride, pad):
         return False
-    (Ho, Wo), (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], pad, 2)
+    (Ho, Wo), (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], pad)
     return x_shape[0] * th * tw >= MIN_TILES and x_shape[0] * w_shape[0] * x_shape[1] * Ho * Wo >= MIN_WORK
 
 
 def conv_forward(x, w, b, stride=1, pad=0, memo=None, rectify=False):
     """As conv.conv_forward, for 3x3 filters and stride 1. Returns out (N, F, Ho, Wo) and
     cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters for the backward to reuse,
-    or None when it should make them again (KEEP_FILTERS_BELOW, and always with F(4x4)).
+    or None when it should make them again (KEEP_FILTERS_BELOW).
     memo: a dict in which to keep U for the next call too, when w cannot change until then
     (Net.frozen gives each layer one), or None. rectify: return max(out, 0) instead, the ReLU
     done in the same pass (Net.forward asks when a ReLU alone reads the output)."""
@@ -59,28 +52,21 @@ def conv_forward(x, w, b, stride=1, pad=0, memo=None, rectify=False):
                          f"got filters {w.shape[2:]}, stride {stride}, pad {pad}, a {type(x).__module__} array")
     dtype = np.result_type(x, w, b)                    # as conv.py's products would promote
     x, w, b = (a.astype(dtype, copy=False) for a in (x, w, b))
-    keep, m = keeps_filters(x.shape, pad), tile_size(x.shape, pad)
-    U = memo.get((m, dtype)) if memo is not None and keep else None
+    keep = keeps_filters(x.shape, pad)
+    U = memo.get(dtype) if memo is not None and keep else None
     if U is None:
-        U = winograd.transform_filters(w, m)
+        U = winograd.transform_filters(w)
         if memo is not None and keep:
-            memo[(m, dtype)] = U
+            memo[dtype] = U
     out = winograd.conv_forward(x, U, b, pad, rectify)
     return out, (x, w, stride, pad, U if keep else None)
 
 
-def tile_size(x_shape, pad):
-    """m, the side of the output tiles, for a layer with input (N, C, H, W): 4 over at least
-    MIN_TILES_4X4 tiles of 4x4, else 2 (memory.py asks too)."""
-    _, (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], _check.pair("conv", "pad", pad, 0), 4)
-    return 4 if x_shape[0] * th * tw >= MIN_TILES_4X4 else 2
-
-
 def keeps_filters(x_shape, pad):
-    """Whether the cache of a layer with input (N, C, H, W) keeps U (memory.py asks too): only
-    with F(2x2), whose U the backward can reuse (winograd.cpu.rotated), and over few tiles."""
-    _, (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], _check.pair("conv", "pad", pad, 0), 2)
-    return tile_size(x_shape, pad) == 2 and x_shape[0] * th * tw < KEEP_FILTERS_BELOW
+    """Whether the cache of a layer with input (N, C, H, W) keeps U (memory.py asks too): over
+    few tiles, where remaking it would cost most."""
+    _, (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], _check.pair("conv", "pad", pad, 0))
+    return x_shape[0] * th * tw < KEEP_FILTERS_BELOW
 
 
 def conv_backward(dout, cache, params=True):
@@ -91,7 +77,7 @@ def conv_backward(dout, cache, params=True):
     F = w.shape[0]
     Ho, Wo = conv_output_size(H, W, 3, 3, stride, pad)
     _check.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
-    R = winograd.rotated(U) if U is not None else winograd.transform_filters(w, tile_size(x.shape, pad), True)
+    R = winograd.rotated(U) if U is not None else winograd.transform_filters(w, rotated=True)
     dx = winograd.conv_backward_input(dout, R, pad)
     if not params:
         return dx, None, None

@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) and F(4x4, 3x3): the fast path for 3x3, stride-1 convolutions on the CPU (NumPy arrays).
+"""Winograd F(2x2, 3x3): the fast path for 3x3, stride-1 convolutions on the CPU (NumPy arrays).
 
 reference.py defines it in NumPy (read that); cpu.py runs it with Numba transforms around
 BLAS products; layers/conv_winograd.py is the layer built on them. The Net takes it where
