@@ -113,5 +113,5 @@ def table(summaries, reference):
 def minicnn_env():
     """The environment minicnn's own import would make (its thread settings), for its worker, which
     imports NumPy before minicnn."""
-    from minicnn import _threads
-    return {**_threads.SETTINGS, **CLEAN_ENV}
+    from minicnn.fast import threads
+    return {**threads.SETTINGS, **CLEAN_ENV}

@@ -61,7 +61,7 @@ def minicnn_worker(args):
     x, dout = (backend.to_device(a) for a in load_inputs(args.folder, args.batch))
     t = time.perf_counter()
     with net.frozen():                   # as minicnn.viz.run runs every technique
-        start = 1e3 * (time.perf_counter() - t)      # Numba's start, once per process (minicnn/_warm.py)
+        start = 1e3 * (time.perf_counter() - t)      # Numba's start, once per process (minicnn/fast/warm.py)
         minicnn_steps(net, x, dout, args, start)
 
 

@@ -27,7 +27,7 @@ The package, in reading order:
     winograd/         Winograd F(2x2, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS), under
                       layers/conv_winograd.py, the fast path for 3x3 convolutions
 """
-from . import _threads  # noqa: F401  (must run before numpy is imported)
+from .fast import threads  # noqa: F401  (must run before numpy is imported)
 
 from . import images, layers, viz  # noqa: E402,F401
 from .architecture import Architecture  # noqa: E402

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ArgumentError, ShapeError, SpecError
-from .layer_types import TYPES, fast_path, normalize_spec
+from .layer_types import TYPES, normalize_spec
 from .receptive_field import ReceptiveField
 
 INPUT = "data"
@@ -88,47 +88,32 @@ class Architecture:
             raise ArgumentError(f"{what}: no layer named {name!r}; layers are {', '.join(self.layer_names)}")
         return name
 
-    def pass_plan(self, end, keep=None):
-        """Which outputs a forward pass to ``end`` can let go of, when only ``keep`` must stay.
+    def kept(self, end, keep):
+        """The outputs a pass to ``end`` keeps: "data", ``end`` and those in ``keep`` (layer
+        names, or one name), checked; None when keep is None (every output)."""
+        if keep is None:
+            return None
+        keep = (keep,) if isinstance(keep, str) else keep
+        return {INPUT, end} | {k if k == INPUT else self.check_layer(k, "keep") for k in keep}
 
-        keep: layer names whose outputs the caller wants afterwards, or one name ("data" and
-        ``end`` always stay), or None for all. Returns (needed, drop, overwrite): the layers run, in order;
-        {layer: outputs nobody reads after it}; and the ReLUs that may write over their input
-        because that input is a convolution's or linear layer's output read by nothing else
-        (those layers' caches never hold their own output, so the backward does not need it).
-        """
+    def pass_plan(self, end, keep=None):
+        """The layers a forward pass to ``end`` runs, in order, and {layer: the outputs nobody
+        reads after it}, which a pass that keeps only ``keep`` (as kept()) can let go of."""
         end = self.check_layer(end, "forward")
         needed = [n for n in self.layer_names if n in self.ancestors[end] | {end}]
-        if keep is None:
-            return needed, {}, frozenset()
-        keep = (keep,) if isinstance(keep, str) else keep
-        stay = {INPUT, end} | {k if k == INPUT else self.check_layer(k, "keep") for k in keep}
+        stay = self.kept(end, keep)
+        if stay is None:
+            return needed, {}
         last_reader = {i: name for name in needed for i in self.layers[name]["inputs"]}
         drop = {}
         for out, reader in last_reader.items():
             if out not in stay:
                 drop.setdefault(reader, []).append(out)
-        readers = {}
-        for name in needed:
-            for i in self.layers[name]["inputs"]:
-                readers[i] = readers.get(i, 0) + 1
-        overwrite = frozenset(
-            name for name in needed if self.layers[name]["type"] == "relu"
-            and (i := self.layers[name]["inputs"][0]) not in stay and readers[i] == 1
-            and self.layers[i]["type"] in ("conv", "linear"))
-        return needed, drop, overwrite
+        return needed, drop
 
     def receptive_field(self, name):
         """The ReceptiveField of a unit of layer ``name``, in input pixels."""
         return self.fields[self.check_layer(name, "receptive_field")]
-
-    def fast_path(self, name, batch, on_gpu=False):
-        """The fast CPU path layer ``name`` takes for a batch of ``batch`` examples
-        (layer_types.fast_path): "winograd", "numba" or None. memory.py foresees a pass with it,
-        Net.frozen whether any kernel will run."""
-        spec = self.layers[name]
-        return fast_path(spec["type"], (batch,) + tuple(self.shapes[spec["inputs"][0]]), on_gpu,
-                         self.param_shapes.get(name, {}).get("W"), spec.get("stride", 1), spec.get("pad", 0))
 
     def info(self):
         """A LayerInfo per layer, in order: output shape, parameter count, receptive field."""

@@ -12,16 +12,15 @@ Each type below says which keys a spec may have, the shapes of its parameters, i
 shape and receptive field (computed from shapes alone, by the layer module's own geometry
 function), and how its forward and backward call the functions in ``minicnn.layers``. Shapes
 here are per example: (C, H, W) for maps, (D,) for vectors. Run-time options reach forward and
-backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``, ``overwrite``, ``memo``,
-``rectify``, ``rectified``); each type takes the ones it uses.
+backward by keyword (``train``, ``seed``, ``params``, ``relu_mode``); each type takes the ones
+it uses. The fast engine's twins (fast/engine.py) are subclasses that compute the same layers
+with other functions.
 """
 import numpy as np
 
+from . import checks
 from . import layers as L
-from ._allocator import keep_big_buffers
-from .backend import fast, is_gpu_array
 from .errors import ShapeError, SpecError
-from .layers import _check, conv_winograd, maxpool_cpu, relu_cpu
 from .layers.concat import concat_shape
 from .layers.conv import conv_geometry
 from .layers.pool_common import window_geometry
@@ -60,51 +59,18 @@ def _map_shape(kind, shape):
 
 # How each kind of hyperparameter is checked: (fn, key, value) -> its canonical value.
 def POSITIVE(fn, key, value):
-    return _check.integer(fn, key, value, 1)
+    return checks.integer(fn, key, value, 1)
 
 
 def PAIR1(fn, key, value):
     """An int or (h, w) pair >= 1; equal pairs are written as one int, so specs stay short."""
-    h, w = _check.pair(fn, key, value, 1)
+    h, w = checks.pair(fn, key, value, 1)
     return h if h == w else (h, w)
 
 
 def PAIR0(fn, key, value):
-    h, w = _check.pair(fn, key, value, 0)
+    h, w = checks.pair(fn, key, value, 0)
     return h if h == w else (h, w)
-
-
-# The modules that compute a layer: the readable one in layers/ and, on the CPU with the fast paths
-# on (backend.use_fast), a faster one with the same functions and results. A cache records which
-# ran forward, so that the same one runs backward.
-CONV_PATHS = {"im2col": L.conv, "winograd": conv_winograd}
-RELU_PATHS = {"readable": L.relu, "numba": relu_cpu}
-MAXPOOL_PATHS = {"readable": L.maxpool, "numba": maxpool_cpu}
-
-
-NUMBA_MIN_SIZE = 1 << 16   # values; below this, starting Numba's threads costs more than NumPy's loops
-
-
-def fast_path(kind, x_shape, on_gpu, w_shape=None, stride=1, pad=0):
-    """The fast CPU path a layer of type ``kind`` takes for an input of shape (N, C, H, W):
-    "winograd", "numba", or None for the readable layer. The layers below ask it at every
-    forward, memory.py to foresee a pass."""
-    if not fast() or on_gpu:
-        return None
-    if kind in ("relu", "maxpool"):
-        return "numba" if int(np.prod(x_shape)) >= NUMBA_MIN_SIZE else None
-    if kind == "conv" and conv_winograd.pays(x_shape, w_shape, stride, pad):
-        return "winograd"
-    return None
-
-
-def _path(kind, x, readable, **geometry):
-    """fast_path for the array x, or the name of the readable path; the first fast step also
-    keeps freed big buffers for the next (_allocator.py)."""
-    path = fast_path(kind, x.shape, is_gpu_array(x), **geometry)
-    if path:
-        keep_big_buffers()
-    return path or readable
 
 
 class Conv(LayerType):
@@ -126,28 +92,11 @@ class Conv(LayerType):
         k, s, p, _ = self._geometry(spec, in_shapes[0])
         return in_fields[0].through(k, s, p)
 
-    def forward(self, spec, params, inputs, memo=None, rectify=False, **_):
-        """memo: a dict in which the Winograd path keeps its transformed filters from one pass to
-        the next while the weights cannot change (Net.frozen), or None. rectify: the Net's offer
-        to let this layer apply the ReLU that alone reads its output; the Winograd path takes it
-        (the same pass over memory), the readable layer stays as layers/conv.py writes it.
-        rectified(cache) says which."""
-        x, w = inputs[0], params["W"]
-        # The readable im2col layer, or the same layer computed with Winograd where that pays.
-        path = _path("conv", x, "im2col", w_shape=w.shape, stride=spec["stride"], pad=spec["pad"])
-        rectify = rectify and path == "winograd"
-        options = {"memo": memo, "rectify": rectify} if path == "winograd" else {}
-        out, cache = CONV_PATHS[path].conv_forward(x, w, params["b"], spec["stride"], spec["pad"], **options)
-        return out, (path, cache, rectify)
-
-    @staticmethod
-    def rectified(cache):
-        """Whether the forward that made ``cache`` returned max(output, 0)."""
-        return cache[2]
+    def forward(self, spec, params, inputs, **_):
+        return L.conv_forward(inputs[0], params["W"], params["b"], spec["stride"], spec["pad"])
 
     def backward(self, spec, dout, cache, params=False, **_):
-        path, cache, _ = cache
-        dx, dw, db = CONV_PATHS[path].conv_backward(dout, cache, params=params)
+        dx, dw, db = L.conv_backward(dout, cache, params=params)
         return [dx], ({"W": dw, "b": db} if params else None)
 
 
@@ -173,26 +122,15 @@ class Linear(LayerType):
 
 
 class Relu(LayerType):
-    def forward(self, spec, params, inputs, overwrite=False, rectified=False, **_):
-        """overwrite=True: the Net reads the input nowhere else, so the Numba path may write over it.
-        rectified=True: the layer before applied this ReLU already (Conv.rectified) and nothing
-        else reads its output: it is passed on as what the Numba path would have made of it."""
-        if rectified:
-            return inputs[0], ("numba", inputs[0])
-        path = _path("relu", inputs[0], "readable")
-        options = {"overwrite": overwrite} if path == "numba" else {}
-        out, cache = RELU_PATHS[path].relu_forward(inputs[0], **options)
-        return out, (path, cache)
+    def forward(self, spec, params, inputs, **_):
+        return L.relu_forward(inputs[0])
 
-    def backward(self, spec, dout, cache, relu_mode="backprop", overwrite=False, **_):
-        """overwrite=True: nothing else reads dout, so the Numba path may write dx over it."""
-        path, cache = cache
-        options = {"overwrite": overwrite} if path == "numba" else {}
-        return [RELU_PATHS[path].relu_backward(dout, cache, relu_mode, **options)], None
+    def backward(self, spec, dout, cache, relu_mode="backprop", **_):
+        return [L.relu_backward(dout, cache, relu_mode)], None
 
 
 class MaxPool(LayerType):
-    keys = {"size": (PAIR1, None), "stride": (PAIR1, None), "pad": (PAIR0, 0), "ceil_mode": (_check.boolean, False)}
+    keys = {"size": (PAIR1, None), "stride": (PAIR1, None), "pad": (PAIR0, 0), "ceil_mode": (checks.boolean, False)}
     required = ("size",)
 
     def _geometry(self, spec, in_shape):
@@ -207,14 +145,10 @@ class MaxPool(LayerType):
         return in_fields[0].through(k, s, p)
 
     def forward(self, spec, params, inputs, **_):
-        path = _path("maxpool", inputs[0], "readable")
-        out, cache = MAXPOOL_PATHS[path].maxpool_forward(inputs[0], spec["size"], spec["stride"], spec["pad"],
-                                                         spec["ceil_mode"])
-        return out, (path, cache)
+        return L.maxpool_forward(inputs[0], spec["size"], spec["stride"], spec["pad"], spec["ceil_mode"])
 
     def backward(self, spec, dout, cache, **_):
-        path, cache = cache
-        return [MAXPOOL_PATHS[path].maxpool_backward(dout, cache)], None
+        return [L.maxpool_backward(dout, cache)], None
 
 
 class AvgPool(MaxPool):
@@ -255,7 +189,7 @@ class Concat(LayerType):
 
 
 class Dropout(LayerType):
-    keys = {"p": (_check.probability, 0.5)}
+    keys = {"p": (checks.probability, 0.5)}
 
     def forward(self, spec, params, inputs, train=False, seed=None, **_):
         return L.dropout_forward(inputs[0], spec["p"], train=train, seed=seed)

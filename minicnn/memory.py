@@ -20,8 +20,8 @@ import numpy as np
 from . import backend
 from .architecture import INPUT, Architecture
 from .errors import ArgumentError, MinicnnError
-from .layers import conv_winograd
-from .winograd import cpu as winograd_cpu
+from .fast import conv_winograd, engine
+from .fast.winograd import cpu as winograd_cpu
 
 IMAGE_COPIES = 8          # float64 copies of the image an optimizer keeps (image, gradient, moments, ...)
 
@@ -30,9 +30,14 @@ def _size(shape, batch):
     return batch * int(np.prod(shape))
 
 
+def _on_fast_engine():
+    """Whether a pass will take the fast engine (fast/engine.py): the fast paths on, on the CPU."""
+    return backend.fast() and backend.device() == "cpu"
+
+
 def _fast(arch, name, batch):
-    """The fast CPU path layer ``name`` will take: "winograd", "numba" or None."""
-    return arch.fast_path(name, batch, backend.device() != "cpu")
+    """The twin layer ``name`` will take: "winograd", "numba" or None (fast/engine.py)."""
+    return engine.twin(arch, name, batch) if _on_fast_engine() else None
 
 
 def _winograd_space(C, K, shape, batch, item):
@@ -120,7 +125,8 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
     frozen: in a Net.frozen block (the transformed filters layers keep stay from the start)."""
     item = np.dtype(dtype).itemsize
     end = arch.layer_names[-1] if end is None else arch.check_layer(end, "memory")
-    needed, drop, overwrite = arch.pass_plan(end, keep)
+    needed, drop = arch.pass_plan(end, keep)
+    overwrite = engine.plan(arch, end, keep, batch).overwrite if _on_fast_engine() else frozenset()
     live = {INPUT: _size(arch.shapes[INPUT], batch) * item}             # outputs in memory, bytes
     held_by = {}                       # outputs the Net let go of that caches still hold: {output: holders}
     def in_cache(name):
@@ -130,7 +136,7 @@ def estimate(arch, end=None, batch=1, dtype=np.float32, backward=True, image_cop
     cached = sum(_filters_kept(arch, name, batch, item) for name in needed) if frozen else 0
     peak = 0
     for name in needed:
-        over = name in overwrite and _fast(arch, name, batch) == "numba"
+        over = name in overwrite
         peak = max(peak, sum(live.values()) + cached + _working_space(arch, name, batch, item, False, over, frozen))
         if over:
             live[name] = live.pop(arch.layers[name]["inputs"][0])

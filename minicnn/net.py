@@ -6,24 +6,28 @@
     dx = net.backward(dfeats)                      # gradient at conv4_3 -> gradient at the image
     with net.relu_mode("guided"):                  # change every ReLU's backward rule
         dx = net.backward(dfeats)
-    with net.frozen():                             # a loop of steps: the weights cannot change
-        ...
 
-A layer's output may feed several layers (SqueezeNet's squeeze feeds two expand branches);
-their gradients add up on the way back.
+forward is a loop over the layers: each makes its output from its inputs' and keeps a cache.
+backward is the same loop reversed: each layer turns the gradient at its output into gradients
+at its inputs, which add up where an output feeds several layers (SqueezeNet's squeeze feeds two
+expand branches). On the CPU with the fast paths on, both loops take their layers from the fast
+engine (fast/): the same layers, computed faster; with MINICNN_FAST=0 they are layer_types.py's.
 """
 import contextlib
 import dataclasses
 
 import numpy as np
 
+from . import backend, checks
 from .architecture import INPUT, Architecture
-from ._warm import load_kernels
-from .backend import get_array_module, is_gpu_array, to_device, to_numpy
+from .backend import get_array_module, is_gpu_array, to_numpy
 from .errors import ArgumentError, ShapeError
+from .fast.engine import Engine
+from .fast.frozen import frozen as frozen_weights
 from .images import ImageSpace
 from .layer_types import TYPES
-from .layers import RELU_MODES, _check
+from .layers import RELU_MODES
+from .params import make_params
 
 
 class Net:
@@ -50,15 +54,10 @@ class Net:
         n_out = int(np.prod(self.arch.output_shape))
         if self.classes and len(self.classes) != n_out:
             raise ArgumentError(f"{len(self.classes)} class names for a network with {n_out} outputs")
-        if params is not None:
-            extra = set(params) - set(self.param_shapes)
-            if extra:
-                raise ShapeError(f"parameters given for layers that have none or do not exist: {sorted(extra)}")
-        self.params = {name: self._make_params(name, shapes, None if params is None else params.get(name), seed)
-                       for name, shapes in self.param_shapes.items()}
+        self.params = make_params(self.arch, params, self.dtype, seed)
         self._relu_modes = {n: "backprop" for n in self.layer_names if self.layers[n]["type"] == "relu"}
-        self.outputs, self._caches, self._end = {}, {}, None
-        self.grads = {}
+        self.outputs, self._caches, self._end, self.grads = {}, {}, None, {}
+        self._fast, self._pass = Engine(self), None   # the fast engine, and its layers for the last pass
         self._frozen = None          # in a frozen() block: {layer: (its W, the dict it keeps work in)}
 
     # The architecture's description, read through the net.
@@ -82,26 +81,6 @@ class Net:
     def class_name(self, c):
         """The name of output c, or "class c" for a model without names."""
         return self.classes[c] if self.classes else f"class {c}"
-
-    def _make_params(self, name, shapes, given, seed):
-        out = {}
-        for key, shape in shapes.items():
-            if given is None:
-                rng = np.random.default_rng([seed, self.layer_names.index(name)])
-                draw = np.float64 if self.dtype == np.float64 else np.float32
-                std = np.sqrt(2.0 / int(np.prod(shape[1:])))       # He initialisation
-                value = rng.standard_normal(shape, dtype=draw) * draw(std) if key == "W" else np.zeros(shape, draw)
-            else:
-                if key not in given:
-                    raise ShapeError(f"layer {name!r}: parameter {key} is missing")
-                value = given[key]
-                if tuple(value.shape) != tuple(shape):
-                    raise ShapeError(f"layer {name!r}: parameter {key} has shape {tuple(value.shape)}, "
-                                     f"the architecture needs {tuple(shape)}")
-                if not is_gpu_array(value):     # on the GPU the check would read a value back per parameter
-                    _check.finite(f"layer {name!r}", key, value)
-            out[key] = to_device(value, self.dtype)
-        return out
 
     def resized(self, hw, end=None):
         """This net on inputs of another size (H, W), sharing its parameters, with only the layers
@@ -133,54 +112,38 @@ class Net:
         Only the layers ``end`` depends on are run. Every output is kept in ``net.outputs``
         (by layer name, plus "data"), and what backward needs in the layers' caches.
         keep: the layers whose outputs the caller will read or start a backward from (besides
-        "data" and ``end``); the others are let go as soon as no later layer reads them, and a
-        ReLU may write over the convolution it follows (a loop of steps needs far less memory).
+        "data" and ``end``); the others are let go as soon as no later layer reads them, and
+        the fast engine may write over them (a loop of steps needs far less memory).
         Default None: keep every output.
         train=True turns dropout on; with an int ``seed`` its masks are reproducible (each
         dropout layer draws from seed + its position). x is cast to the net's dtype and, if it
-        lives on the other device, copied to the net's (once per call: a loop that keeps its
-        image on the net's device copies nothing).
+        lives on the other device, copied to the net's (once per call).
         """
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
             raise ShapeError(f"forward: input must have shape (N,) + {self.input_shape}, "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
-        if not is_gpu_array(x):
-            # For an input on the GPU this would stop the device at every step to read one bool
-            # back; there a NaN or inf in the input shows as NaN in the outputs instead.
-            _check.finite("forward", "the input", x)
+        if not is_gpu_array(x):        # on the GPU a NaN shows in the outputs instead of a stop to read it
+            checks.finite("forward", "the input", x)
         x = self._here(x)
-        needed, drop, overwrite = self.arch.pass_plan(end, keep)
-        # A convolution whose output only a ReLU reads may apply that ReLU itself (Conv.forward):
-        # {the ReLU: its convolution}.
-        fused = {r: self.layers[r]["inputs"][0] for r in overwrite}
-        fused = {r: c for r, c in fused.items() if self.layers[c]["type"] == "conv"}
-        rectify = set(fused.values())
+        needed, drop = self.arch.pass_plan(end, keep)
+        # The fast engine: on the CPU with the fast paths on (backend.use_fast, MINICNN_FAST).
+        self._pass = self._fast.pass_for(end, keep, len(x)) if backend.fast() and not is_gpu_array(x) else None
         self.outputs, self._caches, self._end = {INPUT: x}, {}, None
         for name in needed:
             spec = self.layers[name]
+            layer = self._pass.layer(name) if self._pass else TYPES[spec["type"]]     # fast/: a faster twin
             inputs = [self.outputs[i] for i in spec["inputs"]]
             layer_seed = None if seed is None else (int(seed) + self.layer_names.index(name)) % 2**32
             try:
-                rectified = name in fused and TYPES["conv"].rectified(self._caches[fused[name]])
-                out, cache = TYPES[spec["type"]].forward(spec, self.params.get(name), inputs, train=train,
-                                                         seed=layer_seed, overwrite=name in overwrite,
-                                                         memo=self._memo(name), rectify=name in rectify,
-                                                         rectified=rectified)
+                out, cache = layer.forward(spec, self.params.get(name), inputs, train=train, seed=layer_seed)
             except ShapeError as e:
                 raise ShapeError(f"layer {name!r} ({spec['type']}): {e}") from None
             self.outputs[name], self._caches[name] = out, cache
-            for gone in drop.get(name, ()):
+            for gone in drop.get(name, ()):             # keep=: outputs no later layer reads
                 del self.outputs[gone]
         self._end = end
         return self.outputs[end]
-
-    def _here(self, a):
-        """``a`` in this net's dtype, where its parameters are: copied over from the other device."""
-        w = next((v for p in self.params.values() for v in p.values()), None)
-        if w is not None and is_gpu_array(a) != is_gpu_array(w):
-            a = get_array_module(w).asarray(a) if is_gpu_array(w) else to_numpy(a)
-        return a.astype(self.dtype, copy=False)
 
     def backward(self, dout, start=None, params=False, once=False):
         """Backpropagate to the network's input. Returns dx, shaped like the last forward's x.
@@ -188,39 +151,22 @@ class Net:
         dout: the gradient at the output of layer ``start`` (default: where forward stopped).
         It may also be a dict {layer name: gradient} to start from several layers at once
         (e.g. a loss on several layers' features); the gradients add up where paths meet.
-        Like forward's x, a gradient on the other device is copied to the net's.
+        The gradients given are copied (to the net's dtype and device), never written over.
         params=True also computes parameter gradients into ``net.grads[layer]["W"/"b"]``.
         Each ReLU uses its current backward rule (see relu_mode).
         once=True: no other backward will start from this forward, so each layer's cache is let
-        go as soon as the pass is through it (with forward's keep=(), a loop of steps then needs
-        about a map less at its fullest: on VGG16 relu1_2's output, 98 MiB at batch 8, has gone
-        when conv1_2's backward makes its gradient); another backward needs a new forward.
+        go as soon as the pass is through it; another backward needs a new forward.
         """
-        if self._end is None:
-            raise ArgumentError("backward: call forward first")
-        starts = dout if isinstance(dout, dict) else {self._end if start is None else start: dout}
-        grads = {}
-        for name, g in starts.items():
-            self.arch.check_layer(name, "backward")
-            if name not in self.outputs:
-                raise ArgumentError(f"backward: layer {name!r} was not computed by the last forward "
-                                    f"(it stopped at {self._end!r}) or not kept (its keep=)")
-            if tuple(g.shape) != tuple(self.outputs[name].shape):
-                raise ShapeError(f"backward: the gradient at {name!r} has shape {tuple(g.shape)}, "
-                                 f"the layer's output has shape {tuple(self.outputs[name].shape)}")
-            grads[name] = self._here(g)
-        given = list(grads.values())               # the caller's arrays: never written over
+        grads = self._start(dout, start)
         if params:
             self.grads = {}
         for name in reversed(self.layer_names):
             if name not in grads:
                 continue                       # no gradient flows through this layer
             spec, g = self.layers[name], grads.pop(name)
-            # A gradient the layers made in this pass is read by nothing else: its layer may write over it.
-            xp = get_array_module(g)
-            overwrite = not any(xp.may_share_memory(g, a) for a in given)
-            dins, dparams = TYPES[spec["type"]].backward(spec, g, self._caches[name], params=params,
-                                                          relu_mode=self._relu_modes.get(name), overwrite=overwrite)
+            layer = self._pass.layer(name) if self._pass else TYPES[spec["type"]]     # fast/: a faster twin
+            dins, dparams = layer.backward(spec, g, self._caches[name], params=params,
+                                           relu_mode=self._relu_modes.get(name))
             if once:
                 del self._caches[name]
             if dparams is not None:
@@ -232,63 +178,41 @@ class Net:
             self._caches, self._end = {}, None
         return grads.get(INPUT, get_array_module(x).zeros_like(x))
 
-    # ---- weights that stay put ------------------------------------------------------------
-    @contextlib.contextmanager
-    def frozen(self):
-        """Within the block the weights cannot change, and layers may keep work that depends on
-        them alone from one pass to the next (the transformed filters of a Winograd layer over
-        few tiles: VGG16's conv4 and conv5 at batch 1, 7 ms of a 110 ms forward).
+    def _start(self, dout, start):
+        """backward's starting gradients, checked: {layer: a copy of its gradient, in the net's dtype,
+        on its device}. A copy, because the fast engine's layers write over the gradients of a pass."""
+        if self._end is None:
+            raise ArgumentError("backward: call forward first")
+        starts = dout if isinstance(dout, dict) else {self._end if start is None else start: dout}
+        for name, g in starts.items():
+            self.arch.check_layer(name, "backward")
+            if name not in self.outputs:
+                raise ArgumentError(f"backward: layer {name!r} was not computed by the last forward "
+                                    f"(it stopped at {self._end!r}) or not kept (its keep=)")
+            if tuple(g.shape) != tuple(self.outputs[name].shape):
+                raise ShapeError(f"backward: the gradient at {name!r} has shape {tuple(g.shape)}, "
+                                 f"the layer's output has shape {tuple(self.outputs[name].shape)}")
+        return {name: self._here(g, copy=True) for name, g in starts.items()}
 
-        Every parameter array, and the array owning its memory when it is a view (a file's
-        buffer), is made read-only for the block: writing to one raises ValueError, and so do
-        views made from them. Afterwards they are writable again and the kept work is let go.
-        A view made before the block stays writable, and a write through it would not be seen
-        by the kept work: don't. A parameter replaced by another array in the block starts
-        afresh. Every technique run through minicnn.viz.run runs in such a block; a loop of your
-        own can too. Blocks may nest, and a resized() net made in the block is frozen with it.
-        On the CPU with the fast paths on, entering also gets Numba's kernels going (_warm.py,
-        once per process: about 0.3 s) when a layer will take a fast path at batch 1, which
-        would otherwise slow the loop's first step.
-        On the GPU it does nothing (CuPy arrays cannot be made read-only, and nothing there
-        keeps work).
-        """
-        if self._frozen is not None:
-            yield self
-            return
-        on_gpu = any(is_gpu_array(a) for p in self.params.values() for a in p.values())
-        if any(self.arch.fast_path(name, 1, on_gpu) for name in self.layer_names):    # a kernel will run
-            load_kernels(self.dtype)
-        params = [a for p in self.params.values() for a in p.values() if not is_gpu_array(a)]
-        owners = [a.base for a in params if isinstance(a.base, np.ndarray)]
-        arrays = list({id(a): a for a in owners + params}.values())    # owners first: restored first
-        writable = [a.flags.writeable for a in arrays]
-        for a in arrays:
-            a.flags.writeable = False
-        self._frozen = {}
-        try:
-            yield self
-        finally:
-            for a, w in zip(arrays, writable):
-                a.flags.writeable = w
-            self._frozen = None
+    def _here(self, a, copy=False):
+        """``a`` in this net's dtype, where its parameters are: copied over from the other device."""
+        w = next((v for p in self.params.values() for v in p.values()), None)
+        if w is not None and is_gpu_array(a) != is_gpu_array(w):
+            a = get_array_module(w).asarray(a) if is_gpu_array(w) else to_numpy(a)
+        return a.astype(self.dtype, copy=copy)
+
+    # ---- weights that stay put ------------------------------------------------------------
+    def frozen(self):
+        """A context manager: within the block the weights cannot change (every parameter array is
+        read-only) and the fast engine may keep work done on them from one pass to the next
+        (fast/frozen.py). minicnn.viz.run runs every technique in such a block; a loop of your own
+        can too. Blocks nest, and a resized() net made in the block is frozen with it."""
+        return frozen_weights(self)
 
     @property
     def is_frozen(self):
         """Whether a frozen() block is open (memory.py's estimates ask)."""
         return self._frozen is not None
-
-    def _memo(self, name):
-        """The dict in which layer ``name`` may keep work on its weights between passes, or None
-        outside a frozen() block. A new dict if its weights were replaced by another array."""
-        if self._frozen is None or "W" not in self.params.get(name, {}):
-            return None
-        w = self.params[name]["W"]
-        if is_gpu_array(w) or w.flags.writeable:       # not frozen by frozen(): may still change
-            return None
-        held = self._frozen.get(name)
-        if held is None or held[0] is not w:
-            held = self._frozen[name] = (w, {})
-        return held[1]
 
     # ---- ReLU backward rules --------------------------------------------------------------
     @contextlib.contextmanager
@@ -298,7 +222,7 @@ class Net:
         upto: only the ReLUs at or below this layer (the ones it depends on, and itself if it
         is a ReLU) switch; the others keep their rule. The previous rules come back afterwards.
         """
-        _check.choice("relu_mode", "mode", mode, RELU_MODES)
+        checks.choice("relu_mode", "mode", mode, RELU_MODES)
         below = None if upto is None else self.arch.ancestors[self.arch.check_layer(upto, "relu_mode")] | {upto}
         saved = dict(self._relu_modes)
         for name in self._relu_modes:

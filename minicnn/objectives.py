@@ -15,21 +15,21 @@ style minimize or maximize:
 
 Shapes: f, target, x (N, C, H, W); target_gram, G (N, C, C). float32 or float64, NumPy or CuPy.
 """
+from . import checks
 from .backend import get_array_module
 from .errors import ArgumentError
-from .layers import _check
 
 
 def content_loss(f, target):
     """1/2 sum (f - target)^2 over every entry; the gradient is f - target."""
-    _check.same_shape("content_loss", "target", target, f.shape)
+    checks.same_shape("content_loss", "target", target, f.shape)
     diff = f - target
     return (diff * diff).sum() / 2, diff
 
 
 def gram_forward(f):
     """f (N, C, H, W) -> G (N, C, C) with G[n] = V V^T, V = f[n] reshaped (C, H*W); cache for backward."""
-    _check.rank("gram_forward", "f", f, 4)
+    checks.rank("gram_forward", "f", f, 4)
     N, C, H, W = f.shape
     V = f.reshape(N, C, H * W)
     return get_array_module(f).matmul(V, V.transpose(0, 2, 1)), (V, f.shape)
@@ -38,7 +38,7 @@ def gram_forward(f):
 def gram_backward(dG, cache):
     """dG (N, C, C) -> df (N, C, H, W). G = V V^T gives dV = (dG + dG^T) V."""
     V, shape = cache
-    _check.same_shape("gram_backward", "dG", dG, (shape[0], shape[1], shape[1]))
+    checks.same_shape("gram_backward", "dG", dG, (shape[0], shape[1], shape[1]))
     xp = get_array_module(dG)
     return xp.matmul(dG + dG.transpose(0, 2, 1), V).reshape(shape)
 
@@ -47,7 +47,7 @@ def style_loss(f, target_gram):
     """sum_n sum_ij (G[n]_ij - A[n]_ij)^2 / (4 C^2 (H W)^2) with G the Gram matrices of f and A
     ``target_gram`` (N, C, C): one layer's term of Gatys et al.'s eq. 4 (weights w_l apart)."""
     G, cache = gram_forward(f)
-    _check.same_shape("style_loss", "target_gram", target_gram, G.shape)
+    checks.same_shape("style_loss", "target_gram", target_gram, G.shape)
     N, C, H, W = f.shape
     scale = 4.0 * C * C * (H * W) ** 2
     diff = G - target_gram
@@ -60,7 +60,7 @@ def tv_loss(x, beta=2.0):
     beta = 2 penalizes every gradient quadratically; beta < 2 lets edges through (Mahendran &
     Vedaldi use 1..2). Where both differences are 0 the gradient is taken as 0.
     """
-    _check.rank("tv_loss", "x", x, 4)
+    checks.rank("tv_loss", "x", x, 4)
     if not beta > 0:
         raise ArgumentError(f"tv_loss: beta must be > 0, got {beta!r}")
     xp = get_array_module(x)

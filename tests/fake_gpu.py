@@ -40,7 +40,7 @@ class Transfers:
     def count(self, direction, what):
         import traceback
         setattr(self, direction, getattr(self, direction) + 1)
-        helpers = ("fake_gpu", "backend.py", "_check.py")          # report the caller of these
+        helpers = ("fake_gpu", "backend.py", "checks.py")          # report the caller of these
         frame = [f for f in traceback.extract_stack()[:-2] if not f.filename.endswith(helpers)][-1]
         self.log.append(f"{direction} {what} at {frame.filename.split('/')[-1]}:{frame.lineno} {frame.line}")
 

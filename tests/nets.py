@@ -68,6 +68,13 @@ IMAGENET_FIRST_TEN = ["tench", "goldfish", "great white shark", "tiger shark", "
                       "cock", "hen", "ostrich"]
 
 
+def path(net, name):
+    """The path layer ``name`` took in the net's last pass: its fast engine twin ("winograd",
+    "numba"), or the readable layer's ("im2col" for a convolution, else "readable")."""
+    twin = net._pass.plan.twins.get(name) if net._pass else None
+    return twin or ("im2col" if net.layers[name]["type"] == "conv" else "readable")
+
+
 def put(a, value):
     """a[...] = value, with value moved to a's device first (CuPy takes no host array here)."""
     a[...] = get_array_module(a).asarray(value)

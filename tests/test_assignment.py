@@ -116,22 +116,28 @@ def test_the_copy_is_the_whole_package_and_imports_on_its_own(everything):
 
 @pytest.mark.cpu
 def test_the_copys_net_runs_the_students_layers(everything):
-    """The fast paths would run instead of the student's backward passes: the copy turns them off."""
+    """The fast paths would run instead of the student's backward passes: the copy turns them off,
+    and its readable engine runs the student's im2col too."""
     code = ("import numpy as np, minicnn\n"
-            "net = minicnn.Net([{'name': 'c', 'type': 'conv', 'out_channels': 16, 'kernel': 3, 'pad': 1},"
+            "net = minicnn.Net([{'name': 'c', 'type': 'conv', 'out_channels': 16, 'kernel': 1},"
             " {'name': 'r', 'type': 'relu'}], (16, 64, 64))\n"
             "net.forward(np.ones((1, 16, 64, 64)))\n"
-            "print(minicnn.backend.fast(), sorted(c[0] for c in net._caches.values()))")
+            "twins = net._pass.plan.twins if net._pass else {}\n"
+            "print(minicnn.backend.fast(), sorted(twins.get(n) or ('im2col' if n == 'c' else 'readable') "
+            "for n in ('c', 'r')))")
     env = {k: v for k, v in os.environ.items() if k != "MINICNN_FAST"}
     env["MINICNN_DEVICE"] = "cpu"                  # the fast paths are the CPU's
     r = subprocess.run([sys.executable, "-c", code], cwd=everything, capture_output=True, text=True, env=env)
     assert r.stdout.strip() == "False ['im2col', 'readable']", r.stderr
+    r = subprocess.run([sys.executable, "-c", code.replace("'kernel': 1", "'kernel': 3, 'pad': 1")], cwd=everything,
+                       capture_output=True, text=True, env=env)
+    assert r.returncode != 0 and "im2col is yours to write" in r.stderr, r.stderr
     # With the fast paths asked for, the twins of the chosen layers are the student's layers again.
     r = subprocess.run([sys.executable, "-c", code + "\nnet.backward(np.ones((1, 16, 64, 64)))"], cwd=everything,
                        capture_output=True, text=True, env=dict(env, MINICNN_FAST="1"))
     assert r.stdout.strip() == "True ['im2col', 'numba']" and "relu_backward is yours to write" in r.stderr
-    for twin in ("conv_winograd", "relu_cpu", "maxpool_cpu"):
-        text = (everything / "minicnn" / "layers" / f"{twin}.py").read_text()
+    for twin in ("conv_winograd", "relu", "maxpool"):
+        text = (everything / "minicnn" / "fast" / f"{twin}.py").read_text()
         assert "njit" not in text and "im2col" not in text and "is that layer itself" in text
 
 

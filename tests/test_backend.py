@@ -23,7 +23,7 @@ def python(code, **env):
 
 def test_thread_settings_are_made_before_numpy_loads():
     rc, out, _ = python("import minicnn, os; print(os.environ['OMP_WAIT_POLICY'], "
-                        "os.environ['OPENBLAS_THREAD_TIMEOUT'], minicnn._threads.numpy_was_loaded)")
+                        "os.environ['OPENBLAS_THREAD_TIMEOUT'], minicnn.fast.threads.numpy_was_loaded)")
     assert rc == 0 and out == "passive 4 False"
 
 
@@ -86,7 +86,7 @@ def test_switching_the_fast_paths_off_and_on():
 
 
 def test_big_buffers_are_kept_only_once_a_fast_path_runs_and_never_against_the_user():
-    code = ("import numpy as np, minicnn\nfrom minicnn import _allocator\nbefore = _allocator.applied\n"
+    code = ("import numpy as np, minicnn\nfrom minicnn.fast import allocator as _allocator\nbefore = _allocator.applied\n"
             "minicnn.Net([{'name': 'r', 'type': 'relu'}], (1, 256, 256)).forward(np.ones((1, 1, 256, 256)))\n"
             "print(before, _allocator.applied)")
     assert python(code)[1] == "None True"
@@ -109,7 +109,7 @@ def huge_kib():
 
 before = huge_kib()
 minicnn.Net([{'name': 'r', 'type': 'relu'}], (1, 256, 256)).forward(np.ones((1, 1, 256, 256)))
-print(before, huge_kib(), minicnn._allocator.small_pages)
+print(before, huge_kib(), minicnn.fast.allocator.small_pages)
 """
 
 

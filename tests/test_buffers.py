@@ -1,9 +1,10 @@
-"""The pool of large arrays (_buffers.py): an array is handed out again only once nothing else
+"""The pool of large arrays (fast/buffers.py): an array is handed out again only once nothing else
 refers to it, so nothing a caller holds is ever written over."""
 import numpy as np
 import pytest
 
-from minicnn import _buffers, backend
+from minicnn import backend
+from minicnn.fast import buffers as _buffers
 
 from test_keep import passes, wide_chain
 from minicnn import Net

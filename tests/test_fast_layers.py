@@ -1,12 +1,16 @@
-"""The Numba ReLU and max pooling (layers/relu_cpu.py, layers/maxpool_cpu.py) give what the
+"""The Numba ReLU and max pooling (fast/relu.py, fast/maxpool.py) give what the
 readable layers give, for every ReLU rule and pooling geometry, ties included: bit for bit, except
 where overlapping pooling windows add their gradients in another order."""
 import numpy as np
 import pytest
 
-from minicnn import Net, backend, layer_types
+from minicnn import Net, backend
 from minicnn.errors import ShapeError
-from minicnn.layers import maxpool, maxpool_cpu, relu, relu_cpu
+from minicnn.fast import engine
+from minicnn.fast import maxpool as maxpool_cpu
+from minicnn.fast import relu as relu_cpu
+from minicnn.layers import maxpool, relu
+from nets import path
 from test_pool import CONFIGS as POOL_CONFIGS
 from test_pool import ids as pool_ids
 
@@ -64,7 +68,7 @@ def test_maxpool_bad_input():
 
 
 def test_the_net_uses_them_only_with_the_fast_paths_on(monkeypatch):
-    monkeypatch.setattr(layer_types, "NUMBA_MIN_SIZE", 0)     # small enough to check, yet on the Numba path
+    monkeypatch.setattr(engine, "NUMBA_MIN_SIZE", 0)          # small enough to check, yet on the Numba path
     spec = [{"name": "conv", "type": "conv", "out_channels": 3, "kernel": 3, "pad": 1},
             {"name": "relu", "type": "relu"},
             {"name": "pool", "type": "maxpool", "size": 3, "stride": 2, "ceil_mode": True}]
@@ -73,11 +77,11 @@ def test_the_net_uses_them_only_with_the_fast_paths_on(monkeypatch):
     for mode in relu.RELU_MODES:
         with net.relu_mode(mode), backend.fast_paths(True):
             fast_out = net.forward(x)
-            assert {net._caches[n][0] for n in ("relu", "pool")} == {"numba"}
+            assert {path(net, n) for n in ("relu", "pool")} == {"numba"}
             fast_dx = net.backward(np.cos(fast_out))
             with backend.fast_paths(False):
                 out = net.forward(x)
-                assert {net._caches[n][0] for n in ("relu", "pool")} == {"readable"}
+                assert {path(net, n) for n in ("relu", "pool")} == {"readable"}
                 dx = net.backward(np.cos(out))
         np.testing.assert_allclose(fast_out, out, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(fast_dx, dx, rtol=1e-12, atol=1e-12)
@@ -95,9 +99,9 @@ def test_small_arrays_stay_on_the_readable_layers():
     net = Net([{"name": "relu", "type": "relu"}, {"name": "pool", "type": "maxpool", "size": 2}], (16, 28, 28))
     with backend.fast_paths(True):
         net.forward(np.ones((1, 16, 28, 28)))
-        assert {c[0] for c in net._caches.values()} == {"readable"}
+        assert {path(net, n) for n in net.layer_names} == {"readable"}
         net.forward(np.ones((64, 16, 28, 28)))
-        assert {c[0] for c in net._caches.values()} == {"numba"}
+        assert {path(net, n) for n in net.layer_names} == {"numba"}
 
 
 @pytest.mark.parametrize("shape, ceil_mode", [((2, 3, 8, 10), False), ((1, 2, 7, 9), False), ((1, 2, 7, 9), True),

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from minicnn import Net, backend, viz
-from minicnn.layers import conv_winograd
+from minicnn.fast import conv_winograd
+from minicnn.fast.frozen import memo
 from minicnn.viz import registry
+from nets import path
 
 pytestmark = pytest.mark.cpu          # read-only host arrays, Winograd's kept work
 
@@ -33,7 +35,7 @@ def net(monkeypatch):
 def step(net, x):
     """Forward and backward from class 2; returns (scores, image gradient, conv2's U)."""
     out = net.forward(x, keep=()).copy()
-    U = net._caches["conv2"][1][4]
+    U = net._caches["conv2"][4]
     d = np.zeros_like(out)
     d[:, 2] = 1
     return out, net.backward(d), U
@@ -62,7 +64,7 @@ def test_a_frozen_net_reuses_the_transformed_filters_and_computes_the_same(net):
     x = image()
     assert conv_winograd.keeps_filters(x.shape, 1)
     plain = [step(net, x) for _ in range(2)]
-    assert net._caches["conv2"][0] == "winograd"
+    assert path(net, "conv2") == "winograd"
     assert plain[0][2] is not plain[1][2]                      # made again at every pass
     with net.frozen():
         frozen = [step(net, x) for _ in range(3)]
@@ -98,8 +100,8 @@ def test_a_resized_net_made_in_the_block_is_frozen_with_it_and_shares_the_kept_f
         small = net.resized((16, 16), end="relu2")             # 64 tiles of 2x2: keeps U too
         assert small.is_frozen
         small.forward(np.ones((1, 16, 16, 16), np.float32), keep=())
-        assert small._caches["conv2"][1][4] is U
-    assert not net.is_frozen and small._memo("conv2") is None  # writable again: nothing kept
+        assert small._caches["conv2"][4] is U
+    assert not net.is_frozen and memo(small, "conv2") is None  # writable again: nothing kept
 
 
 def test_a_parameter_that_is_a_view_is_frozen_with_the_array_it_views(net):
@@ -109,7 +111,7 @@ def test_a_parameter_that_is_a_view_is_frozen_with_the_array_it_views(net):
     with net.frozen():
         with pytest.raises(ValueError, match="read-only"):
             base[0, 0, 0, 0] = 1.0
-        assert net._memo("conv2") is not None
+        assert memo(net, "conv2") is not None
     base[0, 0, 0, 0] = 1.0
     assert net.params["conv2"]["W"][0, 0, 0, 0] == 1.0 and net.params["conv2"]["W"].flags.writeable
 

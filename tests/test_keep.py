@@ -7,9 +7,10 @@ from minicnn import Net, backend, layer_types
 from minicnn.architecture import Architecture
 from minicnn.backend import to_numpy
 from minicnn.errors import ArgumentError
+from minicnn.fast import engine
 from minicnn.layers import RELU_MODES
 
-from nets import NETS, make, safe_input
+from nets import NETS, make, path, safe_input
 
 
 def wide_chain():
@@ -59,13 +60,12 @@ def test_keeping_nothing_gives_the_same_numbers(wide, fast):
                 np.testing.assert_array_equal(a, b)
         if fast:                           # what this test is for: the paths that write over arrays
             net.forward(x, end="fc4", keep=())
-            assert net._caches["conv1_2"][0] == "winograd" and net._caches["relu1_2"][0] == "numba"
-            assert "relu1_2" in net.arch.pass_plan("fc4", ())[2]
+            assert path(net, "conv1_2") == "winograd" and path(net, "relu1_2") == "numba"
+            assert "relu1_2" in engine.plan(net.arch, "fc4", (), 3).overwrite
             # The Winograd convolution applied relu1_2 itself; conv1_1 (im2col) left relu1_1 its pass.
-            rectified = layer_types.TYPES["conv"].rectified
-            assert rectified(net._caches["conv1_2"]) and not rectified(net._caches["conv1_1"])
+            assert "relu1_2" in net._pass.plan.fused and "relu1_1" not in net._pass.plan.fused
             net.forward(x, end="fc4")                      # keeping everything: conv1_2's own output too
-            assert not rectified(net._caches["conv1_2"])
+            assert "relu1_2" not in net._pass.plan.fused
 
 
 @pytest.mark.parametrize("kind", NETS)
@@ -86,8 +86,8 @@ def test_outputs_hold_what_was_kept_unchanged(wide, fast):
         assert (want["conv1_2"] < 0).any()                      # a ReLU writing over it would show
         net.forward(x, end="fc4", keep=("conv1_2", "relu2_1"))
         assert set(net.outputs) == {"data", "conv1_2", "relu2_1", "fc4"}
-        assert net._caches["conv1_2"][0] == ("winograd" if fast else "im2col")
-        assert not layer_types.TYPES["conv"].rectified(net._caches["conv1_2"])    # kept: no fused ReLU
+        assert path(net, "conv1_2") == ("winograd" if fast else "im2col")
+        assert net._pass is None or "relu1_2" not in net._pass.plan.fused         # kept: no fused ReLU
         for n, a in want.items():
             np.testing.assert_array_equal(net.outputs[n], a)
     net.forward(x, end="fc4", keep="relu2_1")               # one name alone
@@ -152,8 +152,9 @@ def test_a_layer_let_go_cannot_start_a_backward(wide):
         net.forward(x, end="fc4", keep=("nope",))
 
 
-def test_which_relus_may_write_over_their_input():
+def test_which_relus_may_write_over_their_input(monkeypatch):
     """Only a ReLU that alone reads a convolution's or linear layer's output, which is not kept."""
+    monkeypatch.setattr(engine, "NUMBA_MIN_SIZE", 0)                       # every ReLU a Numba twin
     spec = [{"name": "conv1", "type": "conv", "out_channels": 4, "kernel": 3, "pad": 1},
             {"name": "relu1", "type": "relu"},                                  # yes
             {"name": "conv2", "type": "conv", "out_channels": 4, "kernel": 1},
@@ -164,10 +165,10 @@ def test_which_relus_may_write_over_their_input():
             {"name": "fc", "type": "linear", "out_features": 3},
             {"name": "relu4", "type": "relu"}]                                  # yes, unless fc is kept
     arch = Architecture(spec, (3, 8, 8))
-    needed, drop, overwrite = arch.pass_plan("relu4", ())
-    assert overwrite == {"relu1", "relu4"}
-    assert arch.pass_plan("relu4", ("fc",))[2] == {"relu1"}
-    assert arch.pass_plan("relu4", None) == (needed, {}, frozenset())
+    needed, drop = arch.pass_plan("relu4", ())
+    assert engine.plan(arch, "relu4", (), 1).overwrite == {"relu1", "relu4"}
+    assert engine.plan(arch, "relu4", ("fc",), 1).overwrite == {"relu1"}
+    assert arch.pass_plan("relu4", None) == (needed, {}) and not engine.plan(arch, "relu4", None, 1).overwrite
     assert sorted(drop["cat"]) == ["conv2", "relu2"] and drop["relu1"] == ["conv1"]
     assert all("data" not in gone and "relu4" not in gone for gone in drop.values())
 

@@ -1,5 +1,5 @@
 """Net.frozen() gets the fast CPU path's Numba kernels going before a loop's first step
-(minicnn/_warm.py): afterwards no step loads or compiles a kernel, whichever path a layer takes."""
+(minicnn/fast/warm.py): afterwards no step loads or compiles a kernel, whichever path a layer takes."""
 import json
 import os
 import subprocess
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from fake_gpu import fake_gpu  # noqa: F401  (a fixture)
-from minicnn import Net, _warm, backend
+from minicnn import Net, backend
+from minicnn.fast import warm as _warm
 
 pytestmark = pytest.mark.cpu          # Numba's CPU kernels
 
@@ -21,10 +22,12 @@ EVERY_PATH = r"""
 import json
 import numpy as np
 import minicnn
-from minicnn import Net, _warm, backend
+from minicnn import Net, backend
 from minicnn.im2col import cpu as im2col_cpu
-from minicnn.layers import conv_winograd, maxpool_cpu, relu_cpu
-from minicnn.winograd import cpu as winograd_cpu
+from minicnn.fast import conv_winograd
+from minicnn.fast import maxpool as maxpool_cpu
+from minicnn.fast import relu as relu_cpu
+from minicnn.fast.winograd import cpu as winograd_cpu
 from numba.core.dispatcher import Dispatcher
 
 dispatchers = {f"{m.__name__}.{name}": d for m in (im2col_cpu, relu_cpu, maxpool_cpu, winograd_cpu)
@@ -58,7 +61,8 @@ with backend.fast_paths(True):
         for net in nets:
             for mode in ("backprop", "deconvnet", "guided"):
                 out = net.forward(x)
-                paths.update({n: c[0] for n, c in net._caches.items() if isinstance(c, tuple) and isinstance(c[0], str)})
+                paths.update({n: t or ("im2col" if net.layers[n]["type"] == "conv" else "readable")
+                              for n, t in net._pass.plan.twins.items()})
                 with net.relu_mode(mode):
                     net.backward(np.ones_like(out))
 print(json.dumps({"before": before, "loaded": loaded, "after": signatures(), "paths": paths}))
@@ -94,7 +98,7 @@ def test_entering_frozen_loads_the_kernels_the_steps_need(every_path):
 
 def calls(monkeypatch):
     seen = []
-    monkeypatch.setattr("minicnn.net.load_kernels", seen.append)
+    monkeypatch.setattr("minicnn.fast.frozen.load_kernels", seen.append)
     return seen
 
 

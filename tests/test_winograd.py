@@ -3,15 +3,16 @@ rounding error measured against a float64 reference and bounded by im2col's own.
 import numpy as np
 import pytest
 
-from minicnn import Net, backend, winograd
+from minicnn import Net, backend
 from minicnn.architecture import Architecture
 from minicnn.errors import ShapeError
+from minicnn.fast import conv_winograd, winograd
+from minicnn.fast import relu as relu_cpu
+from minicnn.fast.winograd import cpu, reference
 from minicnn.gradcheck import assert_backward, check_net, rel_error
 from minicnn.layers import conv as im2col_conv
-from minicnn.layers import conv_winograd, relu_cpu
 from minicnn.models import vgg16
-from minicnn.winograd import cpu, reference
-from nets import safe_input
+from nets import path, safe_input
 
 pytestmark = pytest.mark.cpu          # the CPU's Winograd convolution
 
@@ -161,16 +162,16 @@ def test_the_net_takes_winograd_where_it_pays_and_im2col_when_asked(monkeypatch)
     x = safe_input(net, 3)
     with backend.fast_paths(True):                         # whatever MINICNN_FAST says
         fast = net.forward(x)
-    paths = {name: cache[0] for name, cache in net._caches.items() if net.layers[name]["type"] == "conv"}
+    paths = {name: path(net, name) for name in net.layer_names if net.layers[name]["type"] == "conv"}
     assert paths == {"conv1": "im2col",            # 3 input channels: fewer than MIN_CHANNELS
                      "conv2": "winograd", "conv3": "im2col", "conv4": "winograd"}   # conv3 has stride 2
     with backend.fast_paths(False):
         plain = net.forward(x)
-        assert all(net._caches[n][0] == "im2col" for n in paths)
+        assert all(path(net, n) == "im2col" for n in paths)
     assert rel_error(fast, plain) < 1e-12
     with backend.fast_paths(True):
         errors = check_net(net, x, params=True)             # the whole net, Winograd included
-        assert net._caches["conv2"][0] == "winograd"
+        assert path(net, "conv2") == "winograd"
     assert max(errors.values()) < 1e-6, errors
 
 

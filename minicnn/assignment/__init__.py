@@ -35,7 +35,7 @@ LAYERS = list(PARTS)[:8]
 
 # The fast CPU twin of a layer holds its backward pass too. In the copy, twins/ replaces it with
 # the student's own layer: it gives nothing away, and with MINICNN_FAST=1 the Net still runs it.
-TWINS = {"conv": "layers/conv_winograd.py", "relu": "layers/relu_cpu.py", "maxpool": "layers/maxpool_cpu.py"}
+TWINS = {"conv": "fast/conv_winograd.py", "relu": "fast/relu.py", "maxpool": "fast/maxpool.py"}
 TWIN_STANDINS = Path(__file__).resolve().parent / "twins"
 
 

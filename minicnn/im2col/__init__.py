@@ -1,8 +1,9 @@
-"""im2col / col2im, dispatched on where the array lives: NumPy arrays to the Numba CPU kernels
-(cpu.py), CuPy arrays to the Numba CUDA kernels (cuda.py).
+"""im2col / col2im, dispatched on where the array lives and which engine runs: on the CPU the
+NumPy definition (reference.py) for the readable engine (MINICNN_FAST=0) and the Numba kernels
+(cpu.py) for the fast one (backend.use_fast); on the GPU the Numba CUDA kernels (cuda.py).
 
-With the fast CPU paths (winograd/, layers/relu_cpu.py, layers/maxpool_cpu.py, NumPy only),
-these are the only device-specific code in minicnn. Arguments (all ints are Python ints):
+With the fast engine (minicnn/fast/), these are the only device-specific code in minicnn.
+Arguments (all ints are Python ints):
 
     im2col(x, kh, kw, stride=(sh, sw), pad=(ph, pw), out_hw=(Ho, Wo), fill=0.0)
         x (N, C, H, W) -> cols (N, C*kh*kw, Ho*Wo)
@@ -13,15 +14,15 @@ these are the only device-specific code in minicnn. Arguments (all ints are Pyth
 (Caffe's ceil-mode pooling), and anything outside x reads as ``fill``. See reference.py for
 the definition in a dozen lines of NumPy.
 """
-from ..backend import is_gpu_array
-from . import cpu, reference  # noqa: F401  (reference is part of the public story)
+from ..backend import fast, is_gpu_array
+from . import cpu, reference
 
 
 def _impl(a):
     if is_gpu_array(a):
         from . import cuda  # compiles for the GPU on first use; only reached with a CuPy array
         return cuda
-    return cpu
+    return cpu if fast() else reference
 
 
 def im2col(x, kh, kw, stride, pad, out_hw, fill=0.0):

@@ -11,7 +11,7 @@ work over the cores:
 import numpy as np
 from numba import njit, prange
 
-from .. import _buffers
+from ..fast import buffers
 
 
 @njit(cache=True, inline="always")
@@ -69,7 +69,7 @@ def im2col(x, kh, kw, stride, pad, out_hw, fill=0.0):
     x = np.ascontiguousarray(x)
     N, C = x.shape[:2]
     (sh, sw), (ph, pw), (Ho, Wo) = stride, pad, out_hw
-    cols = _buffers.empty((N, C * kh * kw, Ho * Wo), x.dtype)
+    cols = buffers.empty((N, C * kh * kw, Ho * Wo), x.dtype)
     _im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, x.dtype.type(fill), cols)
     return cols
 
@@ -78,6 +78,6 @@ def col2im(cols, x_shape, kh, kw, stride, pad, out_hw):
     """cols (N, C*kh*kw, Ho*Wo) -> dx (N, C, H, W); see reference.col2im."""
     cols = np.ascontiguousarray(cols)
     (sh, sw), (ph, pw), (Ho, Wo) = stride, pad, out_hw
-    dx = _buffers.empty(x_shape, cols.dtype)
+    dx = buffers.empty(x_shape, cols.dtype)
     _col2im(cols, kh, kw, sh, sw, ph, pw, Ho, Wo, dx)
     return dx

@@ -4,9 +4,8 @@ Each output is the mean of its window; the gradient is shared equally by the win
 As in Caffe and PyTorch, zero padding counts in the divisor, but the part of a ceil-mode
 window that overhangs the padded input does not.
 """
-from .. import im2col
+from .. import checks, im2col
 from ..backend import get_array_module
-from . import _check
 from .pool_common import pool_geometry
 
 
@@ -27,8 +26,8 @@ def avgpool_forward(x, size=None, stride=None, pad=0, ceil_mode=False):
     """
     fn = "avgpool_forward"
     if size is None:
-        _check.rank(fn, "x", x, 4)
-        _check.floating(fn, "x", x)
+        checks.rank(fn, "x", x, 4)
+        checks.floating(fn, "x", x)
         return x.mean(axis=(2, 3), keepdims=True), (x.shape, None)
     k, s, p, (Ho, Wo) = pool_geometry(fn, x, size, stride, pad, ceil_mode)
     N, C, H, W = x.shape
@@ -45,10 +44,10 @@ def avgpool_backward(dout, cache):
     N, C, H, W = x_shape
     xp = get_array_module(dout)
     if geometry is None:
-        _check.same_shape("avgpool_backward", "dout", dout, (N, C, 1, 1))
+        checks.same_shape("avgpool_backward", "dout", dout, (N, C, 1, 1))
         return xp.broadcast_to(dout / (H * W), x_shape).copy()
     k, s, p, (Ho, Wo), div = geometry
-    _check.same_shape("avgpool_backward", "dout", dout, (N, C, Ho, Wo))
+    checks.same_shape("avgpool_backward", "dout", dout, (N, C, Ho, Wo))
     share = dout.reshape(N * C, 1, Ho * Wo) / div                        # each input's share
     dcols = xp.broadcast_to(share, (N * C, k[0] * k[1], Ho * Wo))
     dx = im2col.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))

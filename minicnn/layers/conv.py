@@ -7,10 +7,9 @@ product per image: (F, C*kh*kw) @ (C*kh*kw, Ho*Wo). The backward pass is two mor
     dcols = w^T @ dout   (then col2im adds the columns back onto the pixels -> dx)
     dw    = dout @ cols^T
 """
-from .. import im2col
+from .. import checks, im2col
 from ..backend import get_array_module
 from ..errors import ShapeError
-from . import _check
 
 
 def conv_output_size(H, W, kh, kw, stride, pad):
@@ -23,8 +22,8 @@ def conv_geometry(fn, H, W, kernel, stride, pad):
     """Check a kernel, stride and padding on an H x W input; return (kh, kw), stride, pad as
     (h, w) pairs and the output size (Ho, Wo). Refuses a kernel larger than the zero-padded
     input (it would have no valid position)."""
-    (kh, kw) = _check.pair(fn, "kernel", kernel, 1)
-    stride, pad = _check.pair(fn, "stride", stride, 1), _check.pair(fn, "pad", pad, 0)
+    (kh, kw) = checks.pair(fn, "kernel", kernel, 1)
+    stride, pad = checks.pair(fn, "stride", stride, 1), checks.pair(fn, "pad", pad, 0)
     if kh > H + 2 * pad[0] or kw > W + 2 * pad[1]:
         raise ShapeError(f"{fn}: kernel {kh}x{kw} is larger than the padded input "
                          f"{H + 2 * pad[0]}x{W + 2 * pad[1]} (input {H}x{W}, pad {pad})")
@@ -34,13 +33,13 @@ def conv_geometry(fn, H, W, kernel, stride, pad):
 def check_inputs(fn, x, w, b, stride, pad):
     """Check a conv layer's x (N, C, H, W), w (F, C, kh, kw), b (F,), stride and pad; return
     stride and pad as (h, w) pairs and the output size (Ho, Wo)."""
-    _check.rank(fn, "x", x, 4)
-    _check.rank(fn, "w", w, 4)
-    _check.floating(fn, "x", x)
+    checks.rank(fn, "x", x, 4)
+    checks.rank(fn, "w", w, 4)
+    checks.floating(fn, "x", x)
     C, (F, Cw, kh, kw) = x.shape[1], w.shape
     if Cw != C:
         raise ShapeError(f"{fn}: x has {C} channels (shape {x.shape}) but w expects {Cw} (shape {w.shape})")
-    _check.same_shape(fn, "b", b, (F,))
+    checks.same_shape(fn, "b", b, (F,))
     _, stride, pad, out_hw = conv_geometry(fn, x.shape[2], x.shape[3], (kh, kw), stride, pad)
     return stride, pad, out_hw
 
@@ -83,7 +82,7 @@ def conv_backward(dout, cache, params=True):
     N, C, H, W = x.shape
     F, _, kh, kw = w.shape
     Ho, Wo = conv_output_size(H, W, kh, kw, stride, pad)
-    _check.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
+    checks.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
     xp = get_array_module(dout)
     d = dout.reshape(N, F, Ho * Wo)
     pointwise = _is_pointwise(kh, kw, stride, pad)

@@ -1,8 +1,8 @@
 """Inverted dropout: zero each input with probability p while training, and scale the rest by
 1/(1-p), so that the expected output equals the input and inference is just the identity.
 """
+from .. import checks
 from ..backend import get_array_module
-from . import _check
 
 
 def dropout_forward(x, p=0.5, train=False, seed=None):
@@ -11,7 +11,7 @@ def dropout_forward(x, p=0.5, train=False, seed=None):
     Returns out (shape of x) and cache = the scaled keep-mask (None at inference).
     seed: an int for a reproducible mask.
     """
-    p = _check.probability("dropout_forward", "p", p)
+    p = checks.probability("dropout_forward", "p", p)
     if not train or p == 0:
         return x, None
     xp = get_array_module(x)

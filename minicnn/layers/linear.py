@@ -4,8 +4,8 @@ w has shape (M, D), outputs first, like a conv's (F, C, kh, kw): a fully connect
 convolution whose kernel covers its whole input. An (N, C, H, W) input is flattened in
 C, H, W order (row-major), the order Caffe and PyTorch use.
 """
+from .. import checks
 from ..errors import ShapeError
-from . import _check
 
 
 def linear_forward(x, w, b):
@@ -14,8 +14,8 @@ def linear_forward(x, w, b):
     Returns out (N, M) and cache = (x, w) for linear_backward.
     """
     fn = "linear_forward"
-    _check.rank(fn, "w", w, 2)
-    _check.floating(fn, "x", x)
+    checks.rank(fn, "w", w, 2)
+    checks.floating(fn, "x", x)
     if x.ndim < 2:
         raise ShapeError(f"{fn}: x must be (N, D) or (N, C, H, W), got shape {x.shape}")
     M, D = w.shape
@@ -23,7 +23,7 @@ def linear_forward(x, w, b):
     if x[0].size != D:
         raise ShapeError(f"{fn}: x of shape {x.shape} has {x[0].size} features per example "
                          f"but w of shape {w.shape} expects {D}")
-    _check.same_shape(fn, "b", b, (M,))
+    checks.same_shape(fn, "b", b, (M,))
     out = x.reshape(N, D) @ w.T + b
     return out, (x, w)
 
@@ -35,7 +35,7 @@ def linear_backward(dout, cache, params=True):
     """
     x, w = cache
     N, (M, D) = x.shape[0], w.shape
-    _check.same_shape("linear_backward", "dout", dout, (N, M))
+    checks.same_shape("linear_backward", "dout", dout, (N, M))
     dx = (dout @ w).reshape(x.shape)
     if not params:
         return dx, None, None

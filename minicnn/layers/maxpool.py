@@ -11,9 +11,8 @@ windows may each pick the same pixel; their gradients add.
 """
 import numpy as np
 
-from .. import im2col
+from .. import checks, im2col
 from ..backend import get_array_module
-from . import _check
 from .pool_common import pool_geometry
 
 
@@ -41,7 +40,7 @@ def maxpool_backward(dout, cache):
     """dout: (N, C, Ho, Wo). Returns dx (N, C, H, W): each dout entry added to its window's max."""
     x, out, k, s, p, out_hw = cache
     N, C, H, W = x.shape
-    _check.same_shape("maxpool_backward", "dout", dout, out.shape)
+    checks.same_shape("maxpool_backward", "dout", dout, out.shape)
     xp = get_array_module(dout)
     cols = _windows(x, k, s, p, out_hw)
     out, dout = out.reshape(N * C, -1), dout.reshape(N * C, -1)

@@ -1,6 +1,6 @@
 """What max and average pooling share: window geometry and Caffe's ceil-mode rounding."""
+from .. import checks
 from ..errors import ShapeError
-from . import _check
 
 
 def pool_output_size(size, k, s, p, ceil_mode):
@@ -22,9 +22,9 @@ def pool_output_size(size, k, s, p, ceil_mode):
 
 def window_geometry(fn, H, W, size, stride, pad, ceil_mode):
     """Check a pooling window on an H x W map; return (k, s, p, (Ho, Wo)), each an (h, w) pair."""
-    k = _check.pair(fn, "size", size, 1)
-    s = _check.pair(fn, "stride", k if stride is None else stride, 1)
-    p = _check.pair(fn, "pad", pad, 0)
+    k = checks.pair(fn, "size", size, 1)
+    s = checks.pair(fn, "stride", k if stride is None else stride, 1)
+    p = checks.pair(fn, "pad", pad, 0)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         # A larger pad would allow windows made only of padding.
         raise ShapeError(f"{fn}: pad {p} must be at most half the window {k}")
@@ -38,6 +38,6 @@ def window_geometry(fn, H, W, size, stride, pad, ceil_mode):
 
 def pool_geometry(fn, x, size, stride, pad, ceil_mode):
     """Check a pooling layer's input and arguments; see window_geometry."""
-    _check.rank(fn, "x", x, 4)
-    _check.floating(fn, "x", x)
+    checks.rank(fn, "x", x, 4)
+    checks.floating(fn, "x", x)
     return window_geometry(fn, x.shape[2], x.shape[3], size, stride, pad, ceil_mode)

@@ -10,23 +10,23 @@ Forward is always out = max(x, 0). Backward differs in which signal is allowed t
 Only "backprop" is a gradient; the other two are the rules that make deconvnet and guided
 backpropagation images. At x == 0 the ReLU's derivative is taken to be 0.
 """
+from .. import checks
 from ..backend import get_array_module
-from . import _check
 
 RELU_MODES = ("backprop", "deconvnet", "guided")
 
 
 def relu_forward(x):
     """x: any shape. Returns out = max(x, 0) (same shape) and cache = the mask x > 0."""
-    _check.floating("relu_forward", "x", x)
+    checks.floating("relu_forward", "x", x)
     return get_array_module(x).maximum(x, 0), x > 0
 
 
 def relu_backward(dout, cache, mode="backprop"):
     """dout: the upstream gradient, same shape as x. Returns dx (same shape) under ``mode``."""
     mask = cache
-    _check.same_shape("relu_backward", "dout", dout, mask.shape)
-    _check.choice("relu_backward", "mode", mode, RELU_MODES)
+    checks.same_shape("relu_backward", "dout", dout, mask.shape)
+    checks.choice("relu_backward", "mode", mode, RELU_MODES)
     xp = get_array_module(dout)
     # where(..., dout, 0) rather than dout * mask: a blocked negative gradient becomes 0, not -0.
     if mode == "backprop":

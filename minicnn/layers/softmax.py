@@ -7,9 +7,9 @@ Backward of the loss -log p_y averaged over N:       ds = (p - onehot(y)) / N.
 """
 import numpy as np
 
+from .. import checks
 from ..backend import get_array_module
 from ..errors import ArgumentError, ShapeError
-from . import _check
 
 
 def _softmax(xp, s, axis):
@@ -19,7 +19,7 @@ def _softmax(xp, s, axis):
 
 def softmax_forward(x, axis=1):
     """x: (N, K) or (N, K, 1, 1) class scores. Returns probabilities p (same shape), cache = p."""
-    _check.floating("softmax_forward", "x", x)
+    checks.floating("softmax_forward", "x", x)
     if x.ndim < 2:
         raise ShapeError(f"softmax_forward: x must be (N, K, ...), got shape {x.shape}")
     p = _softmax(get_array_module(x), x, axis)
@@ -29,7 +29,7 @@ def softmax_forward(x, axis=1):
 def softmax_backward(dout, cache):
     """dout: gradient with respect to p (shape of x). Returns dx (shape of x)."""
     p, axis = cache
-    _check.same_shape("softmax_backward", "dout", dout, p.shape)
+    checks.same_shape("softmax_backward", "dout", dout, p.shape)
     return p * (dout - (dout * p).sum(axis=axis, keepdims=True))
 
 
@@ -40,9 +40,9 @@ def softmax_loss(scores, y):
     Returns (loss, dscores) with loss a Python float and dscores (N, K).
     """
     fn = "softmax_loss"
-    _check.rank(fn, "scores", scores, 2)
-    _check.floating(fn, "scores", scores)
-    _check.finite(fn, "scores", scores)
+    checks.rank(fn, "scores", scores, 2)
+    checks.floating(fn, "scores", scores)
+    checks.finite(fn, "scores", scores)
     xp = get_array_module(scores)
     N, K = scores.shape
     y = xp.asarray(y)

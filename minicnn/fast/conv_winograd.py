@@ -8,11 +8,11 @@ input channels, on NumPy arrays, unless the backend's fast paths are off
 """
 import numpy as np
 
-from .. import im2col, winograd
+from .. import checks, im2col
 from ..backend import get_array_module, is_gpu_array
 from ..errors import ShapeError
-from . import _check
-from .conv import check_inputs, conv_output_size
+from ..layers.conv import check_inputs, conv_output_size
+from . import winograd
 
 
 # When Winograd pays (docs/speed.md): with fewer input channels the transforms outweigh the
@@ -31,8 +31,8 @@ def pays(x_shape, w_shape, stride, pad):
     """Whether a layer with input (N, C, H, W) and filters (F, C, kh, kw) (stride, pad: ints or
     pairs) is worth computing with Winograd (layer_types.fast_path asks, for NumPy arrays with
     the fast paths on)."""
-    kernel, stride = tuple(w_shape[2:]), _check.pair("conv", "stride", stride, 1)
-    pad = _check.pair("conv", "pad", pad, 0)
+    kernel, stride = tuple(w_shape[2:]), checks.pair("conv", "stride", stride, 1)
+    pad = checks.pair("conv", "pad", pad, 0)
     if x_shape[1] < MIN_CHANNELS or not winograd.supports(kernel, stride, pad):
         return False
     (Ho, Wo), (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], pad)
@@ -65,7 +65,7 @@ def conv_forward(x, w, b, stride=1, pad=0, memo=None, rectify=False):
 def keeps_filters(x_shape, pad):
     """Whether the cache of a layer with input (N, C, H, W) keeps U (memory.py asks too): over
     few tiles, where remaking it would cost most."""
-    _, (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], _check.pair("conv", "pad", pad, 0))
+    _, (th, tw) = winograd.reference.tile_grid(x_shape[2], x_shape[3], checks.pair("conv", "pad", pad, 0))
     return x_shape[0] * th * tw < KEEP_FILTERS_BELOW
 
 
@@ -76,7 +76,7 @@ def conv_backward(dout, cache, params=True):
     N, C, H, W = x.shape
     F = w.shape[0]
     Ho, Wo = conv_output_size(H, W, 3, 3, stride, pad)
-    _check.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
+    checks.same_shape("conv_backward", "dout", dout, (N, F, Ho, Wo))
     R = winograd.rotated(U) if U is not None else winograd.transform_filters(w, rotated=True)
     dx = winograd.conv_backward_input(dout, R, pad)
     if not params:

@@ -19,8 +19,9 @@ as the first step would have.
 """
 import numpy as np
 
-from .im2col import cpu as im2col_cpu
-from .layers import maxpool_cpu, relu_cpu
+from ..im2col import cpu as im2col_cpu
+from . import maxpool as maxpool_cpu
+from . import relu as relu_cpu
 from .winograd import cpu as winograd_cpu
 
 _loaded = set()                 # the dtypes whose kernels this process has loaded

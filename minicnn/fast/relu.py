@@ -10,9 +10,9 @@ are on (minicnn.backend.use_fast).
 import numpy as np
 from numba import njit, prange
 
-from .. import _buffers
-from . import _check
-from .relu import RELU_MODES
+from .. import checks
+from ..layers.relu import RELU_MODES
+from . import buffers
 
 _BACKPROP, _DECONVNET, _GUIDED = range(3)
 
@@ -38,9 +38,9 @@ def _backward(dout, out, rule, zero, dx):
 def relu_forward(x, overwrite=False):
     """As relu.relu_forward for a NumPy array x (any shape): returns out = max(x, 0) and cache = out.
     overwrite=True writes out over x when x is contiguous (the Net does so when nothing else reads x)."""
-    _check.floating("relu_forward", "x", x)
+    checks.floating("relu_forward", "x", x)
     x = np.ascontiguousarray(x)
-    out = x if overwrite else _buffers.empty(x.shape, x.dtype)
+    out = x if overwrite else buffers.empty(x.shape, x.dtype)
     _forward(x.reshape(-1), x.dtype.type(0), out.reshape(-1))
     return out, out
 
@@ -49,9 +49,9 @@ def relu_backward(dout, cache, mode="backprop", overwrite=False):
     """As relu.relu_backward: dout shaped like x -> dx under ``mode``.
     overwrite=True writes dx over dout when dout is contiguous (each element is read before written)."""
     out = cache
-    _check.same_shape("relu_backward", "dout", dout, out.shape)
-    _check.choice("relu_backward", "mode", mode, RELU_MODES)
+    checks.same_shape("relu_backward", "dout", dout, out.shape)
+    checks.choice("relu_backward", "mode", mode, RELU_MODES)
     dout = np.ascontiguousarray(dout)
-    dx = dout if overwrite else _buffers.empty(dout.shape, dout.dtype)
+    dx = dout if overwrite else buffers.empty(dout.shape, dout.dtype)
     _backward(dout.reshape(-1), out.reshape(-1), RELU_MODES.index(mode), dout.dtype.type(0), dx.reshape(-1))
     return dx

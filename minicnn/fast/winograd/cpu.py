@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit, prange
 
-from .. import _buffers
+from .. import buffers
 from . import reference
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -79,7 +79,7 @@ def _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V):
 def _output_tile_row(M, b, rectify, th, tw, row0, nrows, task, out):
     """One task of the output transform: filter k of tile row r (task = k * nrows + r);
     rectify: write max(out, 0), as layers/relu_cpu.py would (NaN stays NaN)."""
-    K, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
+    Ho, Wo = out.shape[2], out.shape[3]
     k, r = task // nrows, task % nrows
     n, ty = (row0 + r) // th, (row0 + r) % th
     t0 = r * tw
@@ -187,7 +187,7 @@ def _convolve(x, mats, b, pad, out_channels, rectify=False):
     N, C, H, W = x.shape
     (Ho, Wo), (th, tw) = reference.tile_grid(H, W, pad)
     x = np.ascontiguousarray(x)
-    out = _buffers.empty((N, out_channels, Ho, Wo), x.dtype)
+    out = buffers.empty((N, out_channels, Ho, Wo), x.dtype)
     rows_total = N * th
     if rows_total == 0:                              # an empty batch
         return out

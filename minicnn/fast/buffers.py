@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from .backend import fast
+from ..backend import fast
 
 MIN_BYTES = 32 << 20           # smaller arrays malloc itself reuses (_allocator.py)
 

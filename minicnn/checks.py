@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from ..backend import get_array_module
-from ..errors import ArgumentError, ShapeError
+from .backend import get_array_module
+from .errors import ArgumentError, ShapeError
 
 
 def rank(fn, name, a, ndim):

@@ -10,9 +10,9 @@ uses these for CPU arrays when the fast paths are on (minicnn.backend.use_fast).
 import numpy as np
 from numba import njit, prange
 
-from .. import _buffers
-from . import _check
-from .pool_common import pool_geometry
+from .. import checks
+from ..layers.pool_common import pool_geometry
+from . import buffers
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -80,7 +80,7 @@ def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
     the winners' flat indices (N, C, Ho, Wo), int32, into each H*W map."""
     k, s, p, out_hw = pool_geometry("maxpool_forward", x, size, stride, pad, ceil_mode)
     x = np.ascontiguousarray(x)
-    out = _buffers.empty(x.shape[:2] + out_hw, x.dtype)
+    out = buffers.empty(x.shape[:2] + out_hw, x.dtype)
     where = np.empty(x.shape[:2] + out_hw, dtype=np.int32)        # H*W < 2**31: MAX_PIXELS is far below
     if k == s == (2, 2) and p == (0, 0) and 2 * out_hw[0] <= x.shape[2] and 2 * out_hw[1] <= x.shape[3]:
         _forward_2x2(x, out, where)
@@ -92,7 +92,7 @@ def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
 def maxpool_backward(dout, cache):
     """As maxpool.maxpool_backward: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
     x_shape, where = cache
-    _check.same_shape("maxpool_backward", "dout", dout, where.shape)
-    dx = _buffers.empty(x_shape, dout.dtype)
+    checks.same_shape("maxpool_backward", "dout", dout, where.shape)
+    dx = buffers.empty(x_shape, dout.dtype)
     _backward(np.ascontiguousarray(dout), where, x_shape[3], dx)
     return dx
