@@ -106,6 +106,12 @@ def to_device(a, dtype=None):
     return xp.asarray(a, dtype=dtype)
 
 
+def on_device(*arrays, dtype=None):
+    """The arrays moved to the current device (and cast to dtype), as a tuple: a loop's constants
+    (an ImageSpace's pixel step and bounds), moved once rather than at every step."""
+    return tuple(to_device(a, dtype) for a in arrays)
+
+
 def to_numpy(a):
     """A NumPy array with the same values (copies from the GPU when needed)."""
     if is_gpu_array(a):

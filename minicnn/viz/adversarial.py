@@ -9,12 +9,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, to_device, to_numpy
-from . import technique
-from ..memory import check_fits
-from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target, score_layer
+from ..backend import get_array_module, on_device, to_device, to_numpy
 from ..progress import progress_bar
 from ..settings import option
+from . import image_step, technique
+from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target, score_layer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,12 +49,6 @@ def clip(space, x):
     return np.clip(x, low, high)
 
 
-def device_space(space):
-    """(pixel_step, low, high) of an ImageSpace, each (1, C, 1, 1) float64 on the current device:
-    a loop's step size and bounds, uploaded once rather than at every step."""
-    return tuple(to_device(a, np.float64) for a in (space.pixel_step(),) + space.bounds())
-
-
 def predict(net, x):
     """(class, probability) the network gives the image x (1, C, H, W)."""
     p = probabilities(net, x)[0]
@@ -63,8 +56,8 @@ def predict(net, x):
 
 
 def fits(net, what):
-    """check_fits for a step of class-score gradients on one image (memory.py): refuses early."""
-    return check_fits(net, score_layer(net), net.input_shape[1:], what, keep=(), once=True)
+    """image_step.fits for a loop of class-score gradients on one image: refuses early."""
+    return image_step.fits(net, score_layer(net), what)
 
 
 def result(net, settings, x0, x, steps, target, success, label=None, memory=0):
@@ -103,7 +96,8 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
     memory = fits(net, "adversarial")
     x0 = to_numpy(x).astype(np.float64)
     # The image stays on the net's device; each step reads back one number, the predicted class.
-    x, (unit, low, high) = to_device(x0), device_space(net.space)
+    x = to_device(x0)
+    unit, low, high = on_device(net.space.pixel_step(), *net.space.bounds(), dtype=np.float64)
     xp = get_array_module(x)
     for i in progress_bar(range(max_steps + 1), "adversarial", progress):
         if int(probabilities(net, x, on_device=True)[0].argmax()) == c:

@@ -22,14 +22,12 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, ndimage, to_device, to_floats, to_numpy
+from ..backend import get_array_module, ndimage, on_device, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
-from ..memory import check_fits
-from . import technique
-from .adversarial import device_space
-from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
 from ..progress import progress_bar
 from ..settings import option
+from . import image_step, technique
+from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
 
 
 @dataclass(frozen=True)
@@ -89,12 +87,10 @@ def pre_activation(net, layer, unit):
 def objective_gradient(net, p, step, layer, unit):
     """The unit's activation at the image with pixel-unit offset p, and its gradient in pixel
     units; p and step (float64) and both results on the net's device."""
-    out = net.forward((p * step).astype(net.dtype), end=layer, keep=())
-    d, where = unit_gradient(out, unit)
-    value = out[(0,) + tuple(v for v in where if v is not None)].copy()   # on CuPy a view would keep all of out
-    with net.relu_mode("backprop"):
-        g = net.backward(d, once=True).astype(np.float64) * step
-    return value, g
+    def activation(out):
+        d, where = unit_gradient(out, unit)
+        return out[(0,) + tuple(v for v in where if v is not None)].copy(), d   # a view would keep all of out
+    return image_step.gradient(net, p, activation, layer, step)
 
 
 def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model"):
@@ -105,10 +101,10 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model")
     before it (see pre_activation). Refuses, before any step, a pass that would not fit (saying
     ``what`` does not fit).
     """
-    memory = check_fits(net, layer, net.input_shape[1:], what, keep=(), once=True)
+    memory = image_step.fits(net, layer, what)
     # The image stays on the net's device; each step reads back one bool, whether any gradient
     # reached the image (else it starts again), and the values pushed are read at the end.
-    step, low, high = device_space(net.space)
+    step, low, high = on_device(net.space.pixel_step(), *net.space.bounds(), dtype=np.float64)
     s = ascent
     rng = np.random.RandomState(seed)
     p = to_device(s.init_std * rng.randn(1, *net.input_shape))   # pixel-unit offset from the mean image

@@ -18,14 +18,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, ndimage, to_device, to_floats, to_numpy
+from ..backend import get_array_module, ndimage, on_device, to_device, to_floats, to_numpy
 from ..errors import ArgumentError, MinicnnError
-from ..memory import check_fits
 from ..objectives import l2_activation
 from ..progress import progress_bar
 from ..settings import option
-from . import technique
-from .adversarial import device_space
+from . import image_step, technique
 
 
 @dataclass(frozen=True)
@@ -83,16 +81,12 @@ def make_step(net, p, step, layer, objective, step_size, jitter, rng):
     (p * step is the input), float64 on the net's device like step (1, C, 1, 1). Returns (the new
     p, the objective's value before the step), both on that device: nothing is read back."""
     xp = get_array_module(p)
-    oy, ox = rng.randint(-jitter, jitter + 1, size=2) if jitter else (0, 0)
-    p = xp.roll(p, (int(oy), int(ox)), axis=(2, 3))
-    f = net.forward((p * step).astype(net.dtype), end=layer, keep=())
-    value, df = objective(f.astype(xp.float64))
-    with net.relu_mode("backprop"):
-        g = net.backward(df.astype(net.dtype), once=True).astype(xp.float64) * step     # d objective / d pixel
-    scale = xp.abs(g).mean()
-    # step_size / mean|g| * g, and no step at all where the gradient is 0 everywhere
-    p = p + xp.where(scale > 0, step_size / xp.where(scale > 0, scale, 1.0), 0.0) * g
-    return xp.roll(p, (-int(oy), -int(ox)), axis=(2, 3)), value
+    oy, ox = (int(v) for v in rng.randint(-jitter, jitter + 1, size=2)) if jitter else (0, 0)
+    p = xp.roll(p, (oy, ox), axis=(2, 3))                                  # jitter
+    value, g = image_step.gradient(net, p, objective, layer, step)         # forward, objective, backward
+    scale = xp.abs(g).mean()                                               # a step of step_size / mean|g|
+    p = p + xp.where(scale > 0, step_size / xp.where(scale > 0, scale, 1.0), 0.0) * g    # (none if g is 0)
+    return xp.roll(p, (-oy, -ox), axis=(2, 3)), value                      # unjitter
 
 
 def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, step_size=1.5, jitter=None,
@@ -107,10 +101,10 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         raise ArgumentError(f"deepdream: {layer!r} outputs a vector, not maps; choose a convolution, ReLU or "
                             "pooling layer")
     H, W = x.shape[2:]
-    memory = check_fits(net, layer, (H, W), "deepdream", layer_copies={layer: 2}, keep=(), once=True)  # f, df: float64
+    memory = image_step.fits(net, layer, "deepdream", (H, W), layer_copies={layer: 2})    # f, df: float64
     jitter = min(32, min(H, W) // 8) if jitter is None else jitter
     space, rng = net.space, np.random.RandomState(seed)
-    step, low, high = device_space(space)
+    step, low, high = on_device(space.pixel_step(), *space.bounds(), dtype=np.float64)
     base = to_device(x, np.float64) / step                        # pixel-unit offsets from the mean image
     xp, zoom = get_array_module(base), ndimage(base).zoom
     sizes = [(H, W)]

@@ -20,12 +20,11 @@ import numpy as np
 
 from ..backend import get_array_module, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
-from ..memory import check_fits
 from ..objectives import alpha_norm, content_loss, tv_loss
 from ..progress import progress_bar
 from ..settings import option
 from ..train import optim
-from . import technique
+from . import image_step, technique
 
 SCHEDULE = ((100, 1.0), (200, 0.1), (100, 0.01))          # (steps, factor of lr): 400 steps in all
 
@@ -107,10 +106,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
         p *= sigma / get_array_module(p).sqrt((p * p).sum())    # noise with the norm of a natural image
         state, previous_lr = {}, None
         for rate in progress_bar(learning_rates(lr, iterations), f"invert {layer} ({r + 1}/{restarts})", progress):
-            f = net.forward((p * step).astype(net.dtype), end=layer, keep=()).astype(np.float64)
-            code, dcode = content_loss(f, target)               # 1/2 |f - target|^2
-            with net.relu_mode("backprop"):
-                dp = net.backward(dcode.astype(net.dtype), once=True).astype(np.float64) * step
+            code, dp = image_step.gradient(net, p, lambda f: content_loss(f, target), layer, step)   # 1/2 |f - target|^2
             a, da = alpha_norm(p, alpha)
             tv, dtv = tv_loss(p, beta)
             if r == 0:
@@ -132,8 +128,8 @@ def run(net, x, settings):
         net.arch.check_layer(name.strip(), "invert") for name in settings.layers.split(",") if name.strip()]
     if not layers:
         raise ArgumentError(f"invert: no layers given in --layers {settings.layers!r}")
-    memory = max(check_fits(net, layer, x.shape[2:], "invert", layer_copies={layer: 3},    # target, f, df
-                            keep=(), once=True) for layer in layers)
+    memory = max(image_step.fits(net, layer, "invert", x.shape[2:], layer_copies={layer: 3})    # target, f, df
+                 for layer in layers)
     tv = [settings.lambda_tv if settings.lambda_tv is not None
           else (settings.tv_scale or 1.0) * default_lambda_tv(net, layer) for layer in layers]
     results = [invert(net, x, layer, settings.restarts, settings.iterations, settings.optimizer, settings.lr,

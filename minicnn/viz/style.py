@@ -17,12 +17,11 @@ import numpy as np
 
 from ..backend import get_array_module, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
-from ..memory import check_fits
 from ..objectives import content_loss, gram_forward, style_loss, tv_loss
 from ..progress import progress_bar
 from ..settings import option
 from ..train import optim
-from . import technique
+from . import image_step, technique
 
 STARTS = ("content", "style", "noise")
 YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
@@ -140,14 +139,15 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
     weights = weights / weights.sum()
     end = max(content_layers + style_layers, key=net.layer_names.index)
     # L-BFGS keeps 10 pairs of past steps and gradients, as float64 images
-    memory = check_fits(net, end, content.shape[2:], "style", image_copies=30 if optimizer == "lbfgs" else 10,
-                        layer_copies={n: 4 for n in content_layers + style_layers},     # target, F, dF, its cast
-                        keep=content_layers + style_layers, once=True)
+    layers = content_layers + style_layers
+    memory = image_step.fits(net, end, "style", content.shape[2:], keep=layers,
+                             image_copies=30 if optimizer == "lbfgs" else 10,
+                             layer_copies={n: 4 for n in layers})               # target, F, dF, its cast
     run_net = net if content.shape[2:] == net.input_shape[1:] else net.resized(content.shape[2:], end=end)
 
     def features(x):
-        run_net.forward(to_device(x, net.dtype), end=end, keep=content_layers + style_layers)
-        return {n: run_net.outputs[n].astype(np.float64) for n in set(content_layers + style_layers)}
+        run_net.forward(to_device(x, net.dtype), end=end, keep=layers)
+        return {n: run_net.outputs[n].astype(np.float64) for n in set(layers)}
 
     targets = features(content)
     grams = {n: sum(w * gram_forward(features(s[None])[n])[0] for w, s in zip(weights, styles)) for n in style_layers}
@@ -160,9 +160,9 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
     losses = {"total": [], "content": [], "style": [], "tv": []}
     snapshots = []
 
-    def evaluate(p):
-        """The loss at pixel offsets p (1, C, H, W) and its gradient there, on the net's device."""
-        feats = features(p * step_d)
+    def content_and_style(_):
+        """The content and style losses of the features the pass kept, and their gradients there."""
+        feats = {n: run_net.outputs[n].astype(np.float64) for n in set(layers)}
         grads, c_total, s_total = {}, 0.0, 0.0
         for n in content_layers:
             value, g = content_loss(feats[n], targets[n])
@@ -171,8 +171,11 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
             value, g = style_loss(feats[n], grams[n])
             s_total += value / len(style_layers)
             grads[n] = grads.get(n, 0) + style_weight / len(style_layers) * g
-        with run_net.relu_mode("backprop"):
-            dx = run_net.backward({n: g.astype(net.dtype) for n, g in grads.items()}, once=True)
+        return (c_total, s_total), grads
+
+    def evaluate(p):
+        """The loss at pixel offsets p (1, C, H, W) and its gradient there, on the net's device."""
+        (c_total, s_total), dp = image_step.gradient(run_net, p, content_and_style, end, step_d, keep=layers)
         tv, dtv = tv_loss(p) if tv_weight else (0.0, 0.0)
         total = content_weight * c_total + style_weight * s_total + tv_weight * tv
         for key, value in zip(losses, (total, c_total, s_total, tv)):
@@ -183,7 +186,7 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
                   f"style {float(s_total):.4g}, tv {float(tv):.4g})")
         if save_every and k % save_every == 0:
             snapshots.append(to_numpy(p * step_d)[0])
-        return total, dx.astype(np.float64) * step_d + tv_weight * dtv
+        return total, dp + tv_weight * dtv
 
     p0 = to_numpy(start).astype(np.float64) / step
     bounds_low, bounds_high = (np.broadcast_to(b / step, p0.shape) for b in (low, high))

@@ -6,6 +6,7 @@ import numpy as np
 from ..backend import get_array_module, is_gpu_array, to_device, to_numpy
 from ..errors import ArgumentError
 from ..layers import softmax_forward
+from . import image_step
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,14 @@ def class_gradient(net, x, c, objective="score"):
     on the net's device (NumPy on the CPU), with the backprop ReLU rule. objective: "score" (class
     c's unnormalized score) or "logprob" (its log-probability, whose gradient at the scores is
     onehot(c) - softmax)."""
-    s = scores_on_device(net, x, keep=())
-    out = net.outputs[score_layer(net)]
-    d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
-    d[:, c] += 1
-    with net.relu_mode("backprop"):
-        dx = net.backward(d.reshape(out.shape).astype(net.dtype), once=True)
-    return dx.astype(np.float64)
+    def at_the_scores(out):
+        s = out.reshape(out.shape[0], -1)
+        if not is_gpu_array(s):
+            _refuse_overflow(s)
+        d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
+        d[:, c] += 1
+        return None, d.reshape(out.shape)
+    return image_step.gradient(net, to_device(x, np.float64), at_the_scores, score_layer(net))[1]
 
 
 def unit_gradient(out, unit, n=0):
