@@ -111,6 +111,19 @@ class Architecture:
                 drop.setdefault(reader, []).append(out)
         return needed, drop
 
+    def upto(self, end, hw=None):
+        """The part of this architecture that layer ``end`` needs, on inputs of size hw (H, W)
+        (default: this one's). Convolutions and pooling work at any size; a fully connected
+        layer's weights fix its input's size, so at another size ``end`` must come before one."""
+        end = self.check_layer(end, "resized")
+        hw = self.input_shape[1:] if hw is None else tuple(hw)
+        keep = (self.ancestors[end] | {end}) - {INPUT}
+        fixed = [n for n in self.layer_names if n in keep and self.layers[n]["type"] == "linear"]
+        if fixed and hw != self.input_shape[1:]:
+            raise ArgumentError(f"{end!r} needs the fully connected layer {fixed[0]!r}, whose weights fix the input "
+                                f"at {self.input_shape[1]}x{self.input_shape[2]}; choose a layer before it")
+        return Architecture([s for s in self.spec if s["name"] in keep], (self.input_shape[0],) + hw)
+
     def receptive_field(self, name):
         """The ReceptiveField of a unit of layer ``name``, in input pixels."""
         return self.fields[self.check_layer(name, "receptive_field")]

@@ -11,14 +11,12 @@ This module only decides where *new* arrays (inputs, parameters) are put:
 Asking for the GPU when it cannot be used is an error, never a silent fallback to the CPU.
 Arrays are float32 unless a function is handed float64 (gradient checks use float64).
 
-It also decides whether the CPU takes the fast paths (the results agree to rounding either way):
+It also holds the one switch between the CPU's two engines (the results agree to rounding):
 
-    minicnn.backend.use_fast(False)     # or MINICNN_FAST=0: every layer exactly as layers/ writes it
-                                        # (im2col convolutions), the path a student reads first
-    minicnn.backend.use_fast(True)      # the default: Winograd F(2x2, 3x3) for 3x3 stride-1
-                                        # convolutions with pad <= 2 and >= 16 input channels
-                                        # (2.25x fewer multiplications, layers/conv_winograd.py),
-                                        # Numba ReLU and max pooling
+    minicnn.backend.use_fast(False)     # or MINICNN_FAST=0: the readable engine, exactly the code
+                                        # of layers/, im2col/reference.py and net.py
+    minicnn.backend.use_fast(True)      # the default: the fast engine (minicnn/fast/): Winograd
+                                        # F(2x2, 3x3) convolutions, Numba ReLU, max pooling, im2col
     with minicnn.backend.fast_paths(False): ...    # for one block, e.g. to compare
 """
 import contextlib
@@ -104,6 +102,14 @@ def to_device(a, dtype=None):
         a = to_numpy(a)
         return a if dtype is None else a.astype(dtype, copy=False)
     return xp.asarray(a, dtype=dtype)
+
+
+def beside(a, like, dtype, copy=False):
+    """``a`` cast to ``dtype`` on the device where the array ``like`` lives (copied over from the
+    other device if need be); like=None leaves it where it is. copy=True: always a new array."""
+    if like is not None and is_gpu_array(a) != is_gpu_array(like):
+        a = get_array_module(like).asarray(a) if is_gpu_array(like) else to_numpy(a)
+    return a.astype(dtype, copy=copy)
 
 
 def on_device(*arrays, dtype=None):

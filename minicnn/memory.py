@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from . import backend
-from .architecture import INPUT, Architecture
+from .architecture import INPUT
 from .errors import ArgumentError, MinicnnError
 from .fast import conv_winograd, engine
 from .fast.winograd import cpu as winograd_cpu
@@ -193,7 +193,7 @@ def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=Non
     free = free_memory() if free is None else free
 
     def need_at(hw):
-        return estimate(_at_size(net, end, hw), end, dtype=net.dtype, image_copies=image_copies,
+        return estimate(net.arch.upto(end, hw), end, dtype=net.dtype, image_copies=image_copies,
                         layer_copies=layer_copies, keep=keep, once=once, frozen=net.is_frozen)
     need = need_at(size)
     if need > free:
@@ -235,7 +235,3 @@ def _largest_fit(size, free, need, need_at):
 def _mib(n):
     return f"{n / 2**20:,.1f} MiB" if n < 10 * 2**20 else f"{n / 2**20:,.0f} MiB"
 
-
-def _at_size(net, end, size):
-    keep = net.arch.ancestors[end] | {end}
-    return Architecture([s for s in net.spec if s["name"] in keep], (net.input_shape[0],) + tuple(size))

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import backend, checks
 from .architecture import INPUT, Architecture
-from .backend import get_array_module, is_gpu_array, to_numpy
+from .backend import beside, get_array_module, is_gpu_array
 from .errors import ArgumentError, ShapeError
 from .fast.engine import Engine
 from .fast.frozen import frozen as frozen_weights
@@ -34,16 +34,11 @@ class Net:
     def __init__(self, spec, input_shape=None, params=None, dtype=np.float32, seed=0,
                  space=None, classes=None, meta=None, samples=None):
         """spec: a list of layer dicts and input_shape (C, H, W) of one example, or an Architecture.
-
-        params: {layer: {"W": array, "b": array}} with exactly the shapes the architecture implies;
-        None draws random ones (He-normal weights, zero biases) from ``seed``.
-        Parameters are cast to ``dtype`` and put on the current device (minicnn.backend): the
-        net runs where its parameters are.
-        space: the ImageSpace its inputs live in (default: pixel values as they are);
-        classes: the names of its outputs (none, or one per output);
-        meta: anything else worth keeping (a model file's name and provenance);
-        samples: example inputs that travel with the model (images.Samples), or None.
-        """
+        params: {layer: {"W": array, "b": array}}, or None for random ones from ``seed`` (params.py),
+        cast to ``dtype`` on the current device: the net runs where its parameters are.
+        space: the ImageSpace of its inputs (default: pixel values as they are); classes: the names
+        of its outputs; meta: anything else (a model file's provenance); samples: example inputs
+        that travel with the model (images.Samples)."""
         self.arch = spec if isinstance(spec, Architecture) else Architecture(spec, input_shape)
         self.dtype = np.dtype(dtype)
         self.space = space if space is not None else ImageSpace.identity(self.arch.input_shape)
@@ -68,12 +63,8 @@ class Net:
     shapes = property(lambda self: self.arch.shapes)
     fields = property(lambda self: self.arch.fields)
     param_shapes = property(lambda self: self.arch.param_shapes)
-
-    def receptive_field(self, name):
-        return self.arch.receptive_field(name)
-
-    def info(self):
-        return self.arch.info()
+    receptive_field = property(lambda self: self.arch.receptive_field)     # net.receptive_field(name)
+    info = property(lambda self: self.arch.info)                           # net.info()
 
     def summary(self):
         return self.arch.summary(self.dtype)
@@ -84,19 +75,11 @@ class Net:
 
     def resized(self, hw, end=None):
         """This net on inputs of another size (H, W), sharing its parameters, with only the layers
-        ``end`` (default: the last) needs. Convolutions and pooling work at any size; a fully
-        connected layer's weights fix its input size, so ``end`` must come before one (DeepDream
-        and style transfer work on images of any size this way)."""
-        end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "resized")
-        keep = (self.arch.ancestors[end] | {end}) - {INPUT}
-        fixed = [n for n in self.layer_names if n in keep and self.layers[n]["type"] == "linear"]
-        if fixed and tuple(hw) != self.input_shape[1:]:
-            raise ArgumentError(f"{end!r} needs the fully connected layer {fixed[0]!r}, whose weights fix the input "
-                                f"at {self.input_shape[1]}x{self.input_shape[2]}; choose a layer before it")
-        arch = Architecture([s for s in self.spec if s["name"] in keep], (self.input_shape[0],) + tuple(hw))
-        space = dataclasses.replace(self.space, size=tuple(hw), resize=None)
-        net = Net(arch, params={n: self.params[n] for n in arch.param_shapes}, dtype=self.dtype, space=space,
-                  meta=self.meta)
+        ``end`` (default: the last) needs (Architecture.upto): DeepDream and style transfer work
+        on images of any size this way."""
+        arch = self.arch.upto(self.layer_names[-1] if end is None else end, hw)
+        net = Net(arch, params={n: self.params[n] for n in arch.param_shapes}, dtype=self.dtype,
+                  space=dataclasses.replace(self.space, size=tuple(hw), resize=None), meta=self.meta)
         net._frozen = self._frozen       # the same arrays: frozen with this net, sharing its kept work
         return net
 
@@ -105,19 +88,14 @@ class Net:
         return Net(self.arch, params=self.params, dtype=dtype, space=self.space, classes=self.classes, meta=self.meta,
                    samples=self.samples)
 
-    # ---- running --------------------------------------------------------------------------
     def forward(self, x, end=None, train=False, seed=None, keep=None):
         """x: (N, C, H, W) = (N,) + input_shape. Returns the output of layer ``end`` (default the last).
 
-        Only the layers ``end`` depends on are run. Every output is kept in ``net.outputs``
-        (by layer name, plus "data"), and what backward needs in the layers' caches.
-        keep: the layers whose outputs the caller will read or start a backward from (besides
-        "data" and ``end``); the others are let go as soon as no later layer reads them, and
-        the fast engine may write over them (a loop of steps needs far less memory).
-        Default None: keep every output.
-        train=True turns dropout on; with an int ``seed`` its masks are reproducible (each
-        dropout layer draws from seed + its position). x is cast to the net's dtype and, if it
-        lives on the other device, copied to the net's (once per call).
+        Only the layers ``end`` depends on are run. Outputs are kept in ``net.outputs`` (by layer
+        name, plus "data"), what backward needs in the layers' caches. keep: the outputs the caller
+        will read or start a backward from (besides "data" and ``end``); the others go as soon as
+        no later layer reads them (default None: keep all). train=True turns dropout on, with
+        masks drawn from ``seed`` + the layer's position. x is cast to the net's dtype, on its device.
         """
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
@@ -148,14 +126,11 @@ class Net:
     def backward(self, dout, start=None, params=False, once=False):
         """Backpropagate to the network's input. Returns dx, shaped like the last forward's x.
 
-        dout: the gradient at the output of layer ``start`` (default: where forward stopped).
-        It may also be a dict {layer name: gradient} to start from several layers at once
-        (e.g. a loss on several layers' features); the gradients add up where paths meet.
-        The gradients given are copied (to the net's dtype and device), never written over.
-        params=True also computes parameter gradients into ``net.grads[layer]["W"/"b"]``.
-        Each ReLU uses its current backward rule (see relu_mode).
-        once=True: no other backward will start from this forward, so each layer's cache is let
-        go as soon as the pass is through it; another backward needs a new forward.
+        dout: the gradient at the output of layer ``start`` (default: where forward stopped), or a
+        dict {layer: gradient} to start from several layers at once (copied, never written over).
+        params=True also computes ``net.grads[layer]["W"/"b"]``. Each ReLU uses its current rule
+        (relu_mode). once=True: no other backward will start from this forward, so each cache goes
+        as soon as the pass is through its layer.
         """
         grads = self._start(dout, start)
         if params:
@@ -179,8 +154,8 @@ class Net:
         return grads.get(INPUT, get_array_module(x).zeros_like(x))
 
     def _start(self, dout, start):
-        """backward's starting gradients, checked: {layer: a copy of its gradient, in the net's dtype,
-        on its device}. A copy, because the fast engine's layers write over the gradients of a pass."""
+        """backward's starting gradients, checked: {layer: a copy in the net's dtype, on its device}
+        (the fast engine's layers write over the gradients of a pass, never over the caller's)."""
         if self._end is None:
             raise ArgumentError("backward: call forward first")
         starts = dout if isinstance(dout, dict) else {self._end if start is None else start: dout}
@@ -195,33 +170,20 @@ class Net:
         return {name: self._here(g, copy=True) for name, g in starts.items()}
 
     def _here(self, a, copy=False):
-        """``a`` in this net's dtype, where its parameters are: copied over from the other device."""
-        w = next((v for p in self.params.values() for v in p.values()), None)
-        if w is not None and is_gpu_array(a) != is_gpu_array(w):
-            a = get_array_module(w).asarray(a) if is_gpu_array(w) else to_numpy(a)
-        return a.astype(self.dtype, copy=copy)
+        """``a`` in this net's dtype, where its parameters are (the net runs there)."""
+        return beside(a, next((v for p in self.params.values() for v in p.values()), None), self.dtype, copy)
 
-    # ---- weights that stay put ------------------------------------------------------------
     def frozen(self):
-        """A context manager: within the block the weights cannot change (every parameter array is
-        read-only) and the fast engine may keep work done on them from one pass to the next
-        (fast/frozen.py). minicnn.viz.run runs every technique in such a block; a loop of your own
-        can too. Blocks nest, and a resized() net made in the block is frozen with it."""
+        """A block in which the weights cannot change (they are read-only), so that the fast engine
+        may keep work done on them between passes (fast/frozen.py). viz.run runs every technique so."""
         return frozen_weights(self)
 
-    @property
-    def is_frozen(self):
-        """Whether a frozen() block is open (memory.py's estimates ask)."""
-        return self._frozen is not None
+    is_frozen = property(lambda self: self._frozen is not None)      # in a frozen() block (memory.py asks)
 
-    # ---- ReLU backward rules --------------------------------------------------------------
     @contextlib.contextmanager
     def relu_mode(self, mode, upto=None):
-        """Within the block, ReLUs backpropagate with ``mode`` ("backprop", "deconvnet", "guided").
-
-        upto: only the ReLUs at or below this layer (the ones it depends on, and itself if it
-        is a ReLU) switch; the others keep their rule. The previous rules come back afterwards.
-        """
+        """Within the block, ReLUs backpropagate with ``mode`` ("backprop", "deconvnet", "guided"):
+        all of them, or with ``upto`` those at or below that layer. The previous rules come back after."""
         checks.choice("relu_mode", "mode", mode, RELU_MODES)
         below = None if upto is None else self.arch.ancestors[self.arch.check_layer(upto, "relu_mode")] | {upto}
         saved = dict(self._relu_modes)
@@ -233,7 +195,4 @@ class Net:
         finally:
             self._relu_modes = saved
 
-    @property
-    def relu_modes(self):
-        """{relu layer name: its current backward rule}."""
-        return dict(self._relu_modes)
+    relu_modes = property(lambda self: dict(self._relu_modes))     # {relu layer: its current backward rule}
