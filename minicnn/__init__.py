@@ -7,25 +7,23 @@
     dx = net.backward(dprobs)                    # gradient with respect to the image
     r = minicnn.viz.run("saliency", net, x)      # any technique of the lecture: a result dataclass
 
-The package, in reading order:
+The package, in reading order (the README's):
 
-    layers/           one module per layer: pure forward/backward pairs, shapes in docstrings (and
-                      fast CPU twins of three: conv_winograd.py, relu_cpu.py, maxpool_cpu.py)
-    gradcheck.py      numerical gradients, rel_error, assert_backward: how every backward is checked
-    im2col/           im2col/col2im: reference.py (NumPy, the definition), cpu.py (Numba), cuda.py (Numba, GPU)
-    receptive_field.py, layer_types.py, architecture.py
-                      a network described as data: shapes, parameters and receptive fields
-    net.py            Net = architecture + parameters + run state: forward to, backward from any layer
-    images.py         ImageSpace: pixels in and out of a model's input space
-    viz/              the lecture's techniques, one module each, and their registry
-    display.py        one picture function per technique
-    models/           the registry of known architectures and where their weights come from
-    io/               the model file, readers for Keras/PyTorch/Caffe files, downloads
-    files.py          atomic writes and JSON sidecars
-    backend.py        NumPy or CuPy, and the fast CPU paths on or off; errors.py: every error minicnn
-                      raises; cli.py: `minicnn <verb>`
-    winograd/         Winograd F(2x2, 3x3): reference.py (NumPy), cpu.py (Numba + BLAS), under
-                      layers/conv_winograd.py, the fast path for 3x3 convolutions
+ 1. layers/relu.py (its three backward rules), layers/linear.py, layers/softmax.py: the smallest
+    forward/backward pairs, every shape in their docstrings
+ 2. gradcheck.py: numerical gradients, rel_error, assert_backward: how every backward is checked
+ 3. im2col/reference.py (im2col in a dozen lines of NumPy), layers/conv.py, layers/pool_common.py,
+    layers/maxpool.py, layers/avgpool.py
+ 4. the network: receptive_field.py, layer_types.py (what a layer spec means), architecture.py
+    (shapes, parameters and receptive fields from the spec alone), params.py, then net.py:
+    forward to any layer, backward from any layer, relu_mode
+ 5. viz/: the lecture, one technique at a time (saliency.py first), each with its demo in demos/;
+    viz/image_step.py is the gradient step they share, objectives.py their losses, display.py
+    their pictures
+ 6. skip unless curious: fast/ (the fast CPU engine: Winograd, Numba twins, memory reuse),
+    im2col/cpu.py and im2col/cuda.py (Numba kernels), backend.py (NumPy or CuPy, the engine
+    switch), images.py, models/, io/ (model files and converters), files.py, cli.py, gallery.py,
+    assignment/, train/
 """
 from .fast import threads  # noqa: F401  (must run before numpy is imported)
 

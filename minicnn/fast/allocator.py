@@ -4,23 +4,22 @@ fault new ones in as small pages.
 Every step of a visualization allocates the same big arrays again: each layer's output, the
 Winograd tiles and products, the gradients on the way back. glibc's malloc serves such big
 requests with fresh mmap'ed pages and returns them to the kernel on free, so the next step
-page-faults every one of them back in (VGG16 at batch 1 spent about a tenth of a step there).
-Raising malloc's mmap threshold to its largest value (32 MiB on 64-bit glibc) and its trim
-threshold keeps buffers up to that size in the heap for the next step; larger ones (a batch of
-8 224x224 maps) are still mapped afresh. The process then keeps that memory until it exits.
+page-faults every one of them back in. Raising malloc's mmap threshold to its largest value
+(32 MiB on 64-bit glibc) and its trim threshold keeps buffers up to that size in the heap for
+the next step; larger ones are still mapped afresh (buffers.py keeps those). The process then
+keeps that memory until it exits.
 
 New memory costs most in a loop's first step, which touches all of a step's working memory for
-the first time (about 650 MB for VGG16 at batch 8). NumPy asks the kernel for transparent huge
-pages (madvise) for every array of 4 MiB or more. A virtual machine that hands free memory back
-to its host does so in 2 MiB blocks (free page reporting), so there a huge page is always a block
-the host must provide afresh: on the machine the tests run on, faulting in 600 MB took 0.9 to
-1.8 s in huge pages against 0.4 s in 4 KiB pages. A loop reuses its arrays from step to step, and
-what huge pages would save later (TLB misses) did not show in a steady VGG16 step, while its
-first step at batch 8 went from 1.3-1.5x to 1.0-1.2x a steady one. So the same first fast step
-also turns NumPy's hint off for the arrays made from then on (the weights, loaded before, keep
-theirs). With the kernel's THP setting at "always" the hint changes nothing.
+the first time. NumPy asks the kernel for transparent huge pages (madvise) for every array of
+4 MiB or more. A virtual machine that hands free memory back to its host does so in 2 MiB
+blocks (free page reporting), so there a huge page is always a block the host must provide
+afresh, which costs several times what 4 KiB pages do; a loop reuses its arrays from step to
+step, and what huge pages would save later (TLB misses) did not show in a steady step
+(docs/speed.md). So the same first fast step also turns NumPy's hint off for the arrays made
+from then on (the weights, loaded before, keep theirs). With the kernel's THP setting at
+"always" the hint changes nothing.
 
-Applied once, when a Net first takes a fast CPU path (layer_types.py): the thresholds on glibc
+Applied once, when a Net first takes the fast engine (engine.py): the thresholds on glibc
 only, the pages on Linux only, and each not where the user chose through the environment
 (glibc's MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_, NumPy's NUMPY_MADVISE_HUGEPAGE).
 """

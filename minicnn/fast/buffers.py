@@ -1,20 +1,19 @@
 """Large arrays kept from one step to the next and handed out again.
 
 glibc serves requests above 32 MiB (the most its mmap threshold can be raised to, see
-_allocator.py) with fresh pages from the kernel and gives them back on free, and a loop of steps
-at batch 8 asks for the same few such arrays at every step: each of VGG16's first-block maps and
-gradients is 98 MiB. Fresh pages are faulted in and zeroed on first touch, and on a virtual
-machine that returns freed memory to its host that costs about 0.6 ms per MB in 4 KiB pages and
-1.5 to 3 ms in huge pages (_allocator.py; VGG16's pool1 backward took 87 ms at batch 8 in huge
-pages, a tenth of it the pooling). The fast CPU kernels therefore take
-their large outputs from ``empty``, which keeps every large array it made: one that nobody
-but this pool refers to any more (its reference count says so) is free to hand out again.
+allocator.py) with fresh pages from the kernel and gives them back on free, and a loop of steps
+at batch 8 asks for the same few such arrays at every step (each of VGG16's first-block maps and
+gradients is 98 MiB). Fresh pages are faulted in and zeroed on first touch, which on a virtual
+machine that returns freed memory to its host is slow (docs/speed.md). The fast engine's
+kernels therefore take their large outputs from ``empty``, which keeps every large array it
+made: one that nobody but this pool refers to any more (its reference count says so) is free
+to hand out again.
 
 When none of the size asked for is free, the free ones of other sizes are let go before new
 memory is taken: the pool then never holds more than a step has in use at its fullest (peak
 memory stays what it would be without it), and what it saves is the faulting-in of the arrays
-whose size comes back while the others of that size are still free. Like _allocator.py this
-only runs on the fast paths (backend.use_fast).
+whose size comes back while the others of that size are still free. Like allocator.py this
+only runs in the fast engine (backend.use_fast).
 """
 import sys
 import threading
@@ -23,7 +22,7 @@ import numpy as np
 
 from ..backend import fast
 
-MIN_BYTES = 32 << 20           # smaller arrays malloc itself reuses (_allocator.py)
+MIN_BYTES = 32 << 20           # smaller arrays malloc itself reuses (allocator.py)
 
 _kept = []                     # flat uint8 arrays
 _lock = threading.Lock()       # two threads must not both find the same array free

@@ -1,10 +1,9 @@
-"""The convolutional layer of conv.py, computed with Winograd F(2x2, 3x3) where it applies.
+"""The convolutional layer of layers/conv.py, computed with Winograd F(2x2, 3x3) where it applies.
 
 Same arguments, same meaning, same numbers up to float rounding as conv.conv_forward and
-conv.conv_backward (read those first; minicnn/winograd/reference.py explains the algorithm).
-The Net takes this path for 3x3, stride-1 layers with padding 0..2 and at least MIN_CHANNELS
-input channels, on NumPy arrays, unless the backend's fast paths are off
-(minicnn.backend.use_fast(False), or MINICNN_FAST=0).
+conv.conv_backward (read those first; fast/winograd/reference.py explains the algorithm).
+The fast engine takes it for 3x3, stride-1 layers with padding 0..2 and at least MIN_CHANNELS
+input channels where ``pays`` says so (engine.py).
 """
 import numpy as np
 
@@ -29,8 +28,7 @@ KEEP_FILTERS_BELOW = 256     # 2x2 output tiles over the batch
 
 def pays(x_shape, w_shape, stride, pad):
     """Whether a layer with input (N, C, H, W) and filters (F, C, kh, kw) (stride, pad: ints or
-    pairs) is worth computing with Winograd (layer_types.fast_path asks, for NumPy arrays with
-    the fast paths on)."""
+    pairs) is worth computing with Winograd (engine.twin asks)."""
     kernel, stride = tuple(w_shape[2:]), checks.pair("conv", "stride", stride, 1)
     pad = checks.pair("conv", "pad", pad, 0)
     if x_shape[1] < MIN_CHANNELS or not winograd.supports(kernel, stride, pad):
@@ -44,8 +42,8 @@ def conv_forward(x, w, b, stride=1, pad=0, memo=None, rectify=False):
     cache = (x, w, stride, pad, U), U (16, F, C) the transformed filters for the backward to reuse,
     or None when it should make them again (KEEP_FILTERS_BELOW).
     memo: a dict in which to keep U for the next call too, when w cannot change until then
-    (Net.frozen gives each layer one), or None. rectify: return max(out, 0) instead, the ReLU
-    done in the same pass (Net.forward asks when a ReLU alone reads the output)."""
+    (frozen.memo gives each layer one), or None. rectify: return max(out, 0) instead, the ReLU
+    done in the same pass (the engine asks when a ReLU alone reads the output)."""
     stride, pad, _ = check_inputs("conv_forward", x, w, b, stride, pad)
     if is_gpu_array(x) or not winograd.supports(w.shape[2:], stride, pad):
         raise ShapeError(f"conv_forward (Winograd): needs 3x3 filters, stride 1 and pad 0..2 on a NumPy array, "

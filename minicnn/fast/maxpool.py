@@ -1,11 +1,11 @@
-"""The max pooling of maxpool.py as Numba loops: one pass forward, one scatter backward.
+"""The max pooling of layers/maxpool.py as Numba loops: one pass forward, one scatter backward.
 
-maxpool.py (read it first) goes through im2col and finds each window's winner again in the
+layers/maxpool.py (read it first) goes through im2col and finds each window's winner again in the
 backward pass. Here the forward remembers where each maximum came from (its flat index in the
 channel's H*W map) and the backward adds each upstream gradient there. Same windows, same ties
 (the first maximum in row-major order within the window wins), same numbers as maxpool.py
-(where windows overlap, their gradients add in another order: equal up to rounding). The Net
-uses these for CPU arrays when the fast paths are on (minicnn.backend.use_fast).
+(where windows overlap, their gradients add in another order: equal up to rounding). The fast
+engine takes it on large maps (engine.py).
 """
 import numpy as np
 from numba import njit, prange
@@ -34,14 +34,14 @@ def _forward(x, kh, kw, sh, sw, ph, pw, out, where):
                         if v > best:                # strict: the first maximum wins
                             best, at = v, h * W + w
                 # A NaN anywhere in the window makes the output NaN, as np.max does (a flag, not a
-                # test inside the comparison: that would make the loop 2.5x slower).
+                # test inside the comparison, which would keep the loop from vectorising).
                 out[n, c, oh, ow], where[n, c, oh, ow] = (x.dtype.type(np.nan) if nan else best), at
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _forward_2x2(x, out, where):
     """_forward for 2x2 windows, stride 2, no padding, every window inside x (VGG's pooling): the
-    four comparisons written out, which the compiler turns into straight-line code (7x faster)."""
+    four comparisons written out, which the compiler turns into straight-line code."""
     W = x.shape[3]
     C, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
     for plane in prange(out.shape[0] * C):

@@ -1,11 +1,9 @@
-"""The ReLU of relu.py as Numba loops: one pass over memory each way, no temporaries.
+"""The ReLU of layers/relu.py as Numba loops: one pass over memory each way, no temporaries.
 
-relu.py (read it first) builds a boolean mask and lets ``where`` allocate the result; on VGG16
-that was a third of a backward pass spent outside the convolutions. Here the forward keeps its
-own output as the cache (out > 0 exactly where x > 0: no mask to make or keep) and each
-backward rule is one parallel loop (on both cores: twice NumPy's speed on VGG16's large maps).
-Same results as relu.py, bit for bit; the Net uses these for CPU arrays when the fast paths
-are on (minicnn.backend.use_fast).
+layers/relu.py (read it first) builds a boolean mask and lets ``where`` allocate the result.
+Here the forward keeps its own output as the cache (out > 0 exactly where x > 0: no mask to
+make or keep) and each backward rule is one loop spread over the cores. Same results as
+layers/relu.py, bit for bit; the fast engine takes it on large maps (engine.py).
 """
 import numpy as np
 from numba import njit, prange

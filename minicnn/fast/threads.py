@@ -2,10 +2,10 @@
 
 After every GEMM, OpenBLAS's worker threads busy-wait for more work, and so do OpenMP
 threads. On a machine with few cores they then spin against Numba's im2col/col2im threads
-and against each other, which halves the speed of a VGG16 forward on 2 cores. Making idle
-threads sleep promptly fixes it. A value the user set explicitly is never overridden.
+and against each other (docs/speed.md measures what it costs). Making idle threads sleep
+promptly fixes it. A value the user set explicitly is never overridden.
 
-This module is imported first by ``minicnn/__init__.py``. If NumPy was already imported by
+This module is imported first by ``minicnn/__init__.py`` (through fast/__init__.py). If NumPy was already imported by
 the time minicnn is, OpenBLAS has read its environment and the settings have no effect.
 """
 import os

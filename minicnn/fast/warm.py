@@ -1,15 +1,12 @@
-"""Get the fast CPU path's Numba kernels going before a loop's first step, not inside it.
+"""Get the fast engine's Numba kernels going before a loop's first step, not inside it.
 
 Numba keeps each kernel's machine code in its on-disk cache (cache=True), yet every new process
-pays to get going again. The first kernel call sets up Numba's typing and lowering registries
-(importing numba.np and, through it, scipy.linalg: about 230 ms on 2 cores), and each kernel
-is then read from the cache and linked (3 to 7 ms each, ten of them for a VGG16 step). Left to
-the first call, all of that lands in a technique's first step: VGG16's took 2.8x a steady step
-at batch 1. Net.frozen(), which every technique's loop runs in, calls load_kernels on entering;
-the first step then takes about 1.1x a steady one (the rest is memory faulted in for the first
-time, _allocator.py).
-The work is the same, once per process and dtype, only done before the loop: a single step
-waits as long as before.
+pays to get going again: the first kernel call sets up Numba's typing and lowering registries
+(importing numba.np and, through it, scipy.linalg), and each kernel is then read from the cache
+and linked. Left to the first call, all of that lands in a technique's first step. Net.frozen(),
+which every technique's loop runs in, calls load_kernels on entering (frozen.py). The work is
+the same, once per process and dtype, only done before the loop: a single step waits as long as
+before. docs/speed.md gives the times.
 
 Each kernel is called through the function the layers call, on arrays a few values large, so
 that the signatures loaded are those a step asks for. Where the layers choose between two

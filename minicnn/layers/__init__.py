@@ -1,6 +1,4 @@
-"""The layer library: pure functions, one module per layer (plus, beside conv.py, relu.py and
-maxpool.py, their fast CPU twins conv_winograd.py, relu_cpu.py and maxpool_cpu.py: the same
-functions computed faster, which the Net takes on NumPy arrays unless backend.use_fast(False)).
+"""The layer library: pure functions, one module per layer.
 
 Every layer is a pair
 

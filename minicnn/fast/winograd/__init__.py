@@ -1,8 +1,8 @@
 """Winograd F(2x2, 3x3): the fast path for 3x3, stride-1 convolutions on the CPU (NumPy arrays).
 
 reference.py defines it in NumPy (read that); cpu.py runs it with Numba transforms around
-BLAS products; layers/conv_winograd.py is the layer built on them. The Net takes it where
-``conv_winograd.pays`` says so and the fast paths are on (minicnn.backend.use_fast, MINICNN_FAST).
+BLAS products; fast/conv_winograd.py is the layer built on them. The fast engine takes it where
+``conv_winograd.pays`` says so (fast/engine.py).
 """
 from . import cpu, reference  # noqa: F401  (reference is part of the public story)
 

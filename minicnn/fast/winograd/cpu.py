@@ -19,7 +19,7 @@ Same numbers as reference.py (read that first); here the work is organised for s
   tile rows through both transforms and all the products on its own (``_by_blocks``), and a
   block's V and M are still in its caches when the next stage reads them.
 * The backward pass can reuse the forward's transformed filters (``rotated``, and
-  layers/conv_winograd.py's KEEP_FILTERS_BELOW).
+  fast/conv_winograd.py's KEEP_FILTERS_BELOW).
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +78,7 @@ def _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V):
 @njit(cache=True, nogil=True, inline="always")
 def _output_tile_row(M, b, rectify, th, tw, row0, nrows, task, out):
     """One task of the output transform: filter k of tile row r (task = k * nrows + r);
-    rectify: write max(out, 0), as layers/relu_cpu.py would (NaN stays NaN)."""
+    rectify: write max(out, 0), as fast/relu.py would (NaN stays NaN)."""
     Ho, Wo = out.shape[2], out.shape[3]
     k, r = task // nrows, task % nrows
     n, ty = (row0 + r) // th, (row0 + r) % th
