@@ -1,15 +1,16 @@
-"""The README's code runs as written."""
+"""The README's code, and the gradient check of docs/networks.md, run as written."""
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+NETWORKS = README.parent / "docs" / "networks.md"
 
 
-def python_block(title):
-    """The first ```python block after the heading ``title``."""
-    text = README.read_text(encoding="utf-8")
+def python_block(title, doc=README):
+    """The first ```python block after the heading ``title`` in ``doc``."""
+    text = doc.read_text(encoding="utf-8")
     section = text[text.index(f"## {title}"):]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
@@ -24,8 +25,8 @@ def test_the_api_in_ten_lines_runs_as_written(tmp_path):
 
 def test_the_gradient_check_example_runs_and_passes():
     code = "import numpy as np\nfrom minicnn.layers import conv_forward, conv_backward\n" + \
-        python_block("Gradient checks")
-    exec(compile(code, "README gradient check", "exec"), {})
+        python_block("Gradient checks", NETWORKS)
+    exec(compile(code, "docs/networks.md gradient check", "exec"), {})
 
 
 def test_every_verb_and_every_demo_is_documented():
