@@ -33,18 +33,22 @@ CASES = [("fc8", (281,), "backprop"), ("conv5_3", (0, 7, 7), "backprop"),
          ("conv5_3", (0, 7, 7), "guided"), ("conv4_2", (0, 14, 14), "deconvnet")]
 
 
-@pytest.fixture(scope="module")
-def vgg():
-    """VGG16 in float64 (He-normal weights, biases 0.05 N(0, 1)), its float32 copy, and 8 images of
-    50 N(0, 1) with their float64 outputs at every layer (the readable engine)."""
-    net64 = Net(vgg16(), (3, 224, 224), dtype=np.float64, seed=0)
-    rng = np.random.default_rng(1)
+def random_vgg16(seed=0, batch=8):
+    """VGG16 in float64 (He-normal weights, biases 0.05 N(0, 1)), its float32 copy, and ``batch``
+    images of 50 N(0, 1) with their float64 outputs at every layer (the readable engine)."""
+    net64 = Net(vgg16(), (3, 224, 224), dtype=np.float64, seed=seed)
+    rng = np.random.default_rng(seed + 1)
     for p in net64.params.values():
         p["b"][...] = 0.05 * rng.standard_normal(p["b"].shape)
-    x = 50 * rng.standard_normal((8, 3, 224, 224))
+    x = 50 * rng.standard_normal((batch, 3, 224, 224))
     with backend.fast_paths(False):
         net64.forward(x, end="fc8")
     return net64, net64.astype(np.float32), x, dict(net64.outputs)
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    return random_vgg16()
 
 
 def relative(a, b):
