@@ -68,7 +68,7 @@ def minicnn_worker(args):
 def minicnn_steps(net, x, dout, args, start):
     """Time the first step, steady steps and forward passes (and with --split each layer), and report
     them with ``start``, the milliseconds entering net.frozen() took."""
-    from minicnn import backend, layer_types
+    from minicnn import backend
     def step():
         net.forward(x, end="fc8", keep=())
         return net.backward(dout, once=True)
@@ -80,7 +80,7 @@ def minicnn_steps(net, x, dout, args, start):
     timed_steps(step, 1, sync)                                            # warm-up, not counted
     steps = timed_steps(step, args.steps, sync)
     forward = timed_steps(lambda: net.forward(x, end="fc8", keep=()), args.steps, sync)
-    split = layer_split(net, layer_types, step, sync) if args.split and args.round == 0 else None
+    split = layer_split(net, step, sync) if args.split and args.round == 0 else None
     device = {}
     if args.device == "gpu":
         cupy = backend.array_module()
@@ -88,32 +88,44 @@ def minicnn_steps(net, x, dout, args, start):
     report(start=start, first=first, step=steps, forward=forward, split=split, **device)
 
 
-def layer_split(net, layer_types, step, sync, repeat=5):
-    """{layer: [path, forward ms, backward ms]}: medians over `repeat` steps, timed inside the Net."""
-    times, paths = {}, {}
-    originals = {name: (t.forward, t.backward) for name, t in layer_types.TYPES.items()}
+def layer_split(net, step, sync, repeat=5):
+    """{layer: [path, forward ms, backward ms]}: medians over `repeat` steps, each layer timed inside
+    the Net: the layers of the fast engine's pass, or layer_types.TYPES with MINICNN_FAST=0."""
+    from minicnn import layer_types
+    times = {}
 
-    def timing(fn, which):
-        def wrapped(spec, *a, **k):
+    class Timed:
+        def __init__(self, layer):
+            self.layer = layer
+
+        def forward(self, spec, *a, **k):
+            return self.timed(self.layer.forward, spec, "forward", a, k)
+
+        def backward(self, spec, *a, **k):
+            return self.timed(self.layer.backward, spec, "backward", a, k)
+
+        def timed(self, fn, spec, which, a, k):
             sync()
             t = time.perf_counter()
             result = fn(spec, *a, **k)
             sync()
             times.setdefault((spec["name"], which), []).append(1e3 * (time.perf_counter() - t))
-            if which == "forward" and isinstance(result[1], tuple) and isinstance(result[1][0], str):
-                paths[spec["name"]] = result[1][0]
             return result
-        return wrapped
-    for name, t in layer_types.TYPES.items():
-        t.forward, t.backward = timing(t.forward, "forward"), timing(t.backward, "backward")
+    step()                                            # the fast engine's pass exists from here
+    fast = net._pass
+    table = fast.layers if fast else layer_types.TYPES
+    originals = dict(table)
+    table.update({name: Timed(layer) for name, layer in originals.items()})
     try:
         for _ in range(repeat):
             step()
     finally:
-        for name, t in layer_types.TYPES.items():
-            t.forward, t.backward = originals[name]
-    return {n: [paths.get(n, net.layers[n]["type"]), float(np.median(times[n, "forward"])),
-                float(np.median(times.get((n, "backward"), [0.0])))]
+        table.update(originals)
+
+    def path(name):
+        twin = fast.plan.twins.get(name) if fast else None
+        return twin or ("im2col" if net.layers[name]["type"] == "conv" else net.layers[name]["type"])
+    return {n: [path(n), float(np.median(times[n, "forward"])), float(np.median(times.get((n, "backward"), [0.0])))]
             for n in net.layer_names if (n, "forward") in times}
 
 

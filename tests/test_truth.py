@@ -3,19 +3,20 @@ random VGG16: every layer's output, and the image gradient of a class score and 
 each ReLU rule, at batch 1 and 8, plain, keeping nothing (keep=(), once=True) and frozen.
 
 A float32 pass can differ from the float64 one in two ways:
-- its arithmetic: the same linear pieces, rounded. The image gradient of a ReLU network is
-  a product of linear maps chosen by the forward pass's decisions (which ReLUs are on, which
+- its arithmetic: the same linear pieces, rounded. The image gradient of a ReLU network is a
+  product of linear maps chosen by the forward pass's decisions (which ReLUs are on, which
   pooling input won); given those decisions, float32 is held to 3e-6 of the float64 gradient's
-  largest value (PyTorch's float32 reaches 2e-7 to 2.4e-6 on these cases, docs/speed.md).
+  largest value (PyTorch's float32 CPU build comes within 2.5e-6 on these cases).
 - its decisions: where a ReLU's input or two pooling inputs are within rounding of a tie,
   float32 may decide otherwise than float64, and the gradient then takes another piece: a few
-  percent of its largest value. No float32 computation escapes that (on random VGG16s at
-  batch 1, PyTorch's float32 and minicnn's readable engine both do it in about half the draws);
-  what a computation controls is how close to a tie it can be wrong, and that is its forward
-  error. So every layer's output is held to 3e-6 of its largest value, as close as the readable
-  engine's float32 (about 1.2e-6 here; Winograd F(4x4) was 6e-6 to 7e-6 and failed).
+  percent of its largest value. No float32 computation escapes that: on random VGG16s at batch
+  1, PyTorch's float32 and minicnn's readable engine both do it in most draws. What a
+  computation controls is how close to a tie it can decide wrongly, and that is its forward
+  error: every layer's output is held to 3e-6 of its largest value (the readable engine's
+  float32 is at about 1.2e-6, PyTorch's at 3.2e-6 to 3.7e-6, Winograd F(4x4) was at 6e-6 to 7e-6).
 The decisions of the float32 pass are then given to a float64 backward written here from the
-readable layer functions, and the two gradients compared.
+readable layer functions, and the two gradients compared. docs/speed.md has the measurements
+(benchmarks/truth.py).
 """
 import numpy as np
 import pytest
