@@ -6,11 +6,12 @@ Same numbers as reference.py (read that first); here the work is organised for s
 * The tiles are processed a block of tile rows at a time, so the transformed tiles V and the
   products M stay within BLOCK_BYTES each however large the batch (im2col's columns for VGG16's
   conv1_2 at batch 8 would be 882 MiB), and are reused from block to block.
-* The input transform applies B^T down the 4 input rows of a tile row once, across the whole
-  width (contiguous, vectorised), then B along each tile's 4 columns.
+* The input transform splits the 4 input rows under a tile row into their even and odd columns,
+  applies B^T down the rows across the whole width, then B along each tile's 4 columns: every
+  loop reads with unit stride, and vectorises.
 * The output transform applies A^T for all tiles of a row at once (M is contiguous along the
-  tiles), then A, into a row buffer it copies out with the bias added, and with the ReLU applied
-  when the Net asks (a ReLU that alone reads the output: one pass over memory fewer).
+  tiles), then A, writing each output row with the bias added, and with the ReLU applied when
+  the engine asks (a ReLU that alone reads the output: one pass over memory fewer).
 * The products are independent and thin (64 channels: a 64x64 by 64xT product): BLAS splits
   each one across the cores poorly, so they run side by side instead, one per core at a time,
   each on a single BLAS thread.
@@ -53,54 +54,58 @@ def _at2(m0, m1, m2, m3):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V):
-    """One task of the input transform: channel c of tile row r (task = c * nrows + r)."""
+def _input_channel(x, c, ph, pw, th, tw, row0, nrows, even, odd, V):
+    """The input transform of channel c: tile rows row0 .. row0+nrows-1 (counted over (n, ty))
+    -> V[:, c, :nrows*tw] (16 positions by tiles). even, odd: (4, tw + 1) scratch rows."""
     N, C, H, W = x.shape
-    c, r = task // nrows, task % nrows
-    n, ty = (row0 + r) // th, (row0 + r) % th
-    rows = np.zeros((4, 2 * tw + 2), x.dtype)        # the padded input rows under this tile row
-    for i in range(4):
-        h = 2 * ty - ph + i
-        if 0 <= h < H:
-            for w in range(W):
-                rows[i, w + pw] = x[n, c, h, w]
-    t0 = r * tw
-    # B^T d along the columns, the whole width at once (vectorised), then (B^T d) B along each tile's row.
-    for j in range(rows.shape[1]):
-        rows[0, j], rows[1, j], rows[2, j], rows[3, j] = _bt2(rows[0, j], rows[1, j], rows[2, j], rows[3, j])
-    for i in range(4):
-        for tx in range(tw):
-            t, s = t0 + tx, 2 * tx
-            V[4 * i, c, t], V[4 * i + 1, c, t], V[4 * i + 2, c, t], V[4 * i + 3, c, t] = _bt2(
-                rows[i, s], rows[i, s + 1], rows[i, s + 2], rows[i, s + 3])
+    for r in range(nrows):
+        n, ty = (row0 + r) // th, (row0 + r) % th
+        # The 4 padded input rows under the tile row, split into their even and odd columns
+        # (even[i, k] is padded column 2k, odd[i, k] column 2k + 1): tile tx spans columns
+        # 2tx .. 2tx + 3, so every transform below reads with unit stride, and vectorises.
+        for i in range(4):
+            h = 2 * ty - ph + i
+            for k in range(tw + 1):
+                w = 2 * k - pw
+                inside = 0 <= h < H
+                even[i, k] = x[n, c, h, w] if inside and 0 <= w < W else ZERO
+                odd[i, k] = x[n, c, h, w + 1] if inside and 0 <= w + 1 < W else ZERO
+        # B^T d down the rows, the whole width at once ...
+        for k in range(tw + 1):
+            even[0, k], even[1, k], even[2, k], even[3, k] = _bt2(even[0, k], even[1, k], even[2, k], even[3, k])
+            odd[0, k], odd[1, k], odd[2, k], odd[3, k] = _bt2(odd[0, k], odd[1, k], odd[2, k], odd[3, k])
+        # ... then (B^T d) B along each tile's row: _bt2 of columns 2tx, 2tx + 1, 2tx + 2, 2tx + 3.
+        t0 = r * tw
+        for i in range(4):
+            for tx in range(tw):
+                V[4 * i, c, t0 + tx], V[4 * i + 1, c, t0 + tx], V[4 * i + 2, c, t0 + tx], V[4 * i + 3, c, t0 + tx] = \
+                    _bt2(even[i, tx], odd[i, tx], even[i, tx + 1], odd[i, tx + 1])
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _output_tile_row(M, b, rectify, th, tw, row0, nrows, task, out):
-    """One task of the output transform: filter k of tile row r (task = k * nrows + r);
-    rectify: write max(out, 0), as fast/relu.py would (NaN stays NaN)."""
+def _output_filter(M, b, rectify, k, th, tw, row0, nrows, s, out):
+    """The output transform of filter k: M[:, k, :nrows*tw] -> the 2x2 blocks A^T M A + b of
+    tile rows row0 .. row0+nrows-1 of out[:, k]; rectify: write max(out, 0), as fast/relu.py
+    would (NaN stays NaN). s: (2, 4, tw) scratch."""
     Ho, Wo = out.shape[2], out.shape[3]
-    k, r = task // nrows, task % nrows
-    n, ty = (row0 + r) // th, (row0 + r) % th
-    t0 = r * tw
-    # A^T M: the tile's rows combined, for each of its columns j, all tiles of the row at once
-    # (M is contiguous along the tiles, so this vectorises).
-    s = np.empty((2, 4, tw), M.dtype)
-    for j in range(4):
-        for tx in range(tw):
-            t = t0 + tx
-            s[0, j, tx], s[1, j, tx] = _at2(M[j, k, t], M[4 + j, k, t], M[8 + j, k, t], M[12 + j, k, t])
-    # ... times A: the 2 output rows of the whole tile row (strided stores), then plus the bias
-    # (and the ReLU), cropped to the output (contiguous, vectorised).
-    y = np.empty((2, 2 * tw), M.dtype)
-    for i in range(2):
-        for tx in range(tw):
-            y[i, 2 * tx], y[i, 2 * tx + 1] = _at2(s[i, 0, tx], s[i, 1, tx], s[i, 2, tx], s[i, 3, tx])
     bk = b[k]
-    for i in range(min(2, Ho - 2 * ty)):
-        for w in range(Wo):
-            v = y[i, w] + bk
-            out[n, k, 2 * ty + i, w] = ZERO if rectify and v <= 0 else v
+    for r in range(nrows):
+        n, ty = (row0 + r) // th, (row0 + r) % th
+        t0 = r * tw
+        # A^T M: the tile's rows combined, for each of its columns j, all tiles of the row at once.
+        for j in range(4):
+            for tx in range(tw):
+                t = t0 + tx
+                s[0, j, tx], s[1, j, tx] = _at2(M[j, k, t], M[4 + j, k, t], M[8 + j, k, t], M[12 + j, k, t])
+        # ... times A: 2 outputs per tile along each of the 2 output rows, plus the bias (and the
+        # ReLU); a last tile sticking out past the output's edge writes only its first column.
+        for i in range(min(2, Ho - 2 * ty)):
+            for tx in range(tw):
+                y0, y1 = _at2(s[i, 0, tx], s[i, 1, tx], s[i, 2, tx], s[i, 3, tx])
+                v0, v1 = y0 + bk, y1 + bk
+                out[n, k, 2 * ty + i, 2 * tx] = ZERO if rectify and v0 <= 0 else v0
+                if 2 * tx + 1 < Wo:
+                    out[n, k, 2 * ty + i, 2 * tx + 1] = ZERO if rectify and v1 <= 0 else v1
 
 
 # Each transform twice: spread over the cores (prange), and on one core for _by_blocks, whose
@@ -108,29 +113,33 @@ def _output_tile_row(M, b, rectify, th, tw, row0, nrows, task, out):
 @njit(parallel=True, cache=True, nogil=True)
 def _input_tiles(x, ph, pw, th, tw, row0, nrows, V):
     """Tile rows row0 .. row0+nrows-1 (counted over (n, ty)) of x -> V[:, :, :nrows*tw] (V: 16, C, >= nrows*tw)."""
-    for task in prange(x.shape[1] * nrows):
-        _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V)
+    for c in prange(x.shape[1]):
+        scratch = np.empty((2, 4, tw + 1), x.dtype)
+        _input_channel(x, c, ph, pw, th, tw, row0, nrows, scratch[0], scratch[1], V)
 
 
 @njit(cache=True, nogil=True)
 def _input_tiles_one_core(x, ph, pw, th, tw, row0, nrows, V):
     """As _input_tiles, on the calling thread only."""
-    for task in range(x.shape[1] * nrows):
-        _input_tile_row(x, ph, pw, th, tw, row0, nrows, task, V)
+    scratch = np.empty((2, 4, tw + 1), x.dtype)
+    for c in range(x.shape[1]):
+        _input_channel(x, c, ph, pw, th, tw, row0, nrows, scratch[0], scratch[1], V)
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _output_tiles(M, b, rectify, th, tw, row0, nrows, out):
-    """M[:, :, :nrows*tw] -> the 2x2 blocks A^T M A + b of tile rows row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
-    for task in prange(out.shape[1] * nrows):
-        _output_tile_row(M, b, rectify, th, tw, row0, nrows, task, out)
+    """M[:, :, :nrows*tw] (16, K, >= nrows*tw) -> the 2x2 blocks A^T M A + b of tile rows
+    row0 .. row0+nrows-1 of out (N, K, Ho, Wo)."""
+    for k in prange(out.shape[1]):
+        _output_filter(M, b, rectify, k, th, tw, row0, nrows, np.empty((2, 4, tw), M.dtype), out)
 
 
 @njit(cache=True, nogil=True)
 def _output_tiles_one_core(M, b, rectify, th, tw, row0, nrows, out):
     """As _output_tiles, on the calling thread only."""
-    for task in range(out.shape[1] * nrows):
-        _output_tile_row(M, b, rectify, th, tw, row0, nrows, task, out)
+    s = np.empty((2, 4, tw), M.dtype)
+    for k in range(out.shape[1]):
+        _output_filter(M, b, rectify, k, th, tw, row0, nrows, s, out)
 
 
 def transform_filters(w, rotated=False):
