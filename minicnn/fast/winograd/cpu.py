@@ -100,12 +100,15 @@ def _output_filter(M, b, rectify, k, th, tw, row0, nrows, s, out):
         # ... times A: 2 outputs per tile along each of the 2 output rows, plus the bias (and the
         # ReLU); a last tile sticking out past the output's edge writes only its first column.
         for i in range(min(2, Ho - 2 * ty)):
-            for tx in range(tw):
+            for tx in range(Wo // 2):
                 y0, y1 = _at2(s[i, 0, tx], s[i, 1, tx], s[i, 2, tx], s[i, 3, tx])
                 v0, v1 = y0 + bk, y1 + bk
                 out[n, k, 2 * ty + i, 2 * tx] = ZERO if rectify and v0 <= 0 else v0
-                if 2 * tx + 1 < Wo:
-                    out[n, k, 2 * ty + i, 2 * tx + 1] = ZERO if rectify and v1 <= 0 else v1
+                out[n, k, 2 * ty + i, 2 * tx + 1] = ZERO if rectify and v1 <= 0 else v1
+            if Wo % 2:
+                y0, _ = _at2(s[i, 0, tw - 1], s[i, 1, tw - 1], s[i, 2, tw - 1], s[i, 3, tw - 1])
+                v0 = y0 + bk
+                out[n, k, 2 * ty + i, Wo - 1] = ZERO if rectify and v0 <= 0 else v0
 
 
 # Each transform twice: spread over the cores (prange), and on one core for _by_blocks, whose
