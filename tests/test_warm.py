@@ -41,7 +41,7 @@ spec = [
     {"name": "relu1", "type": "relu"},
     {"name": "conv2", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1},   # Winograd, a block per core
     {"name": "relu2", "type": "relu"},
-    {"name": "conv3", "type": "conv", "out_channels": 80, "kernel": 3, "pad": 1},   # Winograd, spread
+    {"name": "conv3", "type": "conv", "out_channels": 144, "kernel": 3, "pad": 1},  # Winograd, spread
     {"name": "relu3", "type": "relu"},
     {"name": "pool3", "type": "maxpool", "size": 3, "stride": 1, "pad": 1},         # the general pooling
     {"name": "pool4", "type": "maxpool", "size": 2, "stride": 2},                   # VGG's 2x2

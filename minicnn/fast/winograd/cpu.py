@@ -15,10 +15,10 @@ Same numbers as reference.py (read that first); here the work is organised for s
 * The products are independent and thin (64 channels: a 64x64 by 64xT product): BLAS splits
   each one across the cores poorly, so they run side by side instead, one per core at a time,
   each on a single BLAS thread.
-* With at most 64 channels in and out (VGG's first block) the products are so thin that moving V
-  and M through memory costs more than computing them. There each core takes whole blocks of
-  tile rows through both transforms and all the products on its own (``_by_blocks``), and a
-  block's V and M are still in its caches when the next stage reads them.
+* With at most 128 channels in and out (VGG's first two blocks) the products are so thin that
+  moving V and M through memory costs more than computing them. There each core takes whole
+  blocks of tile rows through both transforms and all the products on its own (``_by_blocks``),
+  and a block's V and M are still in its caches when the next stage reads them.
 * The backward pass can reuse the forward's transformed filters (``rotated``, and
   fast/conv_winograd.py's KEEP_FILTERS_BELOW).
 """
@@ -33,7 +33,7 @@ from . import reference
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 BLOCK_BYTES = 16 << 20     # target size of one block of V (and of M); docs/speed.md says why
-BY_BLOCKS_MAX_CHANNELS = 64   # layers with at most this many channels in and out: one block per core
+BY_BLOCKS_MAX_CHANNELS = 128  # layers with at most this many channels in and out: one block per core
 CORE_BLOCK_BYTES = 4 << 20    # the size of such a block's V (and M)
 SWAP_0_3 = (3, 1, 2, 0)    # p: position a of a rotated filter's transform is position p(a) of the original's
 ZERO = np.float32(0)       # a float32 0: a Python 0 would make Numba compile another kernel
