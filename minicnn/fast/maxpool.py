@@ -75,9 +75,28 @@ def _backward(dout, where, W, dx):
                 dx[n, c, at // W, at % W] += dout[n, c, oh, ow]
 
 
+@njit(parallel=True, cache=True, nogil=True)
+def _backward_2x2(dout, where, zero, dx):
+    """_backward for 2x2 windows, stride 2, that tile x exactly (H = 2 Ho, W = 2 Wo): each pixel
+    lies in one window, so it is written once, with its window's gradient if it won and 0 if not,
+    and dx needs no pass to zero it first."""
+    C, Ho, Wo, W = dout.shape[1], dout.shape[2], dout.shape[3], dx.shape[3]
+    for plane in prange(dout.shape[0] * C):
+        n, c = plane // C, plane % C
+        for oh in range(Ho):
+            h = 2 * oh
+            for ow in range(Wo):
+                w, at, g = 2 * ow, where[n, c, oh, ow], zero + dout[n, c, oh, ow]    # 0 + g, as _backward adds
+                dx[n, c, h, w] = g if at == h * W + w else zero
+                dx[n, c, h, w + 1] = g if at == h * W + w + 1 else zero
+                dx[n, c, h + 1, w] = g if at == (h + 1) * W + w else zero
+                dx[n, c, h + 1, w + 1] = g if at == (h + 1) * W + w + 1 else zero
+
+
 def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
     """As maxpool.maxpool_forward: x (N, C, H, W) -> out (N, C, Ho, Wo) and a cache that holds
-    the winners' flat indices (N, C, Ho, Wo), int32, into each H*W map."""
+    the winners' flat indices (N, C, Ho, Wo), int32, into each H*W map, and whether the windows
+    tile x exactly (2x2, stride 2, even H and W: the backward's own kernel)."""
     k, s, p, out_hw = pool_geometry("maxpool_forward", x, size, stride, pad, ceil_mode)
     x = np.ascontiguousarray(x)
     out = buffers.empty(x.shape[:2] + out_hw, x.dtype)
@@ -86,13 +105,17 @@ def maxpool_forward(x, size, stride=None, pad=0, ceil_mode=False):
         _forward_2x2(x, out, where)
     else:
         _forward(x, k[0], k[1], s[0], s[1], p[0], p[1], out, where)
-    return out, (x.shape, where)
+    tiled = k == s == (2, 2) and p == (0, 0) and 2 * out_hw[0] == x.shape[2] and 2 * out_hw[1] == x.shape[3]
+    return out, (x.shape, where, tiled)
 
 
 def maxpool_backward(dout, cache):
     """As maxpool.maxpool_backward: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
-    x_shape, where = cache
+    x_shape, where, tiled = cache
     checks.same_shape("maxpool_backward", "dout", dout, where.shape)
     dx = buffers.empty(x_shape, dout.dtype)
-    _backward(np.ascontiguousarray(dout), where, x_shape[3], dx)
+    if tiled:
+        _backward_2x2(np.ascontiguousarray(dout), where, dout.dtype.type(0), dx)
+    else:
+        _backward(np.ascontiguousarray(dout), where, x_shape[3], dx)
     return dx
