@@ -111,11 +111,12 @@ class Architecture:
                 drop.setdefault(reader, []).append(out)
         return needed, drop
 
-    def upto(self, end, hw=None):
+    def upto(self, end, hw=None, what="resized"):
         """The part of this architecture that layer ``end`` needs, on inputs of size hw (H, W)
         (default: this one's). Convolutions and pooling work at any size; a fully connected
-        layer's weights fix its input's size, so at another size ``end`` must come before one."""
-        end = self.check_layer(end, "resized")
+        layer's weights fix its input's size, so at another size ``end`` must come before one.
+        what: the caller named in errors."""
+        end = self.check_layer(end, what)
         hw = self.input_shape[1:] if hw is None else tuple(hw)
         keep = (self.ancestors[end] | {end}) - {INPUT}
         fixed = [n for n in self.layer_names if n in keep and self.layers[n]["type"] == "linear"]

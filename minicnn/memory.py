@@ -81,9 +81,10 @@ def _filters_kept(arch, name, batch, item):
 
 def _working_space(arch, name, batch, item, backward, overwrite=False, frozen=False):
     """Bytes layer ``name`` needs briefly, beyond its output: forward, or backward when asked.
-    overwrite: a Numba ReLU writes its result over its input (forward: Net.forward's keep;
-    backward: a gradient the Net made, i.e. any but the one a pass starts from); frozen: in a
-    Net.frozen block, where kept filters are made once, before (estimate counts them)."""
+    overwrite: a Numba ReLU writes its result over its input (forward: as the fast engine's plan
+    says, engine.plan; backward: over any gradient but the one a pass starts from, which costs
+    one more array: Net.backward's copy of it); frozen: in a Net.frozen block, where kept
+    filters are made once, before (estimate counts them)."""
     spec, shape = arch.layers[name], arch.shapes[name]
     in_shape = arch.shapes[spec["inputs"][0]]
     out, inp = _size(shape, batch) * item, _size(in_shape, batch) * item
@@ -193,7 +194,7 @@ def check_fits(net, end, size, what, image_copies=IMAGE_COPIES, layer_copies=Non
     free = free_memory() if free is None else free
 
     def need_at(hw):
-        return estimate(net.arch.upto(end, hw), end, dtype=net.dtype, image_copies=image_copies,
+        return estimate(net.arch.upto(end, hw, "memory"), end, dtype=net.dtype, image_copies=image_copies,
                         layer_copies=layer_copies, keep=keep, once=once, frozen=net.is_frozen)
     need = need_at(size)
     if need > free:

@@ -11,7 +11,8 @@ forward is a loop over the layers: each makes its output from its inputs' and ke
 backward is the same loop reversed: each layer turns the gradient at its output into gradients
 at its inputs, which add up where an output feeds several layers (SqueezeNet's squeeze feeds two
 expand branches). On the CPU with the fast paths on, both loops take their layers from the fast
-engine (fast/): the same layers, computed faster; with MINICNN_FAST=0 they are layer_types.py's.
+engine (fast/): the same layers, computed faster; with MINICNN_FAST=0, and on the GPU, they are
+layer_types.py's.
 """
 import contextlib
 import dataclasses
@@ -33,12 +34,10 @@ from .params import make_params
 class Net:
     def __init__(self, spec, input_shape=None, params=None, dtype=np.float32, seed=0,
                  space=None, classes=None, meta=None, samples=None):
-        """spec: a list of layer dicts and input_shape (C, H, W) of one example, or an Architecture.
-        params: {layer: {"W": array, "b": array}}, or None for random ones from ``seed`` (params.py),
-        cast to ``dtype`` on the current device: the net runs where its parameters are.
-        space: the ImageSpace of its inputs (default: pixel values as they are); classes: the names
-        of its outputs; meta: anything else (a model file's provenance); samples: example inputs
-        that travel with the model (images.Samples)."""
+        """spec: a list of layer dicts and input_shape (C, H, W), or an Architecture. params: {layer:
+        {"W", "b"}}, the others random from ``seed`` (params.py), as ``dtype`` on the current device,
+        where the net runs. space: the ImageSpace of its inputs; classes: its outputs' names; meta:
+        anything else (provenance); samples: example inputs that travel with the model."""
         self.arch = spec if isinstance(spec, Architecture) else Architecture(spec, input_shape)
         self.dtype = np.dtype(dtype)
         self.space = space if space is not None else ImageSpace.identity(self.arch.input_shape)
@@ -52,8 +51,7 @@ class Net:
         self.params = make_params(self.arch, params, self.dtype, seed)
         self._relu_modes = {n: "backprop" for n in self.layer_names if self.layers[n]["type"] == "relu"}
         self.outputs, self._caches, self._end, self.grads = {}, {}, None, {}
-        self._fast, self._pass = Engine(self), None   # the fast engine, and its layers for the last pass
-        self._frozen = None          # in a frozen() block: {layer: (its W, the dict it keeps work in)}
+        self._fast, self._pass = Engine(self.arch), None   # the fast engine, and its layers for the last pass
 
     # The architecture's description, read through the net.
     spec = property(lambda self: self.arch.spec)
@@ -63,8 +61,12 @@ class Net:
     shapes = property(lambda self: self.arch.shapes)
     fields = property(lambda self: self.arch.fields)
     param_shapes = property(lambda self: self.arch.param_shapes)
-    receptive_field = property(lambda self: self.arch.receptive_field)     # net.receptive_field(name)
-    info = property(lambda self: self.arch.info)                           # net.info()
+
+    def receptive_field(self, name):
+        return self.arch.receptive_field(name)
+
+    def info(self):
+        return self.arch.info()
 
     def summary(self):
         return self.arch.summary(self.dtype)
@@ -80,7 +82,7 @@ class Net:
         arch = self.arch.upto(self.layer_names[-1] if end is None else end, hw)
         net = Net(arch, params={n: self.params[n] for n in arch.param_shapes}, dtype=self.dtype,
                   space=dataclasses.replace(self.space, size=tuple(hw), resize=None), meta=self.meta)
-        net._frozen = self._frozen       # the same arrays: frozen with this net, sharing its kept work
+        net._fast.kept = self._fast.kept     # the same weights: frozen with this net, sharing its kept work
         return net
 
     def astype(self, dtype):
@@ -89,21 +91,18 @@ class Net:
                    samples=self.samples)
 
     def forward(self, x, end=None, train=False, seed=None, keep=None):
-        """x: (N, C, H, W) = (N,) + input_shape. Returns the output of layer ``end`` (default the last).
-
-        Only the layers ``end`` depends on are run. Outputs are kept in ``net.outputs`` (by layer
-        name, plus "data"), what backward needs in the layers' caches. keep: the outputs the caller
-        will read or start a backward from (besides "data" and ``end``); the others go as soon as
-        no later layer reads them (default None: keep all). train=True turns dropout on, with
-        masks drawn from ``seed`` + the layer's position. x is cast to the net's dtype, on its device.
-        """
+        """x: (N, C, H, W) = (N,) + input_shape. Returns the output of layer ``end`` (default the last),
+        running only the layers it depends on; outputs go to ``net.outputs`` (and "data"), what
+        backward needs to the caches. keep: the outputs the caller will read or start a backward
+        from (besides "data" and ``end``); the others go once no later layer reads them (default
+        None: keep all). train=True: dropout on, its masks from ``seed`` + the layer's position."""
         end = self.layer_names[-1] if end is None else self.arch.check_layer(end, "forward")
         if getattr(x, "ndim", None) != 4 or tuple(x.shape[1:]) != self.input_shape:
             raise ShapeError(f"forward: input must have shape (N,) + {self.input_shape}, "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
         if not is_gpu_array(x):        # on the GPU a NaN shows in the outputs instead of a stop to read it
             checks.finite("forward", "the input", x)
-        x = self._here(x)
+        x, keep = self._here(x), self.arch.kept(end, keep)
         needed, drop = self.arch.pass_plan(end, keep)
         # The fast engine: on the CPU with the fast paths on (backend.use_fast, MINICNN_FAST).
         self._pass = self._fast.pass_for(end, keep, len(x)) if backend.fast() and not is_gpu_array(x) else None
@@ -173,12 +172,14 @@ class Net:
         """``a`` in this net's dtype, where its parameters are (the net runs there)."""
         return beside(a, next((v for p in self.params.values() for v in p.values()), None), self.dtype, copy)
 
+    @contextlib.contextmanager
     def frozen(self):
         """A block in which the weights cannot change (they are read-only), so that the fast engine
         may keep work done on them between passes (fast/frozen.py). viz.run runs every technique so."""
-        return frozen_weights(self)
+        with frozen_weights(self.arch, self.params, self.dtype, self._fast.kept):
+            yield self
 
-    is_frozen = property(lambda self: self._frozen is not None)      # in a frozen() block (memory.py asks)
+    is_frozen = property(lambda self: self._fast.kept.open)      # in a frozen() block (memory.py asks)
 
     @contextlib.contextmanager
     def relu_mode(self, mode, upto=None):

@@ -13,8 +13,8 @@ from .errors import ShapeError
 def make_params(arch, given, dtype, seed=0):
     """{layer: {"W": array, "b": array}} for every layer of Architecture ``arch`` that has
     parameters, cast to ``dtype`` and put on the current device (minicnn.backend). given: the
-    same dict with exactly the shapes the architecture implies, or None to draw them from
-    ``seed``: He-normal weights (std sqrt(2 / fan-in)), zero biases."""
+    same dict with exactly the shapes the architecture implies; the layers it leaves out (all,
+    with None) are drawn from ``seed``: He-normal weights (std sqrt(2 / fan-in)), zero biases."""
     if given is not None:
         extra = set(given) - set(arch.param_shapes)
         if extra:
@@ -25,12 +25,12 @@ def make_params(arch, given, dtype, seed=0):
 
 
 def _value(arch, name, key, shape, given, dtype, seed):
-    if given is None:
+    if given is None or given.get(name) is None:
         rng = np.random.default_rng([seed, arch.layer_names.index(name)])
         draw = np.float64 if np.dtype(dtype) == np.float64 else np.float32
         std = np.sqrt(2.0 / int(np.prod(shape[1:])))       # He initialisation
         return rng.standard_normal(shape, dtype=draw) * draw(std) if key == "W" else np.zeros(shape, draw)
-    if key not in given.get(name, {}):
+    if key not in given[name]:
         raise ShapeError(f"layer {name!r}: parameter {key} is missing")
     value = given[name][key]
     if tuple(value.shape) != tuple(shape):

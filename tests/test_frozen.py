@@ -8,7 +8,12 @@ import pytest
 
 from minicnn import Net, backend, viz
 from minicnn.fast import conv_winograd
-from minicnn.fast.frozen import memo
+from minicnn.fast.frozen import memo as _memo
+
+
+def memo(net, name):
+    """The dict in which layer ``name`` of ``net`` keeps work between passes, or None."""
+    return _memo(net._fast.kept, name, net.params[name]["W"])
 from minicnn.viz import registry
 from nets import path
 
@@ -57,7 +62,7 @@ def test_the_weights_are_read_only_within_the_block_and_writable_after(net):
         assert not W.flags.writeable                         # the inner block left it frozen
     W[0, 0, 0, 0] = 1.0
     assert W[0, 0, 0, 0] == 1.0 and not net.params["fc"]["b"].flags.writeable
-    assert net._frozen is None
+    assert not net.is_frozen
 
 
 def test_a_frozen_net_reuses_the_transformed_filters_and_computes_the_same(net):
@@ -102,6 +107,7 @@ def test_a_resized_net_made_in_the_block_is_frozen_with_it_and_shares_the_kept_f
         small.forward(np.ones((1, 16, 16, 16), np.float32), keep=())
         assert small._caches["conv2"][4] is U
     assert not net.is_frozen and memo(small, "conv2") is None  # writable again: nothing kept
+    assert not small.is_frozen                                  # ... and the resized net knows it
 
 
 def test_a_parameter_that_is_a_view_is_frozen_with_the_array_it_views(net):

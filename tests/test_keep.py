@@ -182,3 +182,13 @@ def test_keep_takes_one_name_or_several_and_data_is_always_kept(wide):
     # relu outputs stay anyway (their cache is their output); a kept convolution costs its own map
     assert estimate(net.arch, "fc4", keep=()) == estimate(net.arch, "fc4", keep=("relu1_1", "relu1_2"))
     assert estimate(net.arch, "fc4", keep=()) < estimate(net.arch, "fc4", keep=("conv1_1", "conv1_2"))
+
+
+def test_keep_may_be_any_iterable_and_is_read_once(wide):
+    """A generator is consumed once: the fast engine's plan sees the same names as the Net."""
+    net, x = wide
+    with backend.fast_paths(True):
+        net.forward(x, end="fc4", keep=("conv1_2",))
+        want = net.outputs["conv1_2"].copy()
+        net.forward(x, end="fc4", keep=(name for name in ["conv1_2"]))
+        np.testing.assert_array_equal(net.outputs["conv1_2"], want)     # not written over by relu1_2

@@ -251,3 +251,16 @@ def test_a_net_at_another_input_size_shares_its_weights():
     assert out.shape == (1, 8, 5, 4) and np.array_equal(to_numpy(bigger.outputs["conv1"]), to_numpy(h))
     with pytest.raises(ArgumentError, match="fully connected layer 'fc3'"):
         make("vgg_style").resized((16, 16))
+
+
+def test_a_net_is_freed_when_its_last_reference_goes():
+    """No reference cycle keeps a net (and its weights) alive after a pass on either engine."""
+    import weakref
+    for fast in (False, True):
+        with backend.fast_paths(fast):
+            net = make("vgg_style")
+            with net.frozen():
+                net.forward(safe_input(net, 0), keep=())
+            gone = weakref.ref(net)
+            del net
+            assert gone() is None

@@ -6,14 +6,14 @@ decides once, from the architecture alone:
 * the twin each layer takes: a Winograd convolution (conv_winograd.py) where ``pays`` says so,
   the Numba ReLU and max pooling (relu.py, maxpool.py) on at least NUMBA_MIN_SIZE values; the
   other layers, and smaller ones, run as layers/ writes them;
-* which ReLUs write their output over their input: a convolution's or linear layer's output
-  that nothing else reads and the caller does not keep;
+* which ReLUs write their output over their input: a Numba ReLU (or one fused, below) whose input
+  is a convolution's or linear layer's output that nothing else reads and the caller does not keep;
 * which of those the Winograd convolution before them applies itself while writing its output
   (one pass over memory fewer); the ReLU then passes that array on.
 
 A ``Pass`` holds the plan's layers: objects with the forward and backward of layer_types.py,
 so that Net.forward and Net.backward call them in the same way. An ``Engine`` (one per Net)
-keeps a Pass for each (end, keep, N) it has seen.
+keeps a Pass for each (end, keep, N) it has seen, and what a frozen() block keeps (frozen.py).
 """
 from dataclasses import dataclass
 
@@ -47,7 +47,8 @@ class Plan:
 
 
 def plan(arch, end, keep, batch):
-    """The Plan of a pass of ``batch`` examples to ``end``, keeping ``keep`` (as Net.forward)."""
+    """The Plan of a pass of ``batch`` examples to ``end``, keeping ``keep`` (as Net.forward's,
+    or as Architecture.kept returns it)."""
     needed, _ = arch.pass_plan(end, keep)
     twins = {name: twin(arch, name, batch) for name in needed}
     stay = arch.kept(end, keep)
@@ -68,31 +69,33 @@ def plan(arch, end, keep, batch):
 
 
 class Engine:
-    """The fast engine of one Net: a Pass for each (end, keep, batch) it is asked for."""
+    """The fast engine of one Net (its Architecture): a Pass for each (end, keep, batch) it is
+    asked for, and what a frozen() block keeps (frozen.Kept)."""
 
-    def __init__(self, net):
-        self.net, self.passes = net, {}
+    def __init__(self, arch):
+        self.arch, self.passes, self.kept = arch, {}, frozen.Kept()
 
     def pass_for(self, end, keep, batch):
-        key = (end, None if keep is None else tuple(sorted(self.net.arch.kept(end, keep))), batch)
+        """keep: as Architecture.kept returns it (None, or a set of layer names)."""
+        key = (end, None if keep is None else tuple(sorted(keep)), batch)
         if key not in self.passes:
-            self.passes[key] = Pass(self.net, plan(self.net.arch, end, keep, batch))
+            self.passes[key] = Pass(self.arch, plan(self.arch, end, keep, batch), self.kept)
         return self.passes[key]
 
 
 class Pass:
     """The layers of one Plan, by name: a twin where the plan gives one, else the readable layer."""
 
-    def __init__(self, net, plan):
+    def __init__(self, arch, plan, kept):
         self.plan = plan
         self.layers = {}
         for name, path in plan.twins.items():
-            kind = net.layers[name]["type"]
+            kind = arch.layers[name]["type"]
             if name in plan.fused:
                 self.layers[name] = FusedRelu()
             elif path == "winograd":
-                self.layers[name] = WinogradConv(net, name, rectify=any(
-                    net.layers[r]["inputs"][0] == name for r in plan.fused))
+                self.layers[name] = WinogradConv(kept, name, rectify=any(
+                    arch.layers[r]["inputs"][0] == name for r in plan.fused))
             elif path == "numba":
                 self.layers[name] = NumbaRelu(name in plan.overwrite) if kind == "relu" else NumbaMaxPool()
             else:
@@ -107,12 +110,12 @@ class Pass:
 class WinogradConv(layer_types.Conv):
     """layer_types.Conv computed by conv_winograd.py; rectify: it also applies the ReLU after it."""
 
-    def __init__(self, net, name, rectify):
-        self.net, self.name, self.rectify = net, name, rectify
+    def __init__(self, kept, name, rectify):
+        self.kept, self.name, self.rectify = kept, name, rectify
 
     def forward(self, spec, params, inputs, **_):
         return conv_winograd.conv_forward(inputs[0], params["W"], params["b"], spec["stride"], spec["pad"],
-                                          memo=frozen.memo(self.net, self.name), rectify=self.rectify)
+                                          memo=frozen.memo(self.kept, self.name, params["W"]), rectify=self.rectify)
 
     def backward(self, spec, dout, cache, params=False, **_):
         dx, dw, db = conv_winograd.conv_backward(dout, cache, params=params)

@@ -20,40 +20,45 @@ from . import engine
 from .warm import load_kernels
 
 
+class Kept:
+    """What frozen() keeps for a net, shared with the nets resized from it (Net.resized): whether
+    a block is open, and {layer: (its W, the dict in which it keeps work on that W)}."""
+
+    def __init__(self):
+        self.open, self.work = False, {}
+
+
 @contextlib.contextmanager
-def frozen(net):
-    """The context manager behind Net.frozen(); blocks nest, and a net resized() in the block
-    shares its kept work (Net.resized)."""
-    if net._frozen is not None:
-        yield net
+def frozen(arch, params, dtype, kept):
+    """The block behind Net.frozen() for a net's Architecture, parameters ({layer: {"W", "b"}}),
+    dtype and Kept. Blocks nest: an inner one changes nothing."""
+    if kept.open:
+        yield
         return
-    on_gpu = any(is_gpu_array(a) for p in net.params.values() for a in p.values())
-    if backend.fast() and not on_gpu and any(engine.twin(net.arch, name, 1) for name in net.layer_names):
-        load_kernels(net.dtype)
-    params = [a for p in net.params.values() for a in p.values() if not is_gpu_array(a)]
-    owners = [a.base for a in params if isinstance(a.base, np.ndarray)]
-    arrays = list({id(a): a for a in owners + params}.values())    # owners first: restored first
+    on_gpu = any(is_gpu_array(a) for p in params.values() for a in p.values())
+    if backend.fast() and not on_gpu and any(engine.twin(arch, name, 1) for name in arch.layer_names):
+        load_kernels(dtype)
+    arrays = [a for p in params.values() for a in p.values() if not is_gpu_array(a)]
+    owners = [a.base for a in arrays if isinstance(a.base, np.ndarray)]
+    arrays = list({id(a): a for a in owners + arrays}.values())    # owners first: restored first
     writable = [a.flags.writeable for a in arrays]
     for a in arrays:
         a.flags.writeable = False
-    net._frozen = {}                     # {layer: (its W, the dict it keeps work in)}
+    kept.open = True
     try:
-        yield net
+        yield
     finally:
         for a, w in zip(arrays, writable):
             a.flags.writeable = w
-        net._frozen = None
+        kept.open, kept.work = False, {}
 
 
-def memo(net, name):
-    """The dict in which layer ``name`` may keep work on its weights between passes, or None
+def memo(kept, name, w):
+    """The dict in which layer ``name`` may keep work on its weights ``w`` between passes, or None
     outside a frozen() block. A new dict if its weights were replaced by another array."""
-    if net._frozen is None or "W" not in net.params.get(name, {}):
+    if not kept.open or is_gpu_array(w) or w.flags.writeable:      # not frozen by frozen(): may still change
         return None
-    w = net.params[name]["W"]
-    if is_gpu_array(w) or w.flags.writeable:       # not frozen by frozen(): may still change
-        return None
-    held = net._frozen.get(name)
+    held = kept.work.get(name)
     if held is None or held[0] is not w:
-        held = net._frozen[name] = (w, {})
+        held = kept.work[name] = (w, {})
     return held[1]

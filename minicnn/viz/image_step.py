@@ -30,9 +30,8 @@ def gradient(net, p, objective, end, step=1.0, keep=(), mode="backprop"):
     xp = get_array_module(p)
     f = net.forward((p * step).astype(net.dtype), end=end, keep=keep)
     value, df = objective(f.astype(xp.float64))
-    starts = df if isinstance(df, dict) else {end: df}
-    with net.relu_mode(mode):
-        dx = net.backward({layer: d.astype(net.dtype) for layer, d in starts.items()}, once=True)
+    with net.relu_mode(mode):           # backward casts the gradients to the net's dtype, in a copy
+        dx = net.backward(df if isinstance(df, dict) else {end: df}, once=True)
     return value, dx.astype(xp.float64) * step
 
 
