@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, on_device, to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..progress import progress_bar
 from ..settings import option
 from . import image_step, technique
@@ -97,7 +97,7 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
     x0 = to_numpy(x).astype(np.float64)
     # The image stays on the net's device; each step reads back one number, the predicted class.
     x = to_device(x0)
-    unit, low, high = on_device(net.space.pixel_step(), *net.space.bounds(), dtype=np.float64)
+    unit, low, high = image_step.pixel_units(net.space)
     xp = get_array_module(x)
     for i in progress_bar(range(max_steps + 1), "adversarial", progress):
         if int(probabilities(net, x, on_device=True)[0].argmax()) == c:

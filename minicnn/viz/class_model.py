@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, ndimage, on_device, to_device, to_floats, to_numpy
+from ..backend import get_array_module, ndimage, to_device, to_floats, to_numpy
 from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
@@ -104,7 +104,7 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model")
     memory = image_step.fits(net, layer, what)
     # The image stays on the net's device; each step reads back one bool, whether any gradient
     # reached the image (else it starts again), and the values pushed are read at the end.
-    step, low, high = on_device(net.space.pixel_step(), *net.space.bounds(), dtype=np.float64)
+    step, low, high = image_step.pixel_units(net.space)
     s = ascent
     rng = np.random.RandomState(seed)
     p = to_device(s.init_std * rng.randn(1, *net.input_shape))   # pixel-unit offset from the mean image

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, ndimage, on_device, to_device, to_floats, to_numpy
+from ..backend import get_array_module, ndimage, to_device, to_floats, to_numpy
 from ..errors import ArgumentError, MinicnnError
 from ..objectives import l2_activation
 from ..progress import progress_bar
@@ -104,7 +104,7 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
     memory = image_step.fits(net, layer, "deepdream", (H, W), layer_copies={layer: 2})    # f, df: float64
     jitter = min(32, min(H, W) // 8) if jitter is None else jitter
     space, rng = net.space, np.random.RandomState(seed)
-    step, low, high = on_device(space.pixel_step(), *space.bounds(), dtype=np.float64)
+    step, low, high = image_step.pixel_units(space)
     base = to_device(x, np.float64) / step                        # pixel-unit offsets from the mean image
     xp, zoom = get_array_module(base), ndimage(base).zoom
     sizes = [(H, W)]

@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import get_array_module, on_device, to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
-from . import technique
+from . import image_step, technique
 from .adversarial import fits, result
 from .targets import class_gradient, probabilities, resolve_target
 
@@ -51,7 +51,7 @@ def fooling(net, target, start="noise", confidence=0.996, step=1.0, max_steps=20
     # The image stays on the net's device; each step reads back one number, the target's
     # probability, to know whether to stop.
     x = to_device(x0)
-    unit, low, high = on_device(net.space.pixel_step(), *net.space.bounds(), dtype=np.float64)
+    unit, low, high = image_step.pixel_units(net.space)
     xp = get_array_module(x)
     for i in progress_bar(range(max_steps + 1), "fooling", progress):
         if float(probabilities(net, x, on_device=True)[0, c]) > confidence:

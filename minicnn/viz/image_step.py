@@ -9,9 +9,12 @@ saliency maps, adversarial and fooling images, all do the same at every step:
     the gradient at the image, in pixel units when the image is
 
 ``gradient`` is that step; ``fits`` refuses, before the first step, a loop whose passes would
-not fit in memory (memory.py), and says what size would.
+not fit in memory (memory.py), and says what size would; ``pixel_units`` gives the loop its
+step size and bounds in pixel units, moved to the device once.
 """
-from ..backend import get_array_module
+import numpy as np
+
+from ..backend import get_array_module, on_device
 from ..memory import check_fits
 
 
@@ -33,6 +36,12 @@ def gradient(net, p, objective, end, step=1.0, keep=(), mode="backprop"):
     with net.relu_mode(mode):           # backward casts the gradients to the net's dtype, in a copy
         dx = net.backward(df if isinstance(df, dict) else {end: df}, once=True)
     return value, dx.astype(xp.float64) * step
+
+
+def pixel_units(space):
+    """(pixel step, low, high) of an ImageSpace: the input-space size of one pixel unit and the
+    bounds of valid pixels, each (1, C, 1, 1) float64 on the current device."""
+    return on_device(space.pixel_step(), *space.bounds(), dtype=np.float64)
 
 
 def fits(net, end, what, size=None, keep=(), **copies):

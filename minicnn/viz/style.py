@@ -145,9 +145,12 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
                              layer_copies={n: 4 for n in layers})               # target, F, dF, its cast
     run_net = net if content.shape[2:] == net.input_shape[1:] else net.resized(content.shape[2:], end=end)
 
+    def kept_features():
+        return {n: run_net.outputs[n].astype(np.float64) for n in set(layers)}
+
     def features(x):
         run_net.forward(to_device(x, net.dtype), end=end, keep=layers)
-        return {n: run_net.outputs[n].astype(np.float64) for n in set(layers)}
+        return kept_features()
 
     targets = features(content)
     grams = {n: sum(w * gram_forward(features(s[None])[n])[0] for w, s in zip(weights, styles)) for n in style_layers}
@@ -162,7 +165,7 @@ def style_transfer(net, content, styles, style_weights=None, content_layers=None
 
     def content_and_style(_):
         """The content and style losses of the features the pass kept, and their gradients there."""
-        feats = {n: run_net.outputs[n].astype(np.float64) for n in set(layers)}
+        feats = kept_features()
         grads, c_total, s_total = {}, 0.0, 0.0
         for n in content_layers:
             value, g = content_loss(feats[n], targets[n])

@@ -45,12 +45,10 @@ def _bt2(d0, d1, d2, d3):
     return d0 - d2, d1 + d2, d2 - d1, d1 - d3
 
 
-
 @njit(cache=True, nogil=True, inline="always")
 def _at2(m0, m1, m2, m3):
     """A^T of F(2x2, 3x3) (reference.AT2) applied to 4 values."""
     return m0 + m1 + m2, m1 - m2 - m3
-
 
 
 @njit(cache=True, nogil=True, inline="always")
