@@ -44,5 +44,5 @@ setup(
         # Only for optional cross-checks against PyTorch; never needed to run or test minicnn.
         "reference": ["torch>=2.0"],
     },
-    entry_points={"console_scripts": ["minicnn=minicnn.cli:main"]},
+    entry_points={"console_scripts": ["minicnn=minicnn.__main__:run"]},
 )

@@ -25,15 +25,30 @@ The package, in reading order (the README's):
     switch), images.py, models/, io/ (model files and converters), files.py, cli.py, gallery.py,
     assignment/, train/
 """
-from .fast import threads  # noqa: F401  (must run before numpy is imported)
+import importlib
 
-from . import images, layers, viz  # noqa: E402,F401
-from .architecture import Architecture  # noqa: E402
-from .backend import to_device, to_numpy, use  # noqa: E402
-from .errors import MinicnnError  # noqa: E402
-from .io import load, save  # noqa: E402
-from .net import Net  # noqa: E402
+from .fast import threads  # noqa: F401  (must run before numpy is imported)
 
 __version__ = "0.1.0"
 __all__ = ["Net", "Architecture", "MinicnnError", "load", "save", "use", "to_device", "to_numpy", "images",
            "layers", "viz", "__version__"]
+FROM = {"Net": "net", "Architecture": "architecture", "MinicnnError": "errors", "load": "io", "save": "io",
+        "use": "backend", "to_device": "backend", "to_numpy": "backend"}
+
+
+def __getattr__(name):
+    """minicnn.X, imported on first use: `import minicnn` itself takes milliseconds, so that the
+    command line is already listening for Ctrl-C while NumPy and the techniques load."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    try:
+        module = importlib.import_module(f"{__name__}.{FROM.get(name, name)}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{FROM.get(name, name)}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return getattr(module, name) if name in FROM else module
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

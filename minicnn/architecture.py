@@ -88,6 +88,26 @@ class Architecture:
             raise ArgumentError(f"{what}: no layer named {name!r}; layers are {', '.join(self.layer_names)}")
         return name
 
+    def check_unit(self, layer, unit, what):
+        """Refuse a unit that is not in ``layer``'s output: a channel c (of a map or a vector) or
+        a position (c, y, x) of a (C, H, W) map. The message names the unit as given and the
+        layer's real shape."""
+        shape = self.shapes[self.check_layer(layer, what)]
+        if np.ndim(unit) == 0:
+            if not 0 <= unit < shape[0]:
+                kind = "channels" if len(shape) == 3 else "outputs"
+                raise ArgumentError(f"{what}: unit {unit} is outside {layer}: it has {shape[0]} {kind}, 0 to "
+                                    f"{shape[0] - 1} (output shape {shape})")
+            return int(unit)
+        unit = tuple(int(v) for v in unit)
+        if len(shape) != 3:
+            raise ArgumentError(f"{what}: unit {unit} is a position, but {layer} outputs a vector of {shape[0]}; "
+                                "give one index")
+        if len(unit) != 3 or not all(0 <= v < n for v, n in zip(unit, shape)):
+            raise ArgumentError(f"{what}: unit {unit} is outside {layer}'s output of shape {shape} (channels 0 to "
+                                f"{shape[0] - 1}, rows 0 to {shape[1] - 1}, columns 0 to {shape[2] - 1})")
+        return unit
+
     def kept(self, end, keep):
         """The outputs a pass to ``end`` keeps: "data", ``end`` and those in ``keep`` (layer
         names, or one name), checked; None when keep is None (every output)."""

@@ -11,11 +11,10 @@ import signal
 import sys
 import warnings
 
-import numpy as np
-
 from .errors import ArgumentError, MinicnnError, TrainingError
-from .models import DEFAULT_MODEL
 
+# Nothing heavier than the standard library is imported above: NumPy, the models and the
+# techniques load inside main(), where Ctrl-C during start-up already ends in one line.
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,13 +31,19 @@ class Parser(argparse.ArgumentParser):
 
 
 def number(kind):
-    """An argparse type: an int or float (inf and nan refused); the Settings check the range."""
+    """An argparse type: an int or float written in ASCII (inf and nan refused); the Settings
+    check the range."""
     def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
+        from .settings import plain_int
+        value = plain_int(text) if kind is int else None
+        if kind is float and text.isascii() and "_" not in text:
+            try:
+                value = float(text)
+            except ValueError:
+                pass
+        if value is None:
             raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
-                                             f"got {text!r}") from None
+                                             f"got {text!r}")
         if kind is float and not abs(value) < float("inf"):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         return value
@@ -81,6 +86,7 @@ def cmd_fetch(args):
 def cmd_train(args):
     from .files import check_output
     from .io import model_dir
+    from .models import DEFAULT_MODEL
     from .train import TrainSettings
     from .train.recipe import make_default_model, save_default_model
     settings = TrainSettings(**given(args, TrainSettings))
@@ -228,6 +234,7 @@ def add_settings(p, settings, free=None):
 
 def add_technique(sub, t):
     """A verb for technique t: its image and model arguments, then one flag per setting."""
+    from .models import DEFAULT_MODEL
     p = sub.add_parser(t.name, help=t.description, description=f"{t.description}. After {t.paper}.")
     if t.image == "required":
         p.add_argument("image", help="an image file, or sample:INDEX (an image stored with the model)")
@@ -257,7 +264,7 @@ def build_parser():
                                                                "(default 0)")
     p.set_defaults(run=cmd_gradcheck)
 
-    from .models import MODELS
+    from .models import DEFAULT_MODEL, MODELS
     p = sub.add_parser("convert", help="convert Keras .h5, torchvision .pth or Caffe weights to a minicnn model file")
     p.add_argument("src", help="the file to convert (.h5, .pth, .caffemodel or .npz)")
     p.add_argument("out", help="the model file to write (.h5)")
@@ -332,14 +339,37 @@ def _terminated(signum, frame):
     raise Terminated
 
 
+def _interrupted(signum, frame):
+    """Ctrl-C, remembered: while libraries are imported, one may swallow it (a broad except
+    around an optional import) or turn it into an ImportError (an extension module)."""
+    _interrupted.seen = True
+    raise KeyboardInterrupt
+
+
+def _start(argv):
+    """The parsed arguments; the first call imports NumPy and every technique (about half a second)."""
+    _interrupted.seen = False
+    try:
+        args = build_parser().parse_args(argv)
+    except Exception:
+        if _interrupted.seen:
+            raise KeyboardInterrupt from None
+        raise
+    if _interrupted.seen:
+        raise KeyboardInterrupt
+    return args
+
+
 def _warn(message, category, filename, lineno, file=None, line=None):
     print("minicnn: warning: " + " ".join(str(message).split()), file=sys.stderr)
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    previous = {s: signal.signal(s, handler) for s, handler in ((signal.SIGTERM, _terminated),
+                                                                 (signal.SIGINT, _interrupted))}
     try:
+        args = _start(argv)
+        import numpy as np
         # Overflow in float32 is caught where it matters (NaN/inf results are refused with
         # one line), so NumPy's own warnings would only add lines; other warnings take one line.
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -358,7 +388,8 @@ def main(argv=None):
         sys.stderr.close()
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 if __name__ == "__main__":

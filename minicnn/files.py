@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +60,19 @@ def check_output(path, with_sidecar=False, inputs=(), suffix=None):
         parent = parent.parent
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: {parent} is not a folder")
+    _check_writable(parent, path)
     if suffix and path.suffix.lower() != suffix:
         raise OutputError(f"cannot write {path}: the file is a {suffix[1:].upper()}; give a name ending in {suffix}")
     return path
+
+
+def _check_writable(folder, path):
+    """Open a nameless file in ``folder`` (the output's folder, or the nearest one that exists):
+    the one test that permissions, read-only disks and root all answer truthfully."""
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {folder} does not take new files ({e.strerror})") from None
 
 
 def _temporary(path):

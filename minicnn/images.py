@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
 from .files import atomic_write
+from .settings import plain_int
 
 MAX_PIXELS = 100_000_000      # refuse larger images outright (a decompression bomb, or a mistake)
 MAX_SIDE = 4096               # downscale anything larger on load, with a warning
@@ -325,9 +326,10 @@ def load_named(name, samples=None):
     index, n = name[len(SAMPLE):], 0 if samples is None else len(samples)
     if not n:
         raise ImageError(f"{name}: this model holds no sample images")
-    if not (index.isascii() and index.isdigit()) or not int(index) < n:
+    index = plain_int(index)
+    if index is None or not 0 <= index < n:
         raise ImageError(f"{name}: the model holds samples 0 to {n - 1}")
-    return samples.images[int(index)]
+    return samples.images[index]
 
 
 def save_image(rgb, path):

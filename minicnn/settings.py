@@ -11,6 +11,7 @@ The techniques (viz/) and training (train/) take their options this way.
 """
 import dataclasses
 import numbers
+import re
 
 import numpy as np
 
@@ -79,16 +80,26 @@ def _checked(name, value, m):
     return value
 
 
+PLAIN_INT = re.compile(r"[+-]?[0-9]+")           # not \d, which matches every script's digits
+
+
+def plain_int(text):
+    """The int that text spells in plain ASCII digits ("12", "-3", " 7 "), else None. Python's
+    int() also takes "\u0663" (Arabic-Indic 3), "\uff13" (full-width 3) and "1_2": a user typing a
+    class or a unit does not mean those as indices (and "\u00b2" would crash int())."""
+    text = text.strip()
+    return int(text) if PLAIN_INT.fullmatch(text) else None
+
+
 def parse_unit(name, value):
     """A unit of a layer: a channel c (int) or a position (c, y, x), from an int, a tuple or text
     such as "12" or "12,3,4"."""
     given, parsed = value, value
     if isinstance(value, str):
-        try:
-            parsed = tuple(int(p) for p in value.replace(",", " ").split())
-        except ValueError:
+        parsed = tuple(plain_int(p) for p in value.replace(",", " ").split())
+        if None in parsed:
             parsed = None
-        if parsed is not None and len(parsed) == 1:
+        elif len(parsed) == 1:
             parsed = parsed[0]
     if isinstance(parsed, numbers.Integral) and not isinstance(parsed, (bool, np.bool_)) and parsed >= 0:
         return int(parsed)

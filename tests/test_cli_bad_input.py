@@ -73,6 +73,10 @@ def world(tmp_path_factory, tiny):
         with h5py.File(path, "r+") as f:
             f.attrs[attr] = value
         w[key] = path
+    w["readonly"] = d / "readonly"             # a folder that takes no new files; root ignores permissions,
+    w["readonly"].mkdir(mode=0o555)             # so for root, /sys (which refuses everyone)
+    if os.geteuid() == 0:
+        w["readonly"] = "/sys"
     w["root"] = d
     return w
 
@@ -158,8 +162,44 @@ TABLE = [
     (["neuron", *IMG, "--layer", "relu2", "--unit", "1,2"], "unit must be a channel"),
     (["neuron", *IMG, "--layer", "relu2", "--unit", "abc"], "unit must be a channel"),
     (["neuron", *IMG, "--layer", "relu2", "--unit", "-1"], "unit must be a channel"),
-    (["neuron", *IMG, "--layer", "relu2", "--unit", "99"], "out of range"),
-    (["neuron", *IMG, "--layer", "relu2", "--unit", "5,99,99"], "outside the layer's output"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "99"], "unit 99 is outside relu2: it has 16 channels, 0 to 15 "
+                                                           "(output shape (16, 16, 16))"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "5,99,99"], "unit (5, 99, 99) is outside relu2's output of shape "
+                                                                "(16, 16, 16)"),
+    # a unit outside its layer: refused the same way by every verb that takes one, before any work
+    (["classviz", "--model", "{model}", "-o", "{out}", "--layer", "relu2", "--unit", "16"],
+     "classviz: unit 16 is outside relu2: it has 16 channels"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--layer", "relu2", "--unit", "16,0,0"],
+     "classviz: unit (16, 0, 0) is outside relu2's output of shape (16, 16, 16)"),
+    (["top-patches", "--model", "{model}", "--images", "{image}", "--layer", "relu2", "--units", "3,16", "-o", "{out}"],
+     "top patches: unit 16 is outside relu2: it has 16 channels"),
+    (["neuron", *IMG, "--layer", "fc", "--unit", "1,0,0"], "is a position, but fc outputs a vector"),
+    # numbers that are not plain ASCII numbers: never an index; a class-name search that says what would work
+    (["saliency", *IMG, "--target", "\u00b2"], "no class name contains '\u00b2'; for class 2"),
+    (["saliency", *IMG, "--target", "\uff13"], "no class name contains '\uff13'; for class 3"),
+    (["saliency", *IMG, "--target", "\u0663"], "for class 3"),
+    (["saliency", *IMG, "--target", "1_0"], "no class name contains '1_0'; closest names:"),
+    (["saliency", "{image}", "--model", "{classless}", "-o", "{out}", "--target", "\uff13"], "no class names"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "\u0663"], "unit must be a channel"),
+    (["neuron", *IMG, "--layer", "relu2", "--unit", "1,\u00b2,3"], "unit must be a channel"),
+    (["top-patches", "--model", "{model}", "--images", "{image}", "--units", "\u0663", "-o", "{out}"],
+     "units must be channel numbers"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--iterations", "\u0663"],
+     "expected a whole number"),
+    (["classviz", "--model", "{model}", "-o", "{out}", "--target", "1", "--iterations", "1_0"],
+     "expected a whole number"),
+    (["segment", *IMG, "--smooth", "\uff11.5"], "expected a number"),
+    (["saliency", "sample:\u0663", "-o", "{out}"], "the model holds samples 0 to 999"),
+    # outputs that cannot be written: refused before any work
+    (["saliency", *IMG[:-1], "{readonly}/new/x.png"], "does not take new files"),
+    (["classviz", "--model", "{model}", "--target", "1", "--iterations", "100000", "-o", "{readonly}/x.png"],
+     "does not take new files"),
+    (["train", "--epochs", "1", "-o", "{readonly}/m.h5"], "does not take new files"),
+    # a named model that is not there says how to get it
+    (["saliency", "{image}", "--model", "vgg16", "-o", "{out}"], "run `minicnn fetch vgg16`"),
+    (["info", "vgg19"], "run `minicnn fetch vgg19`"),
+    (["gallery", "--model", "squeezenet1_1", "-o", "{root}/g"], "run `minicnn fetch squeezenet1_1`"),
+    (["saliency", "{image}", "--model", "no_such_net", "-o", "{out}"], "no model named 'no_such_net'"),
     (["neuron", *IMG, "--unit", "1"], "required: --layer"),
     (["occlusion", *IMG, "--layer", "nowhere"], "no layer named 'nowhere'"),
     (["classviz", "--model", "{model}", "-o", "{out}", "--layer", "nowhere", "--unit", "1"], "no layer named"),

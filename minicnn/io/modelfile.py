@@ -63,12 +63,24 @@ def load(name_or_path=None, dtype=np.float32):
     from ..models import DEFAULT_MODEL
     path = resolve(DEFAULT_MODEL if name_or_path is None else name_or_path)
     if not path.exists():
-        name = str(name_or_path)
-        if path.parent == model_dir() and path.suffix == ".h5" and not Path(name).suffix:
-            raise ModelFileError(f"model {name!r} is not in {model_dir()}: run `minicnn fetch {name}` "
-                                 f"(or `minicnn convert SRC {path}` for a file you have)")
-        raise ModelFileError(f"no such model file: {path}")
+        raise ModelFileError(missing_model(path))
     return read(path, dtype=dtype)
+
+
+def missing_model(path):
+    """What to say about a model file that is not there: for a model of the model directory
+    (asked for by name, or by its path there), how to get it."""
+    from ..models import MODELS
+    if path.absolute().parent != model_dir().absolute() or path.suffix != ".h5":
+        return f"no such model file: {path}"
+    name = path.stem
+    fetchable = sorted(n for n, m in MODELS.items() if any(s.url for s in m.sources.values()))
+    if name in fetchable:
+        return (f"model {name!r} is not in {model_dir()}: run `minicnn fetch {name}` to download it (or "
+                f"`minicnn convert SRC {path}` for weights you have)")
+    there = sorted(p.stem for p in model_dir().glob("*.h5"))
+    return (f"no model named {name!r} in {model_dir()} (there: {', '.join(there) or 'none'}); `minicnn fetch` "
+            f"downloads {', '.join(fetchable)}, `minicnn convert` converts weights you have")
 
 
 def save(net, path, name=None, provenance=None):
@@ -141,7 +153,7 @@ def read(path, dtype=np.float32):
     try:
         f = h5py.File(path, "r")
     except FileNotFoundError:
-        raise ModelFileError(f"no such model file: {path}") from None
+        raise ModelFileError(missing_model(Path(path))) from None
     except OSError as e:
         raise ModelFileError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {e}") from None
     with f:

@@ -231,8 +231,7 @@ def run(net, x, settings):
     layer = net.arch.check_layer(settings.layer, "classviz") if settings.layer else score_layer(net)
     unit = settings.unit if settings.unit is not None else resolve_target(net, settings.target)
     is_class = layer == score_layer(net) and np.ndim(unit) == 0
-    if is_class:
-        unit = resolve_target(net, unit)
+    unit = resolve_target(net, unit) if is_class else net.arch.check_unit(layer, unit, "classviz")
     unit = centre_unit(net, layer, unit)
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
     preset = settings.preset or DEFAULT_PRESET

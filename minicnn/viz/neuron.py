@@ -84,6 +84,7 @@ class Neuron(technique.Result):
 
 def run(net, x, settings):
     layer = net.arch.check_layer(settings.layer, "neuron")
+    net.arch.check_unit(layer, settings.unit, "neuron")
     modes = RELU_MODES if settings.mode == "all" else (settings.mode,)
     grads, where = all_modes(net, x, layer, settings.unit, modes)
     out = to_numpy(net.forward(x, end=layer))[0]

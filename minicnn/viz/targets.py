@@ -1,4 +1,6 @@
 """Choosing what to explain: a class by index or name, a unit of a layer, its score layer."""
+import difflib
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -6,6 +8,7 @@ import numpy as np
 from ..backend import get_array_module, is_gpu_array, to_device, to_numpy
 from ..errors import ArgumentError
 from ..layers import softmax_forward
+from ..settings import plain_int
 from . import image_step
 
 
@@ -34,15 +37,15 @@ def score_layer(net):
 
 
 def resolve_target(net, target):
-    """A class index (int or digit string) or (part of) a class name -> the class index."""
+    """A class index (an int, or text in plain ASCII digits) or (part of) a class name -> the class index."""
     n = int(np.prod(net.shapes[score_layer(net)]))
     if target is None or (isinstance(target, str) and not target.strip()):
         raise ArgumentError("no target class given (a class index or part of a class name)")
-    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().lstrip("-").isdigit()):
-        index = int(target)
+    index = target if isinstance(target, (int, np.integer)) else plain_int(str(target))
+    if index is not None:
         if not 0 <= index < n:
-            raise ArgumentError(f"class {index} is out of range: the model has {n} classes")
-        return index
+            raise ArgumentError(f"class {index} is out of range: the model has {n} classes (0 to {n - 1})")
+        return int(index)
     if not net.classes:
         raise ArgumentError(f"this model has no class names: give the target as an index (0 to {n - 1})")
     text = str(target).strip().lower()
@@ -53,10 +56,23 @@ def resolve_target(net, target):
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise ArgumentError(f"no class name contains {target!r}")
+        raise ArgumentError(f"no class name contains {target!r}; {_closest(net, str(target).strip())}")
     shown = ", ".join(f"{i} {net.classes[i]!r}" for i in matches[:6])
     raise ArgumentError(f"{target!r} matches {len(matches)} classes ({shown}{', ...' if len(matches) > 6 else ''}); "
                        "give the index or a longer name")
+
+
+def _closest(net, text):
+    """What the user may have meant by a name no class contains: the index that digits of
+    another script spell, else the closest class names."""
+    digits = [unicodedata.digit(ch, None) for ch in text]
+    if None not in digits:
+        index = int("".join(map(str, digits)))
+        meant = f"class {index} {net.classes[index]!r}" if index < len(net.classes) else f"class {index}"
+        return f"for {meant}, write {index} in ASCII digits"
+    parts = {part.strip().lower(): i for i, name in enumerate(net.classes) for part in name.split(",")}
+    close = dict.fromkeys(parts[p] for p in difflib.get_close_matches(text.lower(), parts, n=6, cutoff=0))
+    return "closest names: " + ", ".join(f"{i} {net.classes[i]!r}" for i in list(close)[:3])
 
 
 def target_or_predicted(net, x, target):

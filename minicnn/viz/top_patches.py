@@ -20,7 +20,7 @@ from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_batch_fits
 from ..progress import progress_bar
-from ..settings import option
+from ..settings import option, plain_int
 from . import technique
 from .image_set import image_list, load
 from .targets import unit_gradient
@@ -55,8 +55,8 @@ class Settings(technique.Settings):
     guided: bool = option(False, "also show each patch through guided backpropagation")
 
     def check(self):
-        if self.units is not None and not all(u.strip().isascii() and u.strip().isdigit()
-                                              for u in self.units.split(",")):
+        units = [] if self.units is None else [plain_int(u) for u in self.units.split(",")]
+        if None in units or any(u < 0 for u in units):
             raise ArgumentError(f"top patches: units must be channel numbers, comma-separated, got {self.units!r}")
 
 
@@ -190,15 +190,13 @@ def top_patches(net, images, layer=None, units=None, k=9, batch=16, workers=1, s
     """The k patches of ``images`` (paths or (N, C, H, W) input-space arrays) that excite each unit
     of ``layer`` most. Returns a TopPatches result."""
     from ..display import signed_to_rgb, robust_scale
-    images = image_list(net, images, crops, seed)
     layer = default_layer(net) if layer is None else net.arch.check_layer(layer, "top patches")
     if len(net.shapes[layer]) != 3:
         raise ArgumentError(f"top patches: {layer!r} outputs a vector; choose a layer with maps")
     C = net.shapes[layer][0]
-    units = list(range(min(8, C))) if units is None else [int(u) for u in units]
-    bad = [u for u in units if not 0 <= u < C]
-    if bad:
-        raise ArgumentError(f"top patches: {layer!r} has channels 0 to {C - 1}, not {bad}")
+    units = list(range(min(8, C))) if units is None else [net.arch.check_unit(layer, u, "top patches")
+                                                          for u in units]
+    images = image_list(net, images, crops, seed)
     hits = find(net, images, layer, units, k, batch, workers, scheduler, progress)
     size = net.receptive_field(layer).size
     patches = np.full((len(units), k, size[0], size[1], 3), 255, np.uint8)
@@ -226,7 +224,7 @@ def top_patches(net, images, layer=None, units=None, k=9, batch=16, workers=1, s
 
 
 def run(net, x, settings):
-    units = None if settings.units is None else [int(u) for u in settings.units.split(",")]
+    units = None if settings.units is None else [plain_int(u) for u in settings.units.split(",")]
     r = top_patches(net, settings.images, settings.layer, units, settings.k, settings.batch, settings.workers,
                     settings.scheduler, settings.guided, settings.crops, settings.seed, progress=None)
     return replace(r, settings=settings)
