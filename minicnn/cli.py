@@ -11,6 +11,7 @@ import signal
 import sys
 import warnings
 
+from . import interrupt
 from .errors import ArgumentError, MinicnnError, TrainingError
 
 # Nothing heavier than the standard library is imported above: NumPy, the models and the
@@ -178,30 +179,34 @@ def run_technique(t, args):
     if getattr(args, "size", None) is not None:
         check_resize(args.size)
     net = load(model) if t.model else None
-    x = _image(net, args) if getattr(args, "image", None) else None
+    x = _image(net, args, t.any_size) if getattr(args, "image", None) else None
     result = viz.run(t.name, net, x, **options)
     print(result.summary())
     if output is not None:
-        sidecar = {"technique": t.name, "paper": t.paper, **_inputs(net, args), **result.sidecar()}
+        sidecar = {"technique": t.name, "paper": t.paper, **_inputs(net, args, x), **result.sidecar()}
         display.save(t.picture(net, result), output, sidecar)        # a row of panels, or rows
         print(f"wrote {output}")
     return 0
 
 
-def _image(net, args):
-    """IMAGE as the model sees it: a file, or sample:INDEX, one of the images stored with the model."""
-    from .images import load_named
-    return net.space.preprocess(load_named(args.image, net.samples), size=args.size, exact=args.whole)
+def _image(net, args, any_size=False):
+    """IMAGE as the model sees it: a file, or sample:INDEX, one of the images stored with the model.
+    For a technique that works at any size, --size S is the whole image with its shorter side S."""
+    from .images import load_named, resized_shape
+    image = load_named(args.image, net.samples)
+    if any_size and args.size is not None and not args.whole:
+        return net.space.preprocess(image, size=args.size, crop=resized_shape(image.shape[:2], args.size))
+    return net.space.preprocess(image, size=args.size, exact=args.whole)
 
 
-def _inputs(net, args):
-    """What the sidecar records about where the picture came from."""
+def _inputs(net, args, x):
+    """What the sidecar records about where the picture came from, and the size it ran at."""
     from . import images
     out = {}
     if net is not None:
         out.update(model=args.model, model_name=net.meta.get("name"), model_path=net.meta.get("path"))
     if getattr(args, "image", None):
-        out.update(image=str(args.image), size=args.size, whole=args.whole)
+        out.update(image=str(args.image), size=args.size, whole=args.whole, input_size=list(x.shape[2:]))
         if str(args.image).startswith(images.SAMPLE):
             out["label"] = net.class_name(int(net.samples.labels[int(str(args.image)[len(images.SAMPLE):])]))
     return out
@@ -241,8 +246,13 @@ def add_technique(sub, t):
     elif t.image == "optional":
         p.add_argument("image", nargs="?", help="an image file or sample:INDEX to start from (default: --start)")
     if t.image != "none":
-        p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre crop, "
-                       "from the model's input size to 4096 (default: the model's standard, 256 for ImageNet)")
+        if t.any_size:
+            p.add_argument("--size", type=number(int), help="run on the whole image, its shorter side resized to "
+                           "this, up to 4096 (default: the model's input size, its centre crop)")
+        else:
+            p.add_argument("--size", type=number(int), help="resize the shorter side to this before the centre "
+                           "crop, from the model's input size to 4096 (default: the model's standard, 256 for "
+                           "ImageNet)")
         p.add_argument("--whole", action="store_true", help="resize the whole image to the model's input size "
                        "instead of cropping its centre (the aspect ratio is not kept)")
     if t.model:
@@ -308,8 +318,9 @@ def build_parser():
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL}, the model "
                                                           "minicnn ships, with its held-out digits)")
     p.add_argument("--images", help="a folder of photos to run on (default: the images stored with the model)")
-    p.add_argument("--quick", action="store_true", help="fewer iterations everywhere (about a minute for the "
-                                                        "default model); the default reproduces the lecture's")
+    p.add_argument("--quick", action="store_true", help="fewer iterations everywhere: about 12 s for the "
+                        "default model on 2 cores, against 22 s (docs/techniques.md); the default reproduces the "
+                        "lecture's")
     p.add_argument("--only", help="these techniques only, comma-separated (default: all)")
     p.add_argument("-o", "--output", default="gallery", help="the folder to write (default gallery/); a gallery "
                                                             "already there is replaced when the new one is complete")
@@ -339,24 +350,15 @@ def _terminated(signum, frame):
     raise Terminated
 
 
-def _interrupted(signum, frame):
-    """Ctrl-C, remembered: while libraries are imported, one may swallow it (a broad except
-    around an optional import) or turn it into an ImportError (an extension module)."""
-    _interrupted.seen = True
-    raise KeyboardInterrupt
-
-
 def _start(argv):
-    """The parsed arguments; the first call imports NumPy and every technique (about half a second)."""
-    _interrupted.seen = False
+    """The parsed arguments; the first call imports NumPy and every technique (about half a second).
+    A Ctrl-C meanwhile may come out of an extension module's import as an ImportError, or not at all."""
     try:
         args = build_parser().parse_args(argv)
     except Exception:
-        if _interrupted.seen:
-            raise KeyboardInterrupt from None
+        interrupt.check()
         raise
-    if _interrupted.seen:
-        raise KeyboardInterrupt
+    interrupt.check()
     return args
 
 
@@ -365,8 +367,9 @@ def _warn(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None):
+    interrupt.reset()
     previous = {s: signal.signal(s, handler) for s, handler in ((signal.SIGTERM, _terminated),
-                                                                 (signal.SIGINT, _interrupted))}
+                                                                 (signal.SIGINT, interrupt.handler))}
     try:
         args = _start(argv)
         import numpy as np
@@ -390,6 +393,7 @@ def main(argv=None):
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        interrupt.reset()
 
 
 if __name__ == "__main__":

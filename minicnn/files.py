@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import interrupt
 from .errors import OutputError
 
 MAX_NAME = 230         # a file name's length, leaving room for ".json" and the temporary name's additions
@@ -129,6 +130,7 @@ def write_together(files):
         for path, (_, write) in zip(paths, files):
             temporaries.append(_temporary(path))
             write(temporaries[-1])
+        interrupt.check()                        # a Ctrl-C that a library swallowed: write nothing
         for tmp, path in zip(temporaries, paths):
             os.replace(tmp, path)
         created = []
@@ -160,6 +162,7 @@ def write_folder(path, build):
         parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         build(tmp)
+        interrupt.check()
         if path.exists():
             os.replace(path, old)
         os.replace(tmp, path)

@@ -226,6 +226,12 @@ def random_crops(space, rgb, n, rng, smallest=0.35):
     return np.concatenate(views)
 
 
+def resized_shape(hw, size):
+    """(H, W) of an image of shape hw with its shorter side resized to ``size``, its aspect kept."""
+    scale = check_resize(size) / min(hw)
+    return max(1, round(hw[0] * scale)), max(1, round(hw[1] * scale))
+
+
 def check_resize(size):
     """A shorter side to resize to: a whole number from 1 to MAX_SIDE."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIDE:

@@ -1,8 +1,125 @@
-"""Progress bars for every long loop (gradient ascent, occlusion, training, downloads)."""
+"""Progress for every long loop (ascents, occlusion, SmoothGrad, GrabCut, t-SNE, training,
+downloads), where it can be seen:
+
+    on a terminal          tqdm's bar, redrawn in place
+    in a notebook          tqdm's notebook widget (tqdm.auto; plain text without ipywidgets)
+    in a log               stderr is a file or a pipe: a plain line every LOG_EVERY seconds,
+                           "occlusion: 35/120 (29 %), 10 s, about 24 s left", and one at the end
+
+    for step in progress_bar(range(n), "occlusion", progress):   # progress: None, True or False
+        ...
+"""
+import math
+import os
+import sys
+import time
+
 from tqdm import tqdm
 
+from . import interrupt
 
-def progress_bar(iterable, desc, progress):
-    """A tqdm progress bar over iterable: shown when progress is True, hidden when False, and
-    when None shown only on a terminal (so piped or logged output stays clean)."""
-    return tqdm(iterable, desc=desc, disable=None if progress is None else not progress, leave=False)
+# Seconds between two lines in a log ($MINICNN_LOG_EVERY; a command that ends sooner writes none).
+LOG_EVERY = float(os.environ.get("MINICNN_LOG_EVERY", "10"))
+
+
+def progress_bar(iterable=None, desc="", progress=None, total=None, **tqdm_options):
+    """Report progress through iterable (or, without one, through update(n) calls up to total).
+
+    progress: False shows nothing; None or True show it where stderr goes (above). Returns an
+    iterable with tqdm's update(n), set_postfix(**values) and close().
+    """
+    if progress is False:
+        return tqdm(iterable, total=total, disable=True)
+    if in_notebook():
+        from tqdm.auto import tqdm as notebook_tqdm
+        return notebook_tqdm(iterable, desc=desc, total=total, leave=False, **tqdm_options)
+    if sys.stderr is not None and sys.stderr.isatty():
+        return Bar(iterable, desc=desc, total=total, leave=False, **tqdm_options)
+    return LogLines(iterable, desc, total, **tqdm_options)
+
+
+def in_notebook():
+    """Whether this runs in a Jupyter kernel (where stderr is not a terminal but shows a widget)."""
+    ipython = sys.modules.get("IPython")
+    try:
+        return ipython is not None and "IPKernelApp" in ipython.get_ipython().config
+    except AttributeError:                      # IPython imported, but no shell running
+        return False
+
+
+class Bar(tqdm):
+    """tqdm's bar, whose every step raises a Ctrl-C that a library swallowed (interrupt.py)."""
+
+    def __iter__(self):
+        for item in super().__iter__():
+            interrupt.check()
+            yield item
+
+    def update(self, n=1):
+        interrupt.check()
+        return super().update(n)
+
+
+class LogLines:
+    """tqdm's interface, written as a plain line to stderr every LOG_EVERY seconds."""
+
+    def __init__(self, iterable, desc, total=None, initial=0, unit="it", unit_scale=False, **_):
+        self.iterable, self.desc, self.n, self.initial = iterable, desc, initial, initial
+        self.unit, self.bytes = unit, unit_scale
+        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+        self.start = self.last = time.monotonic()
+        self.postfix, self.written = "", False
+
+    def __iter__(self):
+        for item in self.iterable:
+            interrupt.check()
+            yield item
+            self.update(1)
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def update(self, n=1):
+        interrupt.check()
+        self.n += n
+        if time.monotonic() - self.last >= LOG_EVERY:
+            self._write()
+
+    def set_postfix(self, **values):
+        self.postfix = ", " + ", ".join(f"{k} {v}" for k, v in values.items())
+
+    def close(self):
+        """A last line, with the time it took, if any line was written."""
+        if self.written:
+            self._write(done=True)
+            self.written = False
+
+    def _write(self, done=False):
+        now = time.monotonic()
+        elapsed, self.last, self.written = now - self.start, now, True
+        count = _amount(self.n, self.bytes, self.unit)
+        if self.total:
+            count += f"/{_amount(self.total, self.bytes, self.unit)}"
+        count += f" {self.unit}" if self.unit != "it" and not self.bytes else ""
+        if self.total:
+            count += f" ({100 * self.n / self.total:.0f} %)"
+        line = f"{self.desc}: {count}, {_duration(elapsed)}"
+        if self.total and self.initial < self.n < self.total and not done:
+            line += f", about {_duration(elapsed * (self.total - self.n) / (self.n - self.initial))} left"
+        print(line + self.postfix + (", done" if done else ""), file=sys.stderr, flush=True)
+
+
+def _amount(n, scaled, unit):
+    """1,234 as it is, or scaled with its unit: 1.2 kB, 3.4 MB."""
+    if not scaled:
+        return f"{n:,}"
+    scale = min(int(math.log(max(n, 1), 1000)), 4)
+    return f"{n / 1000 ** scale:.1f} {['', 'k', 'M', 'G', 'T'][scale]}{unit}"
+
+
+def _duration(seconds):
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s" if seconds < 100 else f"{seconds / 60:.0f} min"

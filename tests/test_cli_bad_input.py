@@ -195,6 +195,7 @@ TABLE = [
     (["classviz", "--model", "{model}", "--target", "1", "--iterations", "100000", "-o", "{readonly}/x.png"],
      "does not take new files"),
     (["train", "--epochs", "1", "-o", "{readonly}/m.h5"], "does not take new files"),
+    (["invert", *IMG, "--size", "48", "--layers", "fc"], "whose weights fix the input at 32x32"),
     # a named model that is not there says how to get it
     (["saliency", "{image}", "--model", "vgg16", "-o", "{out}"], "run `minicnn fetch vgg16`"),
     (["info", "vgg19"], "run `minicnn fetch vgg19`"),

@@ -1,5 +1,7 @@
 """The command line's start-up: `import minicnn` is instant, and Ctrl-C while NumPy and the
-techniques load (the first half second) ends like Ctrl-C later: one line, status 130."""
+techniques load (the first half second) ends like Ctrl-C later: one line, status 130. A Ctrl-C
+that a library swallows still stops the command before it writes anything."""
+import os
 import signal
 import subprocess
 import sys
@@ -25,7 +27,7 @@ def test_names_load_on_first_use():
 
 # Python reports each module as its import finishes (-X importtime, on stderr as it happens):
 # SIGINT is sent the moment one of these is reported, while the rest of start-up is still loading.
-DURING = ["minicnn.cli", "numpy", "PIL.Image", "matplotlib.pyplot", "minicnn.viz.registry"]
+DURING = ["minicnn.cli", "numpy", "PIL.Image", "matplotlib.pyplot", "minicnn.progress", "minicnn.viz.registry"]
 
 
 @pytest.mark.parametrize("module", DURING)
@@ -46,3 +48,30 @@ def test_ctrl_c_during_start_up_is_one_line_and_status_130(tmp_path, module):
     # import saw the KeyboardInterrupt pass) shows as -2 here and as 130 in a shell.
     assert p.returncode in (128 + signal.SIGINT, -signal.SIGINT)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_that_a_library_swallows_still_stops_the_command(tmp_path, capsys, monkeypatch, tiny):
+    from dataclasses import replace
+
+    from minicnn import cli, viz
+    saliency = viz.TECHNIQUES["saliency"]
+
+    def swallowing(net, x, settings):
+        try:                                 # as an optional import wrapped in a broad except would
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.sigtimedwait([], 0.01) if hasattr(signal, "sigtimedwait") else None
+            sum(range(10_000))               # the handler runs between bytecodes
+        except BaseException:
+            pass
+        return saliency.run(net, x, settings)
+
+    monkeypatch.setitem(viz.TECHNIQUES, "saliency", replace(saliency, run=swallowing))
+    out = tmp_path / "s.png"
+    rc = cli.main(["saliency", str(tiny[2]), "--model", str(tiny[1]), "-o", str(out)])
+    assert rc == 128 + signal.SIGINT and capsys.readouterr().err.strip().splitlines()[-1] == "minicnn: interrupted"
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # pytest's own, given back
+    rc = cli.main(["saliency", str(tiny[2]), "--model", str(tiny[1]), "-o", str(out)])
+    assert rc == 130 and not out.exists()       # (the technique still swallows one) ...
+    monkeypatch.setitem(viz.TECHNIQUES, "saliency", saliency)
+    assert cli.main(["saliency", str(tiny[2]), "--model", str(tiny[1]), "-o", str(out)]) == 0 and out.exists()

@@ -25,7 +25,7 @@ def test_every_image_is_placed_exactly_once_and_the_layout_is_kept():
 def test_codes_are_the_layers_activations():
     net = grey_net(1)
     images = list(net.space.to_input(np.random.RandomState(2).uniform(0, 255, (9, 28, 28, 3)))[:, None])
-    codes, averaged = viz.codes(net, images, "pool1")
+    codes, averaged, _ = viz.codes(net, images, "pool1")
     expected = net.forward(np.concatenate(images), end="pool1").reshape(9, -1)
     assert not averaged and codes.shape == (9, 6 * 14 * 14)
     np.testing.assert_allclose(codes, to_numpy(expected))

@@ -346,3 +346,29 @@ def test_grabcut_gives_the_same_mask_for_the_same_inputs_whatever_ran_before():
     cv2.randu(np.zeros((100, 100), np.float32), 0, 1)           # moves the global generator on
     assert (viz.segment(image, saliency) == first).all()
     assert any((viz.segment(image, saliency, seed=s) != first).any() for s in range(1, 6))
+
+
+def test_grabcut_one_iteration_per_call_is_one_call_for_all():
+    """segment calls GrabCut once per iteration (a step of its progress bar): the same mask as
+    OpenCV's one call with every iteration (on an image where iterations after the first matter)."""
+    import cv2
+    from scipy.ndimage import gaussian_filter
+    rng = np.random.RandomState(4)
+    image = np.clip((gaussian_filter(rng.uniform(0, 255, (64, 64, 3)), (4, 4, 0)) - 127) * 6 + 127, 0, 255)
+    image = image.astype(np.uint8)                              # smooth blobs of colour, like a photo's
+    saliency = gaussian_filter(rng.uniform(0, 1, (64, 64)), 6)
+
+    def one_call(iterations):
+        mask = np.full(saliency.shape, cv2.GC_PR_BGD, np.uint8)   # the seeds segment draws with smooth=0
+        mask[saliency >= np.percentile(saliency, 70)] = cv2.GC_PR_FGD
+        mask[saliency >= np.percentile(saliency, 95)] = cv2.GC_FGD
+        mask[saliency <= np.percentile(saliency, 30)] = cv2.GC_BGD
+        cv2.setRNGSeed(0)
+        cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, None, np.zeros((1, 65)), np.zeros((1, 65)),
+                    iterations, cv2.GC_INIT_WITH_MASK)
+        return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+
+    assert (one_call(1) != one_call(5)).sum() > 5
+    for iterations in (1, 2, 5):
+        np.testing.assert_array_equal(viz.segment(image, saliency, smooth=0, iterations=iterations),
+                                      one_call(iterations))

@@ -16,11 +16,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..errors import FetchError, MinicnnError
 from ..files import check_output
 from ..models import MODELS
+from ..progress import progress_bar
 from .modelfile import model_dir
 
 MAX_DOWNLOAD = 2 << 30           # bytes; VGG19's weights, the largest, are 575 MB
@@ -65,8 +64,8 @@ def download(url, part, progress=None, timeout=30):
         mode = "ab" if have else "wb"
         if total is not None and total > MAX_DOWNLOAD:
             raise FetchError(f"{url} is {total:,} bytes, more than the {MAX_DOWNLOAD:,} any model needs")
-        with open(part, mode) as f, tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=part.name,
-                                         disable=None if progress is None else not progress) as bar:
+        with open(part, mode) as f, progress_bar(desc=part.name, progress=progress, total=total, initial=have,
+                                                 unit="B", unit_scale=True) as bar:
             try:
                 while True:
                     block = response.read(1 << 16)

@@ -21,6 +21,7 @@ class Adversarial(technique.Result):
     x: np.ndarray            # (1, C, H, W) the result, in input space
     x0: np.ndarray           # (1, C, H, W) where it started
     start: ClassRef          # the class the network gives the start
+    start_confidence: float  # its probability
     target: ClassRef         # the class aimed for (None: away from ``label``)
     label: ClassRef          # the true class a step away from it starts from (untargeted FGSM), else None
     steps: int               # gradient steps taken
@@ -39,7 +40,8 @@ class Adversarial(technique.Result):
             aim = (f"away from {self.label.name!r}" + ("" if self.label == self.start else
                                                        f" (the network said {self.start.name!r})") + ": "
                    + ("now classified otherwise" if self.success else "still classified so"))
-        return (f"needs about {self.memory / 2**20:,.1f} MiB; {aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
+        return (f"needs about {self.memory / 2**20:,.1f} MiB; started as {self.start.name!r} "
+                f"({self.start_confidence:.3f}); {aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
                 f"({self.confidence:.3f}); change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
 
 
@@ -62,10 +64,10 @@ def fits(net, what):
 
 def result(net, settings, x0, x, steps, target, success, label=None, memory=0):
     """The Adversarial result of moving x0 to x; ``success`` is a function of the predicted class."""
-    start, _ = predict(net, x0)
+    start, start_confidence = predict(net, x0)
     c, confidence = predict(net, x)
     diff = net.space.to_pixels(x) - net.space.to_pixels(x0)
-    return Adversarial(settings=settings, x=x, x0=x0, start=class_ref(net, start),
+    return Adversarial(settings=settings, x=x, x0=x0, start=class_ref(net, start), start_confidence=start_confidence,
                        target=None if target is None else class_ref(net, target),
                        label=None if label is None else class_ref(net, label), steps=steps,
                        success=bool(success(c)), predicted=c, predicted_name=net.class_name(c),

@@ -110,7 +110,7 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model")
     p = to_device(s.init_std * rng.randn(1, *net.input_shape))   # pixel-unit offset from the mean image
     xp, nd = get_array_module(p), ndimage(p)
     history, restarts = [], 0
-    for it in progress_bar(range(s.iterations), f"{layer} {unit}", progress):
+    for it in progress_bar(range(s.iterations), f"{what} {layer} {unit}", progress):
         dy, dx = (int(v) for v in rng.randint(-s.jitter, s.jitter + 1, size=2)) if s.jitter else (0, 0)
         p = xp.roll(p, (dy, dx), axis=(2, 3))
         value, g = objective_gradient(net, p, step, layer, unit)

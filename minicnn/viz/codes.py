@@ -7,6 +7,9 @@ plane so that images with similar codes land close together. The picture shows t
 coloured by class, and the images themselves snapped to a grid: every image gets one cell, the
 cells chosen to keep the embedding's layout (a linear assignment, scipy's).
 """
+import contextlib
+import io
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -14,6 +17,7 @@ import numpy as np
 from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
 from ..memory import check_batch_fits
+from ..progress import progress_bar
 from ..settings import option
 from . import technique
 from .targets import score_layer
@@ -47,14 +51,17 @@ class Embedding(technique.Result):
     averaged: bool             # the codes are maps averaged over positions
     side: int                  # the grid's side
     labelled: bool             # labels are the images' own (True) or predictions (False)
+    perplexity: float          # the perplexity used: the one asked for, or less for few points (perplexity_for)
     class_names: list
 
     def summary(self):
         what = "their labels" if self.labelled else "the predicted classes"
         agree = f"; {100 * (self.labels == self.predicted).mean():.1f} % predicted as labelled" if self.labelled \
             else ""
+        lowered = self.perplexity < self.settings.perplexity
         return (f"t-SNE of {len(self.points)} codes of {self.layer} ({self.code_size} numbers"
-                f"{', averaged over positions' if self.averaged else ''}), coloured by {what}{agree}")
+                f"{', averaged over positions' if self.averaged else ''}), perplexity {self.perplexity:.3g}"
+                f"{' (at most (N - 1) / 3 for N points)' if lowered else ''}, coloured by {what}{agree}")
 
 
 def default_layer(net):
@@ -68,22 +75,37 @@ def default_layer(net):
     return before[-1] if before else classifier
 
 
-def codes(net, images, layer, batch=32):
-    """The codes of ``layer`` for a list of images (image_list): (N, D), and whether map codes
-    were averaged over positions (when they have more than MAX_CODE numbers)."""
-    shape = net.shapes[layer]
+def codes(net, images, layer, batch=32, progress=False):
+    """The codes of ``layer`` for a list of images (image_list): (N, D), whether map codes were
+    averaged over positions (when they have more than MAX_CODE numbers), and the class the
+    network predicts for each image (N,), from the same forward passes."""
+    shape, scores = net.shapes[layer], score_layer(net)
     average = len(shape) == 3 and int(np.prod(shape)) > MAX_CODE
-    check_batch_fits(net, layer, min(batch, len(images)), "codes", keep=())
-    out = []
-    for start in range(0, len(images), batch):
-        x = np.concatenate([load(net, im) for im in images[start:start + batch]])
-        f = to_numpy(net.forward(to_device(x, net.dtype), end=layer, keep=())).astype(np.float64)
-        out.append(f.mean(axis=(2, 3)) if average else f.reshape(len(f), -1))
-    return np.concatenate(out), average
+    check_batch_fits(net, scores, min(batch, len(images)), "codes", keep=(layer,))
+    out, predicted = [], []
+    with progress_bar(desc="codes", progress=progress, total=len(images), unit="images") as bar:
+        for start in range(0, len(images), batch):
+            x = np.concatenate([load(net, im) for im in images[start:start + batch]])
+            s = to_numpy(net.forward(to_device(x, net.dtype), end=scores, keep=(layer,)))
+            f = to_numpy(net.outputs[layer]).astype(np.float64)
+            out.append(f.mean(axis=(2, 3)) if average else f.reshape(len(f), -1))
+            predicted.append(s.reshape(len(s), -1).argmax(axis=1))
+            bar.update(len(x))
+    return np.concatenate(out), average, np.concatenate(predicted)
 
 
-def tsne(codes, perplexity=30.0, seed=0):
-    """(N, D) codes -> (N, 2) t-SNE embedding (scikit-learn)."""
+def perplexity_for(n, perplexity):
+    """The perplexity t-SNE can use for n points: the one asked for, at most (n - 1) / 3
+    (scikit-learn needs fewer than n neighbours, and takes 3 x perplexity of them)."""
+    return min(perplexity, (n - 1) / 3)
+
+
+TSNE_ITERATIONS = 1000        # scikit-learn's default
+
+
+def tsne(codes, perplexity=30.0, seed=0, progress=False):
+    """(N, D) codes -> (N, 2) t-SNE embedding (scikit-learn), with perplexity_for(N, perplexity).
+    progress: a bar over its iterations, read from the lines scikit-learn prints every 50."""
     from sklearn.manifold import TSNE
     n = len(codes)
     if n < 5:
@@ -95,8 +117,23 @@ def tsne(codes, perplexity=30.0, seed=0):
     if np.ptp(codes, axis=0).max() <= 1e-6 * np.abs(codes).max():
         raise ArgumentError(f"t-SNE: all {n} codes are the same (the same image given {n} times?); there is "
                             "nothing to lay out")
-    return TSNE(n_components=2, perplexity=min(perplexity, (n - 1) / 3), init="pca", random_state=seed,
-                learning_rate="auto").fit_transform(codes)
+    model = TSNE(n_components=2, perplexity=perplexity_for(n, perplexity), init="pca", random_state=seed,
+                 learning_rate="auto", max_iter=TSNE_ITERATIONS, verbose=2 if progress is not False else 0)
+    with progress_bar(desc="t-SNE", progress=progress, total=TSNE_ITERATIONS) as bar, \
+            contextlib.redirect_stdout(_Iterations(bar)):
+        return model.fit_transform(codes)
+
+
+class _Iterations(io.TextIOBase):
+    """Where scikit-learn's verbose t-SNE prints: "Iteration 150: ..." moves the bar to 150."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def write(self, text):
+        for done in re.findall(r"Iteration (\d+):", text):
+            self.bar.update(int(done) - self.bar.n)
+        return len(text)
 
 
 def grid_cells(points):
@@ -116,7 +153,7 @@ def grid_cells(points):
     return out, side
 
 
-def embed(net, images=None, layer=None, crops=0, perplexity=30.0, seed=0):
+def embed(net, images=None, layer=None, crops=0, perplexity=30.0, seed=0, progress=False):
     """The t-SNE picture's data for a set of images; see the module docstring."""
     labels = None
     if images is None and net.samples is not None:
@@ -126,19 +163,16 @@ def embed(net, images=None, layer=None, crops=0, perplexity=30.0, seed=0):
         raise ArgumentError(f"tsne: {len(items):,} images (with their crops) is more than the {MAX_POINTS:,} the grid "
                             "of thumbnails can place; use fewer images or crops")
     layer = default_layer(net) if layer is None else net.arch.check_layer(layer, "tsne")
-    data, averaged = codes(net, items, layer)
-    points = tsne(data, perplexity, seed)
+    data, averaged, predicted = codes(net, items, layer, progress=progress)
+    points = tsne(data, perplexity, seed, progress=progress)
     cells, side = grid_cells(points)
-    predicted = np.concatenate([to_numpy(net.forward(to_device(np.concatenate([load(net, im) for im in
-                                                                               items[s:s + 64]]), net.dtype),
-                                                     end=score_layer(net))).reshape(-1, _classes(net)).argmax(axis=1)
-                                for s in range(0, len(items), 64)])
     from PIL import Image
     thumbs = np.stack([np.asarray(Image.fromarray(net.space.deprocess(load(net, im))).resize((32, 32), Image.BILINEAR))
                        for im in items])
     return Embedding(settings=Settings(crops=crops, perplexity=perplexity, seed=seed), points=points, cells=cells,
                      thumbnails=thumbs, labels=predicted if labels is None else labels, predicted=predicted,
                      layer=layer, code_size=data.shape[1], averaged=averaged, side=side, labelled=labels is not None,
+                     perplexity=perplexity_for(len(items), perplexity),
                      class_names=[net.class_name(c) for c in range(_classes(net))])
 
 
@@ -147,5 +181,6 @@ def _classes(net):
 
 
 def run(net, x, settings):
-    r = embed(net, settings.images, settings.layer, settings.crops, settings.perplexity, settings.seed)
+    r = embed(net, settings.images, settings.layer, settings.crops, settings.perplexity, settings.seed,
+              progress=None)
     return replace(r, settings=settings)

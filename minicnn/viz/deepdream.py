@@ -116,20 +116,22 @@ def deepdream(net, x, layer=None, iterations=10, octaves=4, octave_scale=1.4, st
         g = net.resized(guide.shape[2:], end=layer).forward(to_device(guide, net.dtype), end=layer, keep=())
         objective = guide_objective(g[0].reshape(g.shape[1], -1).astype(xp.float64))
     detail, values = xp.zeros((1, x.shape[1]) + sizes[0]), []
-    for size in progress_bar(sizes, "deepdream octaves", progress):
-        try:
-            at_size = net.resized(size, end=layer)
-        except MinicnnError as e:                  # the layer's map vanishes at this size
-            raise ArgumentError(f"deepdream at {size[0]}x{size[1]}: {e} (use fewer octaves or a larger image)") \
-                from None
-        octave_base = zoom(base, (1, 1, size[0] / H, size[1] / W), order=1)
-        detail = zoom(detail, (1, 1, size[0] / detail.shape[2], size[1] / detail.shape[3]), order=1)
-        p = octave_base + detail
-        for _ in range(iterations):
-            p, value = make_step(at_size, p, step, layer, objective, step_size, jitter, rng)
-            p = xp.clip(p * step, low, high) / step               # valid pixels only
-            values.append(value)
-        detail = p - octave_base
+    with progress_bar(desc="deepdream", progress=progress, total=len(sizes) * iterations) as bar:
+        for size in sizes:
+            try:
+                at_size = net.resized(size, end=layer)
+            except MinicnnError as e:                  # the layer's map vanishes at this size
+                raise ArgumentError(f"deepdream at {size[0]}x{size[1]}: {e} (use fewer octaves or a larger image)") \
+                    from None
+            octave_base = zoom(base, (1, 1, size[0] / H, size[1] / W), order=1)
+            detail = zoom(detail, (1, 1, size[0] / detail.shape[2], size[1] / detail.shape[3]), order=1)
+            p = octave_base + detail
+            for _ in range(iterations):
+                p, value = make_step(at_size, p, step, layer, objective, step_size, jitter, rng)
+                p = xp.clip(p * step, low, high) / step               # valid pixels only
+                values.append(value)
+                bar.update()
+            detail = p - octave_base
     return DeepDream(settings=settings, x=to_numpy(x), image=to_numpy((base + detail) * step), layer=layer,
                      octave_sizes=[list(s) for s in sizes], memory=memory,
                      objective=to_floats(values), jitter=jitter, guided=guide is not None)

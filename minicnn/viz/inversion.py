@@ -89,6 +89,8 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
     """Reconstructions (restarts, C, H, W) in input space of x's code at ``layer``, and their final
     normalized code errors and the first one's objective at every step."""
     net.arch.check_layer(layer, "invert")
+    if x.shape[2:] != net.input_shape[1:]:              # an image of another size (refused below a linear layer)
+        net = net.resized(x.shape[2:], end=layer)
     if optimizer not in optim.OPTIMIZERS:
         raise ArgumentError(f"invert: optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {optimizer!r}")
     lambda_tv = default_lambda_tv(net, layer) if lambda_tv is None else lambda_tv

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
+from ..progress import progress_bar
 from . import technique
-from .targets import ClassRef, class_gradient, class_ref, resolve_target, target_or_predicted
+from .targets import ClassRef, class_gradient, class_ref, explained, in_numbers, resolve_target
 from ..settings import option
 
 
@@ -25,9 +26,10 @@ def image_gradient(net, x, target):
     return to_numpy(class_gradient(net, x, resolve_target(net, target))) * net.space.pixel_step()
 
 
-def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10):
+def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10, progress=False):
     """(H, W) float map: max over channels of |dS_target/dpixel| for the image x (1, C, H, W);
-    with samples > 0, the SmoothGrad mean of that map over noisy copies of x."""
+    with samples > 0, the SmoothGrad mean of that map over noisy copies of x (progress: a bar
+    over them, progress.py)."""
     c = resolve_target(net, target)
     if not samples:
         return np.abs(image_gradient(net, x, c)[0]).max(axis=0)
@@ -35,10 +37,12 @@ def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10):
     pixels = np.asarray(x, np.float64) / step
     sigma = noise * float(pixels.max() - pixels.min())
     rng, total = np.random.RandomState(seed), 0.0
-    for start in range(0, samples, batch):
-        n = min(batch, samples - start)
-        noisy = (pixels + sigma * rng.randn(n, *pixels.shape[1:])) * step
-        total = total + np.abs(image_gradient(net, noisy, c)).max(axis=1).sum(axis=0)
+    with progress_bar(desc="SmoothGrad", progress=progress, total=samples, unit="copies") as bar:
+        for start in range(0, samples, batch):
+            n = min(batch, samples - start)
+            noisy = (pixels + sigma * rng.randn(n, *pixels.shape[1:])) * step
+            total = total + np.abs(image_gradient(net, noisy, c)).max(axis=1).sum(axis=0)
+            bar.update(n)
     return total / samples
 
 
@@ -57,13 +61,16 @@ class Saliency(technique.Result):
     x: np.ndarray              # (1, C, H, W) the image, in input space
     map: np.ndarray            # (H, W) max over channels of |dS/dpixel|
     target: ClassRef
+    probability: float         # the target's probability on the image
+    predicted: ClassRef        # the class the network gives the image
     max: float                 # the map's largest value (score units per pixel unit)
 
     def summary(self):
-        return f"saliency for {self.target.index} {self.target.name!r}: max {self.max:.3g}"
+        return f"saliency for {in_numbers(self.target, self.probability, self.predicted)}: max {self.max:.3g}"
 
 
 def run(net, x, settings):
-    c = target_or_predicted(net, x, settings.target)
-    s = saliency(net, x, c, settings.samples, settings.noise, settings.seed)
-    return Saliency(settings=settings, x=np.asarray(x), map=s, target=class_ref(net, c), max=float(s.max()))
+    c, probability, predicted = explained(net, x, settings.target)
+    s = saliency(net, x, c, settings.samples, settings.noise, settings.seed, progress=None)
+    return Saliency(settings=settings, x=np.asarray(x), map=s, target=class_ref(net, c), probability=probability,
+                    predicted=class_ref(net, predicted), max=float(s.max()))

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArgumentError
+from ..progress import progress_bar
 from . import technique
 from .saliency import saliency
-from .targets import ClassRef, class_ref, target_or_predicted
+from .targets import ClassRef, class_ref, explained, in_numbers
 from ..settings import option
 
 
 def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile=70, bg_percentile=30,
-            iterations=5, seed=0):
+            iterations=5, seed=0, progress=False):
     """GrabCut from saliency seeds. image: (H, W, 3) uint8 RGB; saliency_map: (H, W).
 
     Raw saliency is speckled pixel by pixel, so it is first smoothed (Gaussian, ``smooth``
@@ -22,7 +23,9 @@ def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile
     likely_percentile..fg_percentile probable foreground, below bg_percentile background, the
     rest probable background. GrabCut fits colour models to these seeds and labels every pixel.
     Its colour models start from k-means, which draws from OpenCV's global random generator:
-    seeded with ``seed`` here, so that the same inputs give the same mask.
+    seeded with ``seed`` here, so that the same inputs give the same mask. One call per
+    iteration (the first fits the colour models to the seeds, the others go on from them)
+    gives the same mask as one call for all, and a step for the progress bar.
     Returns an (H, W) bool mask (True: object).
     """
     import cv2
@@ -36,7 +39,9 @@ def segment(image, saliency_map, smooth=3.0, fg_percentile=95, likely_percentile
     mask[s <= np.percentile(s, bg_percentile)] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(seed)
-    cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    bgr = np.ascontiguousarray(image[..., ::-1])
+    for i in progress_bar(range(iterations), "GrabCut", progress):
+        cv2.grabCut(bgr, mask, None, bgd, fgd, 1, cv2.GC_EVAL if i else cv2.GC_INIT_WITH_MASK)
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 
 
@@ -63,17 +68,20 @@ class Segmentation(technique.Result):
     map: np.ndarray            # (H, W) the saliency map the seeds came from
     mask: np.ndarray           # (H, W) bool, True: object
     target: ClassRef
+    probability: float         # the target's probability on the image
+    predicted: ClassRef        # the class the network gives the image
     foreground_fraction: float
 
     def summary(self):
-        return (f"segment for {self.target.index} {self.target.name!r}: "
+        return (f"segment for {in_numbers(self.target, self.probability, self.predicted)}: "
                 f"{100 * self.foreground_fraction:.0f} % of the image is foreground")
 
 
 def run(net, x, settings):
-    c = target_or_predicted(net, x, settings.target)
-    s = saliency(net, x, c, settings.samples, settings.noise, settings.seed)
+    c, probability, predicted = explained(net, x, settings.target)
+    s = saliency(net, x, c, settings.samples, settings.noise, settings.seed, progress=None)
     mask = segment(net.space.deprocess(x), s, smooth=settings.smooth, fg_percentile=settings.fg,
-                   bg_percentile=settings.bg, seed=settings.seed)
+                   bg_percentile=settings.bg, seed=settings.seed, progress=None)
     return Segmentation(settings=settings, x=np.asarray(x), map=s, mask=mask, target=class_ref(net, c),
+                        probability=probability, predicted=class_ref(net, predicted),
                         foreground_fraction=float(mask.mean()))

@@ -238,7 +238,8 @@ def run(net, x, settings):
     from dataclasses import replace
 
     from ..images import load_named
-    styles = np.concatenate([net.space.preprocess(load_named(name, net.samples), crop=x.shape[2:])
+    size = max(net.space.resize or 0, min(x.shape[2:]))        # each style image covers the content image
+    styles = np.concatenate([net.space.preprocess(load_named(name, net.samples), size=size, crop=x.shape[2:])
                              for name in _names(settings.style)])
     weights = None if settings.style_weights is None else [float(w) for w in _names(settings.style_weights)]
     r = style_transfer(net, x, styles, weights, _names(settings.content_layers), _names(settings.style_layers),

@@ -75,6 +75,24 @@ def _closest(net, text):
     return "closest names: " + ", ".join(f"{i} {net.classes[i]!r}" for i in list(close)[:3])
 
 
+def explained(net, x, target):
+    """The class a picture of x explains, in numbers: (its index: ``target``, else the class the
+    network predicts; its probability on x; the predicted class). The target is checked first."""
+    c = None if target is None else resolve_target(net, target)
+    p = probabilities(net, x)[0]
+    predicted = int(p.argmax())
+    c = predicted if c is None else c
+    return c, float(p[c]), predicted
+
+
+def in_numbers(target, probability, predicted):
+    """'7 'seven', probability 0.981, the predicted class' (ClassRefs), for a summary line."""
+    line = f"{target.index} {target.name!r}, probability " + (f"{probability:.3f}" if probability >= 1e-3 else
+                                                              f"{probability:.2g}")
+    return line + (", the predicted class" if predicted == target else
+                   f"; the network predicts {predicted.index} {predicted.name!r}")
+
+
 def target_or_predicted(net, x, target):
     """The class ``target`` names, or the class the network predicts for x when it is None."""
     if target is None:

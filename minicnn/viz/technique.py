@@ -69,3 +69,5 @@ class Technique:
     paper: str                 # where it comes from
     image_setting: str = None  # a setting that may name the image instead (fool's --start FILE)
     model: bool = True         # does it run on a model? (the lecture's linear example does not)
+    any_size: bool = False     # does it work on images of any size? (then --size S runs it on the whole
+                               # image with its shorter side S, not on the model's centre crop)
