@@ -373,6 +373,9 @@ def main(argv=None):
     try:
         args = _start(argv)
         import numpy as np
+
+        from .progress import log_every
+        log_every()                                  # a bad $MINICNN_LOG_EVERY is refused before any work
         # Overflow in float32 is caught where it matters (NaN/inf results are refused with
         # one line), so NumPy's own warnings would only add lines; other warnings take one line.
         with warnings.catch_warnings(), np.errstate(all="ignore"):

@@ -3,7 +3,7 @@ downloads), where it can be seen:
 
     on a terminal          tqdm's bar, redrawn in place
     in a notebook          tqdm's notebook widget (tqdm.auto; plain text without ipywidgets)
-    in a log               stderr is a file or a pipe: a plain line every LOG_EVERY seconds,
+    in a log               stderr is a file or a pipe: a plain line every log_every() seconds,
                            "occlusion: 35/120 (29 %), 10 s, about 24 s left", and one at the end
 
     for step in progress_bar(range(n), "occlusion", progress):   # progress: None, True or False
@@ -17,9 +17,20 @@ import time
 from tqdm import tqdm
 
 from . import interrupt
+from .errors import ArgumentError
 
-# Seconds between two lines in a log ($MINICNN_LOG_EVERY; a command that ends sooner writes none).
-LOG_EVERY = float(os.environ.get("MINICNN_LOG_EVERY", "10"))
+
+def log_every():
+    """Seconds between two lines in a log: $MINICNN_LOG_EVERY, default 10 (a loop that ends
+    sooner writes none)."""
+    text = os.environ.get("MINICNN_LOG_EVERY", "").strip() or "10"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < math.inf:
+        raise ArgumentError(f"MINICNN_LOG_EVERY must be a number of seconds >= 0, got {text!r}")
+    return seconds
 
 
 def progress_bar(iterable=None, desc="", progress=None, total=None, **tqdm_options):
@@ -61,13 +72,14 @@ class Bar(tqdm):
 
 
 class LogLines:
-    """tqdm's interface, written as a plain line to stderr every LOG_EVERY seconds."""
+    """tqdm's interface, written as a plain line to stderr every log_every() seconds."""
 
     def __init__(self, iterable, desc, total=None, initial=0, unit="it", unit_scale=False, **_):
         self.iterable, self.desc, self.n, self.initial = iterable, desc, initial, initial
         self.unit, self.bytes = unit, unit_scale
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
         self.start = self.last = time.monotonic()
+        self.every = log_every()
         self.postfix, self.written = "", False
 
     def __iter__(self):
@@ -86,7 +98,7 @@ class LogLines:
     def update(self, n=1):
         interrupt.check()
         self.n += n
-        if time.monotonic() - self.last >= LOG_EVERY:
+        if time.monotonic() - self.last >= self.every:
             self._write()
 
     def set_postfix(self, **values):

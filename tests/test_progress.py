@@ -26,7 +26,7 @@ def test_a_loop_shorter_than_the_interval_writes_nothing(capsys):
 
 
 def test_a_log_gets_a_line_per_interval_and_one_at_the_end(capsys, monkeypatch):
-    monkeypatch.setattr(progress, "LOG_EVERY", 0.0)            # every step is an interval
+    monkeypatch.setenv("MINICNN_LOG_EVERY", "0")               # every step is an interval
     for _ in LogLines(range(4), "occlusion", unit="rows"):
         pass
     err = lines_of(capsys.readouterr().err)
@@ -37,7 +37,7 @@ def test_a_log_gets_a_line_per_interval_and_one_at_the_end(capsys, monkeypatch):
 
 
 def test_downloads_count_bytes_from_where_they_resumed(capsys, monkeypatch):
-    monkeypatch.setattr(progress, "LOG_EVERY", 0.0)
+    monkeypatch.setenv("MINICNN_LOG_EVERY", "0")
     with LogLines(None, "vgg16.h5.part", total=5_300_000, initial=1_000_000, unit="B", unit_scale=True) as bar:
         bar.update(1_000_000)
     first = lines_of(capsys.readouterr().err)[0]
@@ -65,7 +65,7 @@ def test_the_front_end_follows_where_stderr_goes(monkeypatch):
 
 def test_t_sne_reports_its_iterations(capsys, monkeypatch):
     from minicnn.viz.codes import TSNE_ITERATIONS, tsne
-    monkeypatch.setattr(progress, "LOG_EVERY", 0.0)
+    monkeypatch.setenv("MINICNN_LOG_EVERY", "0")
     codes = np.random.RandomState(0).randn(40, 8)
     quiet = tsne(codes, perplexity=5, progress=False)
     assert capsys.readouterr().err == ""
@@ -122,3 +122,13 @@ def test_a_notebook_shows_the_widget(tiny):
     outputs = nb.cells[0].outputs
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), outputs
     assert any("saliency for" in o.get("text", "") for o in outputs)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "inf", "nan"])
+def test_a_bad_interval_is_refused_before_any_work(tmp_path, value):
+    from cli_helpers import assert_one_line_error, run_cli
+    out = tmp_path / "x.png"
+    rc, _, err = run_cli("classviz", "--target", "1", "--iterations", "100000", "-o", out,
+                         env={"MINICNN_LOG_EVERY": value})
+    assert_one_line_error(rc, err, f"MINICNN_LOG_EVERY must be a number of seconds >= 0, got {value!r}")
+    assert list(tmp_path.iterdir()) == []
