@@ -8,10 +8,12 @@ def run():
     line's module is imported and before main() has set its own handlers."""
     try:
         from .cli import main
-        return main()
+        status = main()
     except KeyboardInterrupt:
         print("minicnn: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # the work is done and said: Ctrl-C now would only
+    return status                                    # garble the exit (a library's atexit traceback)
 
 
 if __name__ == "__main__":

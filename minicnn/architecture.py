@@ -11,6 +11,7 @@ names "inputs" (the network input is called "data"). Everything here is computed
 alone, so converters and the model-file reader use it to learn what parameters a file must
 hold, and a Net (architecture + parameters + run state) is built on top of it.
 """
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,10 @@ class Architecture:
     def check_layer(self, name, what):
         """Refuse a layer name that is not in the network, listing those that are."""
         if name not in self.layers:
-            raise ArgumentError(f"{what}: no layer named {name!r}; layers are {', '.join(self.layer_names)}")
+            lower = [n.lower() for n in self.layer_names]
+            close = difflib.get_close_matches(str(name).lower(), lower, n=1)
+            meant = f" (did you mean {self.layer_names[lower.index(close[0])]!r}?)" if close else ""
+            raise ArgumentError(f"{what}: no layer named {name!r}{meant}; layers are {', '.join(self.layer_names)}")
         return name
 
     def check_unit(self, layer, unit, what):

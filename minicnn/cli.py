@@ -7,6 +7,9 @@ stderr and a non-zero exit, never a traceback, and leaves no file behind.
 """
 import argparse
 import dataclasses
+import io
+import os
+import re
 import signal
 import sys
 import warnings
@@ -110,7 +113,9 @@ def cmd_train(args):
 
 def cmd_info(args):
     from .io import load
-    net = load(args.model)
+    if args.model is not None and args.model_option is not None:
+        raise ArgumentError("info: give the model once (as MODEL or as --model)")
+    net = load(args.model if args.model is not None else args.model_option)
     print(f"{net.meta.get('name')}  ({net.meta.get('path')})\n")
     print(net.summary())
     s = net.space
@@ -120,7 +125,7 @@ def cmd_info(args):
     if net.classes:
         print(f"classes: {len(net.classes)} ({net.classes[0]!r} ... {net.classes[-1]!r})")
     if net.samples is not None:
-        print(f"samples: {len(net.samples)} images with their labels (use them as `--image sample:INDEX`)")
+        print(f"samples: {len(net.samples)} images with their labels (give `sample:INDEX` as a verb's image)")
     prov = dict(net.meta.get("provenance") or {})
     if "held_out_accuracy" in prov:
         print(f"held-out accuracy: {100 * prov.pop('held_out_accuracy'):.2f} % on "
@@ -178,6 +183,9 @@ def run_technique(t, args):
     t.settings(**options)                                # every number and name checked before any work
     if getattr(args, "size", None) is not None:
         check_resize(args.size)
+        if args.whole:
+            raise ArgumentError(f"{t.name}: give --size or --whole, not both (--whole resizes the whole image to "
+                                "the model's input size)")
     net = load(model) if t.model else None
     x = _image(net, args, t.any_size) if getattr(args, "image", None) else None
     result = viz.run(t.name, net, x, **options)
@@ -217,17 +225,20 @@ def given(args, settings):
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(settings) if hasattr(args, f.name)}
 
 
-def add_settings(p, settings, free=None):
+def add_settings(p, settings, free=None, own=None):
     """One flag per field of a Settings class, with its type, help, bounds, default and choices
-    (``free``: a field whose value may also be something else, e.g. a file name). A flag not given
-    is left out of the parsed arguments (``given``), so that a model's defaults can apply."""
+    (``free``: a field whose value may also be something else, e.g. a file name; ``own``: {field:
+    "digits: 64"}, the defaults some models set). A flag not given is left out of the parsed
+    arguments (``given``), so that a model's defaults can apply."""
+    own = own or {}
     for f in dataclasses.fields(settings):
         m = f.metadata
         flag = "--" + f.name.replace("_", "-")
         bounds = ", ".join(f"{w} {m[k]:,}" for k, w in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
                            if m.get(k) is not None)
-        help_ = m["help"] + (f"; {bounds}" if bounds else "") + (f" (default {f.default})" if f.default is not None
-                                                                 and m["kind"] != "bool" else "")
+        defaults = "; ".join(d for d in (f"default {f.default}" if f.default is not None and m["kind"] != "bool"
+                                         else "", f"the model's own for {own[f.name]}" if f.name in own else "") if d)
+        help_ = m["help"] + (f"; {bounds}" if bounds else "") + (f" ({defaults})" if defaults else "")
         if m["kind"] == "bool":
             p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=m["help"])
         else:
@@ -258,7 +269,12 @@ def add_technique(sub, t):
     if t.model:
         p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or file (default {DEFAULT_MODEL}, "
                                                               "the model minicnn ships)")
-    add_settings(p, t.settings, free=t.image_setting)
+    from .models import MODELS
+    own = {}                                         # the defaults some models set: {setting: "digits: 64"}
+    for name, model in MODELS.items():
+        for setting, value in model.viz_defaults.get(t.name, {}).items():
+            own.setdefault(setting, []).append(f"{name}: {value:g}" if isinstance(value, float) else f"{name}: {value}")
+    add_settings(p, t.settings, free=t.image_setting, own={k: ", ".join(v) for k, v in own.items()})
     p.add_argument("-o", "--output", required=t.model,
                    help="PNG to write, NAME.png (NAME.png.json beside it holds every setting and measurement)")
     p.set_defaults(run=lambda args: run_technique(t, args))
@@ -310,7 +326,9 @@ def build_parser():
 
     p = sub.add_parser("info", help="layers, shapes, parameters, receptive fields, input convention and source "
                                     "of a model")
-    p.add_argument("model", help="a model name (vgg16) or a model file")
+    p.add_argument("model", nargs="?", help="a model name (vgg16) or a model file (default: --model's, else "
+                                            f"{DEFAULT_MODEL}, the model minicnn ships)")
+    p.add_argument("--model", dest="model_option", help="the same, as the other verbs take it")
     p.set_defaults(run=cmd_info)
 
     p = sub.add_parser("gallery", help="run every technique of the lecture on one model and write a static page "
@@ -362,12 +380,47 @@ def _start(argv):
     return args
 
 
+class _UntilClosed(io.TextIOBase):
+    """stdout for a command: once its reader has gone (`minicnn ... | head -1`), what is printed
+    is dropped and the command goes on to write its files (it used to stop there, exit 0)."""
+
+    def __init__(self, stream):
+        self.stream, self.gone = stream, False
+
+    def write(self, text):
+        if not self.gone:
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except BrokenPipeError:
+                self.gone = True
+                try:                      # nothing left for Python to flush at exit
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+                except (OSError, ValueError, io.UnsupportedOperation):
+                    pass
+        return len(text)
+
+    def isatty(self):
+        try:
+            return self.stream.isatty()
+        except ValueError:               # closed (a library asking at exit)
+            return False
+
+    def fileno(self):
+        return self.stream.fileno()
+
+    @property
+    def encoding(self):
+        return getattr(self.stream, "encoding", "utf-8")
+
+
 def _warn(message, category, filename, lineno, file=None, line=None):
     print("minicnn: warning: " + " ".join(str(message).split()), file=sys.stderr)
 
 
 def main(argv=None):
     interrupt.reset()
+    stdout, sys.stdout = sys.stdout, _UntilClosed(sys.stdout)
     previous = {s: signal.signal(s, handler) for s, handler in ((signal.SIGTERM, _terminated),
                                                                  (signal.SIGINT, interrupt.handler))}
     try:
@@ -385,18 +438,19 @@ def main(argv=None):
                 backend.use(args.device)
             return args.run(args)
     except MinicnnError as e:
-        print("minicnn: error: " + " ".join(str(e).split()), file=sys.stderr)     # always one line
+        print("minicnn: error: " + re.sub(r"\s*\n\s*", " ", str(e).strip()), file=sys.stderr)   # always one line
         return 2
     except KeyboardInterrupt as e:
         print("minicnn: interrupted", file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
-    except BrokenPipeError:          # output piped into `head` and closed: not an error
+    except BrokenPipeError:          # stderr's reader gone too (`2>&1 | head`): nobody to tell
         sys.stderr.close()
         return 0
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
         interrupt.reset()
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

@@ -135,13 +135,13 @@ def _short(name):
 
 def saliency(net, r):
     img = net.space.deprocess(r.x)
-    return [Panel(f"input: {_short(r.target.name)}", img),
+    return [Panel(f"input: {_short(r.target.name)} ({r.probability:.2f})", img),
             Panel("saliency max_c |dS/dI|", colorize(r.map, "hot", 0, np.percentile(r.map, 99)))]
 
 
 def segment(net, r):
     img = net.space.deprocess(r.x)
-    return [Panel(f"input: {_short(r.target.name)}", img),
+    return [Panel(f"input: {_short(r.target.name)} ({r.probability:.2f})", img),
             Panel("saliency max_c |dS/dI|", colorize(r.map, "hot", 0, np.percentile(r.map, 99))),
             Panel(f"GrabCut: {100 * r.foreground_fraction:.0f} % object", darken_outside(img, r.mask))]
 

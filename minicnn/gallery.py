@@ -204,7 +204,8 @@ def _figure(net, run, folder, name):
         return {"unavailable": run.unavailable, "error": None, "seconds": 0.0}
     try:
         result = viz.run(run.technique, net if t.model else None, run.x, **run.options)
-        sidecar = {"technique": t.name, "paper": t.paper, "image": run.note, **result.sidecar()}
+        sidecar = {"technique": t.name, "paper": t.paper, "image": run.note,
+                   **({} if run.x is None else {"input_size": list(run.x.shape[2:])}), **result.sidecar()}
         display.save(t.picture(net, result), folder / f"{name}.png", sidecar)
         return {"png": f"img/{name}.png", "json": f"img/{name}.png.json", "seconds": result.seconds,
                 "summary": result.summary(), "settings": result.sidecar()["settings"], "error": None}

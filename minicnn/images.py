@@ -332,10 +332,11 @@ def load_named(name, samples=None):
     index, n = name[len(SAMPLE):], 0 if samples is None else len(samples)
     if not n:
         raise ImageError(f"{name}: this model holds no sample images")
-    index = plain_int(index)
-    if index is None or not 0 <= index < n:
-        raise ImageError(f"{name}: the model holds samples 0 to {n - 1}")
-    return samples.images[index]
+    number = plain_int(index)
+    if number is None or not 0 <= number < n:
+        hint = "; write the index in ASCII digits" if index.strip().isdigit() and number is None else ""
+        raise ImageError(f"{name}: the model holds samples 0 to {n - 1}{hint}")
+    return samples.images[number]
 
 
 def save_image(rgb, path):

@@ -80,14 +80,16 @@ class LogLines:
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
         self.start = self.last = time.monotonic()
         self.every = log_every()
-        self.postfix, self.written = "", False
+        self.postfix, self.shown = "", False
 
     def __iter__(self):
-        for item in self.iterable:
-            interrupt.check()
-            yield item
-            self.update(1)
-        self.close()
+        try:
+            for item in self.iterable:
+                interrupt.check()
+                yield item
+                self.update(1)
+        finally:                                 # also when the loop stops early (a target reached)
+            self.close()
 
     def __enter__(self):
         return self
@@ -99,20 +101,23 @@ class LogLines:
         interrupt.check()
         self.n += n
         if time.monotonic() - self.last >= self.every:
-            self._write()
+            self.shown = True                    # the log hears of this loop: now, and at its end
+            if not (self.total and self.n >= self.total):
+                self._write()                    # (the end is close()'s line)
 
     def set_postfix(self, **values):
         self.postfix = ", " + ", ".join(f"{k} {v}" for k, v in values.items())
 
     def close(self):
-        """A last line, with the time it took, if any line was written."""
-        if self.written:
-            self._write(done=True)
-            self.written = False
+        """A last line, if any was written: where the count ended and the time it took, with
+        ", done" when it reached its total."""
+        if self.shown:
+            self._write(final=True)
+            self.shown = False
 
-    def _write(self, done=False):
+    def _write(self, final=False):
         now = time.monotonic()
-        elapsed, self.last, self.written = now - self.start, now, True
+        elapsed, self.last = now - self.start, now
         count = _amount(self.n, self.bytes, self.unit)
         if self.total:
             count += f"/{_amount(self.total, self.bytes, self.unit)}"
@@ -120,9 +125,11 @@ class LogLines:
         if self.total:
             count += f" ({100 * self.n / self.total:.0f} %)"
         line = f"{self.desc}: {count}, {_duration(elapsed)}"
-        if self.total and self.initial < self.n < self.total and not done:
+        if not final and self.total and self.initial < self.n < self.total:
             line += f", about {_duration(elapsed * (self.total - self.n) / (self.n - self.initial))} left"
-        print(line + self.postfix + (", done" if done else ""), file=sys.stderr, flush=True)
+        if final and (not self.total or self.n >= self.total):
+            line += ", done"
+        print(line + self.postfix, file=sys.stderr, flush=True)
 
 
 def _amount(n, scaled, unit):

@@ -75,3 +75,33 @@ def test_a_ctrl_c_that_a_library_swallows_still_stops_the_command(tmp_path, caps
     assert rc == 130 and not out.exists()       # (the technique still swallows one) ...
     monkeypatch.setitem(viz.TECHNIQUES, "saliency", saliency)
     assert cli.main(["saliency", str(tiny[2]), "--model", str(tiny[1]), "-o", str(out)]) == 0 and out.exists()
+
+
+def test_ctrl_c_from_a_terminal_reaches_the_workers_too_and_is_still_one_line(tmp_path, tiny):
+    """A terminal sends SIGINT to every process of the command: top-patches' worker processes
+    ignore it, and the command says so once."""
+    _, model, image = tiny
+    p = subprocess.Popen([sys.executable, "-m", "minicnn", "top-patches", "--model", str(model), "--images",
+                          ",".join([str(image)] * 50), "--crops", "100", "--batch", "4", "--workers", "2",
+                          "-o", str(tmp_path / "t.png")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, MINICNN_LOG_EVERY="0"), start_new_session=True)
+    first = p.stderr.readline()                       # the workers are at work
+    assert first.startswith("top patches: "), first + p.stderr.read()
+    os.killpg(p.pid, signal.SIGINT)
+    rest, _ = p.stderr.read(), p.wait(timeout=120)
+    lines = [line for line in rest.splitlines() if not line.startswith("top patches: ")]
+    assert lines == ["minicnn: interrupted"], rest[-3000:]
+    assert p.returncode in (128 + signal.SIGINT, -signal.SIGINT)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_goes_away_does_not_cost_the_files(tmp_path):
+    """`minicnn saliency ... | head -0`: printing fails, the picture is still written, status 0."""
+    out = tmp_path / "s.png"
+    r, w = os.pipe()
+    os.close(r)                                        # the reader is gone before anything is printed
+    p = subprocess.run([sys.executable, "-m", "minicnn", "saliency", "sample:1", "-o", str(out)], stdout=w,
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(w)
+    assert p.returncode == 0 and p.stderr == ""
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["s.png", "s.png.json"]

@@ -100,7 +100,7 @@ def test_the_estimate_a_technique_prints_is_within_20_percent_of_its_peak(squeez
     net, x = squeezenet
     result, measured = peak(lambda: run(net, x))
     assert abs(result.memory - measured) <= 0.2 * measured, (name, result.memory, measured)
-    assert "needs about" in result.summary()
+    assert "a step used about" in result.summary()
 
 
 def test_too_large_a_size_is_refused_naming_one_that_fits():

@@ -31,9 +31,19 @@ def test_a_log_gets_a_line_per_interval_and_one_at_the_end(capsys, monkeypatch):
         pass
     err = lines_of(capsys.readouterr().err)
     assert [re.match(r"occlusion: (\d)/4 rows \((\d+) %\)", line).groups() for line in err] == \
-        [("1", "25"), ("2", "50"), ("3", "75"), ("4", "100"), ("4", "100")]
+        [("1", "25"), ("2", "50"), ("3", "75"), ("4", "100")]
     assert all(LINE.match(line) for line in err), err
     assert err[-1].endswith(", done") and "left" in err[0] and "left" not in err[-1]
+
+
+def test_a_loop_that_stops_early_ends_with_where_it_stopped(capsys, monkeypatch):
+    monkeypatch.setenv("MINICNN_LOG_EVERY", "0")
+    for i in LogLines(range(10), "fooling", unit="steps"):
+        if i == 3:
+            break                                               # the target reached
+    err = lines_of(capsys.readouterr().err)
+    assert err[-1].startswith("fooling: 3/10 steps (30 %), ") and not err[-1].endswith("done")
+    assert "left" not in err[-1] and len(err) == 4
 
 
 def test_downloads_count_bytes_from_where_they_resumed(capsys, monkeypatch):
@@ -83,6 +93,8 @@ COMMANDS = [
     (["tsne", "--images", "{images}", "--model", "{model}"], ["codes", "t-SNE"]),
     (["deepdream", "{image}", "--model", "{model}", "--iterations", "3", "--octaves", "2"], ["deepdream"]),
     (["classviz", "--model", "{model}", "--target", "1", "--iterations", "5"], ["classviz fc 1"]),
+    (["top-patches", "--model", "{model}", "--images", "{images}", "--crops", "20", "--batch", "4"],
+     ["top patches"]),
 ]
 
 

@@ -102,3 +102,36 @@ def test_segment_and_adversarial_record_the_probabilities_they_start_from(tmp_pa
     line = run(capsys, "adversarial", image, "--model", model, "--target", int(p.argmin()), "-o", out)
     assert sidecar(out)["start_confidence"] == pytest.approx(p.max(), rel=1e-5)
     assert f"started as {net.classes[int(p.argmax())]!r} ({p.max():.3f})" in line
+
+
+def test_fgsm_records_the_probability_of_the_class_it_moves_from(tmp_path, capsys, tiny):
+    _, model, image = tiny
+    net = minicnn.load(model)
+    x = net.space.preprocess(minicnn.images.load_image(image))
+    p0 = viz.probabilities(net, x)[0]
+    out = tmp_path / "f.png"
+    line = run(capsys, "fgsm", image, "--model", model, "--label", 3, "--epsilon", 8, "-o", out)
+    aimed = sidecar(out)["aimed"]
+    assert aimed["index"] == 3 and aimed["name"] == net.classes[3]
+    assert aimed["start"] == pytest.approx(p0[3], rel=1e-5)
+    assert f"({net.classes[3]!r} {p0[3]:.3g} -> {aimed['end']:.3g})" in line
+    r = viz.run("fgsm", net, x, label=3, epsilon=8)                      # the same run, in Python
+    assert r.aimed["end"] == pytest.approx(viz.probabilities(net, r.x)[0][3], rel=1e-5) == aimed["end"]
+
+
+def test_inversion_records_the_learning_rate_it_used(tmp_path, capsys, tiny):
+    _, model, image = tiny
+    out = tmp_path / "i.png"
+    run(capsys, "invert", image, "--model", model, "--layers", "relu1", "--iterations", "2", "-o", out)
+    assert sidecar(out)["lr"] == 16.0 and sidecar(out)["settings"]["lr"] is None
+    run(capsys, "invert", image, "--model", model, "--layers", "relu1", "--iterations", "2", "--optimizer", "sgd",
+        "-o", out)
+    assert sidecar(out)["lr"] == 0.004
+
+
+def test_help_gives_the_defaults_models_set_of_their_own(capsys):
+    from minicnn import cli
+    with pytest.raises(SystemExit):
+        cli.main(["fgsm", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default 2.0; the model's own for digits: 64)" in text

@@ -71,10 +71,14 @@ def missing_model(path):
     """What to say about a model file that is not there: for a model of the model directory
     (asked for by name, or by its path there), how to get it."""
     from ..models import MODELS
-    if path.absolute().parent != model_dir().absolute() or path.suffix != ".h5":
-        return f"no such model file: {path}"
-    name = path.stem
     fetchable = sorted(n for n, m in MODELS.items() if any(s.url for s in m.sources.values()))
+    if path.absolute().parent != model_dir().absolute() or path.suffix != ".h5":
+        hint = (f" (`minicnn fetch {path.stem}` writes {model_dir() / path.name}, or give -o {path})"
+                if path.stem in fetchable and path.suffix == ".h5" else "")
+        return f"no such model file: {path}{hint}"
+    name = path.stem
+    if name.lower() in fetchable and name not in fetchable:
+        return f"no model named {name!r}: model names are lower case, `--model {name.lower()}`"
     if name in fetchable:
         return (f"model {name!r} is not in {model_dir()}: run `minicnn fetch {name}` to download it (or "
                 f"`minicnn convert SRC {path}` for weights you have)")

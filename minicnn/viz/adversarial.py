@@ -31,6 +31,7 @@ class Adversarial(technique.Result):
     confidence: float        # its probability
     linf: float              # max |change| in pixel units (0..255)
     l2: float                # Euclidean norm of the change in pixel units
+    aimed: dict              # the class aimed for or away from: {"index", "name", "start", "end": its probabilities}
     memory: int              # bytes a step was estimated to need (memory.py)
 
     def summary(self):
@@ -39,8 +40,11 @@ class Adversarial(technique.Result):
         else:
             aim = (f"away from {self.label.name!r}" + ("" if self.label == self.start else
                                                        f" (the network said {self.start.name!r})") + ": "
-                   + ("now classified otherwise" if self.success else "still classified so"))
-        return (f"needs about {self.memory / 2**20:,.1f} MiB; started as {self.start.name!r} "
+                   + ("still classified so" if not self.success else "now classified otherwise"
+                      if self.label == self.start else "not classified so (it was not at the start either)"))
+        if self.aimed is not None:
+            aim += f" ({self.aimed['name']!r} {self.aimed['start']:.3g} -> {self.aimed['end']:.3g})"
+        return (f"a step used about {self.memory / 2**20:,.1f} MiB; started as {self.start.name!r} "
                 f"({self.start_confidence:.3f}); {aim} after {self.steps} step{'s' * (self.steps != 1)}; classified as {self.predicted_name!r} "
                 f"({self.confidence:.3f}); change: L-inf {self.linf:.2f}, L2 {self.l2:.1f} pixel units")
 
@@ -52,9 +56,9 @@ def clip(space, x):
 
 
 def predict(net, x):
-    """(class, probability) the network gives the image x (1, C, H, W)."""
+    """(class, probability, every class's probability) the network gives the image x (1, C, H, W)."""
     p = probabilities(net, x)[0]
-    return int(p.argmax()), float(p.max())
+    return int(p.argmax()), float(p.max()), p
 
 
 def fits(net, what):
@@ -64,14 +68,17 @@ def fits(net, what):
 
 def result(net, settings, x0, x, steps, target, success, label=None, memory=0):
     """The Adversarial result of moving x0 to x; ``success`` is a function of the predicted class."""
-    start, start_confidence = predict(net, x0)
-    c, confidence = predict(net, x)
+    start, start_confidence, p0 = predict(net, x0)
+    c, confidence, p = predict(net, x)
+    aimed = target if target is not None else label
     diff = net.space.to_pixels(x) - net.space.to_pixels(x0)
     return Adversarial(settings=settings, x=x, x0=x0, start=class_ref(net, start), start_confidence=start_confidence,
                        target=None if target is None else class_ref(net, target),
                        label=None if label is None else class_ref(net, label), steps=steps,
                        success=bool(success(c)), predicted=c, predicted_name=net.class_name(c),
                        confidence=confidence, linf=float(np.abs(diff).max()), l2=float(np.sqrt((diff ** 2).sum())),
+                       aimed=None if aimed is None else {"index": aimed, "name": net.class_name(aimed),
+                                                         "start": float(p0[aimed]), "end": float(p[aimed])},
                        memory=memory)
 
 
@@ -101,11 +108,9 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
     x = to_device(x0)
     unit, low, high = image_step.pixel_units(net.space)
     xp = get_array_module(x)
-    for i in progress_bar(range(max_steps + 1), "adversarial", progress):
+    for i in progress_bar(range(max_steps), "adversarial", progress, unit="steps"):
         if int(probabilities(net, x, on_device=True)[0].argmax()) == c:
             return result(net, settings, x0, to_numpy(x), i, c, lambda p: p == c, memory=memory)
-        if i == max_steps:
-            break
         x = xp.clip(x + step * unit * xp.sign(class_gradient(net, x, c, "logprob")), low, high)
     return result(net, settings, x0, to_numpy(x), max_steps, c, lambda p: p == c, memory=memory)
 

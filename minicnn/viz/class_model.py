@@ -186,7 +186,7 @@ class Settings(technique.Settings):
     layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
     unit: object = option(None, "unit of --layer: channel (pushed at the centre of its map) or 'c,y,x'", kind="unit")
     preset: str = option(None, "regularization of Yosinski et al. 2015, Table 1, plain Simonyan ascent, or "
-                               "progress (default: the model's own, else yosinski3)",
+                               "progress (default yosinski3)",
                          kind="str", choices=tuple(PRESETS))
     iterations: int = option(None, "steps (default: the preset's: yosinski1 500, yosinski2 750, yosinski3 and "
                                    "yosinski4 1000, simonyan 200, progress 300)", kind="int", ge=1, le=100_000)
@@ -194,6 +194,9 @@ class Settings(technique.Settings):
     seed: int = option(0, "seed for jitter and restarts", ge=0, le=2**32 - 1)
 
     def check(self):
+        if self.target is not None and self.layer is not None:
+            raise ArgumentError("classviz: --target is a class of the class scores; for a unit of --layer give "
+                                "--unit (a channel or 'c,y,x')")
         if (self.target is None) == (self.unit is None):
             raise ArgumentError("classviz: give either --target (a class) or --unit (of --layer, default the "
                                 "class scores), not " + ("neither" if self.target is None else "both"))
@@ -224,7 +227,7 @@ class ClassModel(technique.Result):
     def summary(self):
         what = self.target.name if self.target else f"{self.layer} unit {self.unit}"
         n = len(self.history)
-        return f"needs about {self.memory / 2**20:,.1f} MiB; {what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {n} step{'s' * (n != 1)}"
+        return f"a step used about {self.memory / 2**20:,.1f} MiB; {what}: activation {self.start_value:.3g} -> {self.final_value:.3g} in {n} step{'s' * (n != 1)}"
 
 
 def run(net, x, settings):

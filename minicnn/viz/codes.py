@@ -52,6 +52,7 @@ class Embedding(technique.Result):
     side: int                  # the grid's side
     labelled: bool             # labels are the images' own (True) or predictions (False)
     perplexity: float          # the perplexity used: the one asked for, or less for few points (perplexity_for)
+    points_used: int           # images times crops (files that are not images are skipped)
     class_names: list
 
     def summary(self):
@@ -109,7 +110,7 @@ def tsne(codes, perplexity=30.0, seed=0, progress=False):
     from sklearn.manifold import TSNE
     n = len(codes)
     if n < 5:
-        raise ArgumentError(f"t-SNE needs at least 5 images, got {n}")
+        raise ArgumentError(f"t-SNE needs at least 5 images, got {n} (--crops N takes N random crops of each)")
     if not np.isfinite(codes).all():
         raise ArgumentError("t-SNE: the codes hold NaN or inf (are the model's weights sane?)")
     # Equal up to rounding: the same image at another place in a batch may round differently
@@ -168,11 +169,11 @@ def embed(net, images=None, layer=None, crops=0, perplexity=30.0, seed=0, progre
     cells, side = grid_cells(points)
     from PIL import Image
     thumbs = np.stack([np.asarray(Image.fromarray(net.space.deprocess(load(net, im))).resize((32, 32), Image.BILINEAR))
-                       for im in items])
+                       for im in progress_bar(items, "thumbnails", progress, unit="images")])
     return Embedding(settings=Settings(crops=crops, perplexity=perplexity, seed=seed), points=points, cells=cells,
                      thumbnails=thumbs, labels=predicted if labels is None else labels, predicted=predicted,
                      layer=layer, code_size=data.shape[1], averaged=averaged, side=side, labelled=labels is not None,
-                     perplexity=perplexity_for(len(items), perplexity),
+                     perplexity=perplexity_for(len(items), perplexity), points_used=len(items),
                      class_names=[net.class_name(c) for c in range(_classes(net))])
 
 

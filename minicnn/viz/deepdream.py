@@ -51,7 +51,7 @@ class DeepDream(technique.Result):
     guided: bool
 
     def summary(self):
-        return (f"needs about {self.memory / 2**20:,.1f} MiB; "
+        return (f"a step used about {self.memory / 2**20:,.1f} MiB; "
                 f"{self.layer}: {len(self.octave_sizes)} octaves x {self.settings.iterations} steps, objective "
                 f"{self.objective[0]:.4g} -> {self.objective[-1]:.4g}" + (" (guided)" if self.guided else ""))
 

@@ -53,18 +53,19 @@ def fooling(net, target, start="noise", confidence=0.996, step=1.0, max_steps=20
     x = to_device(x0)
     unit, low, high = image_step.pixel_units(net.space)
     xp = get_array_module(x)
-    for i in progress_bar(range(max_steps + 1), "fooling", progress):
-        if float(probabilities(net, x, on_device=True)[0, c]) > confidence:
+    def reached(x):
+        return float(probabilities(net, x, on_device=True)[0, c]) > confidence
+
+    for i in progress_bar(range(max_steps), "fooling", progress, unit="steps"):
+        if reached(x):
             return result(net, settings, x0, to_numpy(x), i, c, lambda p: True, memory=memory)
-        if i == max_steps:
-            break
         g = class_gradient(net, x, c, "logprob") * unit
         rms = xp.sqrt((g * g).mean())
         if i == 0 and rms == 0:
             raise ArgumentError("fooling: no gradient reaches the image from this start (the scores do not "
                                 "depend on it there); start from noise")
         x = xp.clip(x + step * unit * g / xp.where(rms > 0, rms, 1.0), low, high)
-    return result(net, settings, x0, to_numpy(x), max_steps, c, lambda p: False, memory=memory)   # not reached
+    return result(net, settings, x0, to_numpy(x), max_steps, c, lambda p: reached(x), memory=memory)
 
 
 def run(net, x, settings):

@@ -44,7 +44,7 @@ class Settings(technique.Settings):
     beta: float = option(2.0, "the TV prior's power", gt=0, le=4)
     lambda_tv: float = option(None, "weight of the TV prior (default: 1, 10 or 100 by the layer's depth, "
                                     "times tv_scale)", kind="float", ge=0)
-    tv_scale: float = option(None, "factor on the default TV weights (default: the model's own, else 1)",
+    tv_scale: float = option(None, "factor on the default TV weights (default 1)",
                              kind="float", gt=0, le=1000)
     seed: int = option(0, "seed for the random starts", ge=0, le=2**32 - 1)
 
@@ -56,19 +56,30 @@ class Inversion(technique.Result):
     layers: list
     errors: list               # per layer, per restart: the final |Phi(x') - Phi_0|^2 / |Phi_0|^2
     lambda_tv: list            # the TV weight used for each layer
+    lr: float                  # the learning rate used (before the schedule's factors)
     memory: int                # bytes the run was estimated to need (memory.py)
     energy: list               # per layer, the first restart's objective at every step
 
     def summary(self):
-        return f"needs about {self.memory / 2**20:,.1f} MiB; " + "; ".join(f"{layer}: code error {min(e):.3g}" + (f"..{max(e):.3g}" if len(e) > 1 else "")
+        return f"a step used about {self.memory / 2**20:,.1f} MiB; " + "; ".join(f"{layer}: code error {min(e):.3g}" + (f"..{max(e):.3g}" if len(e) > 1 else "")
                          for layer, e in zip(self.layers, self.errors))
 
 
-def default_layers(net):
+def default_layers(net, hw=None):
     """Up to four layers from low to high: a tenth, two fifths and seven tenths of the way up
-    the ReLU, concatenation and pooling layers, and the last (fewer where there are fewer)."""
+    the ReLU, concatenation and pooling layers, and the last (fewer where there are fewer); for
+    an image of another size hw, of those the network computes at that size (none after a linear layer)."""
     names = [n for n in net.layer_names if net.layers[n]["type"] in ("relu", "concat", "maxpool")] or net.layer_names
+    if hw is not None and tuple(hw) != net.input_shape[1:]:
+        names = [n for n in names if not any(net.layers.get(a, {}).get("type") == "linear"
+                                             for a in net.arch.ancestors[n] | {n})]
+        if not names:
+            raise ArgumentError(f"invert: every layer of this model comes after a linear layer, which fixes the input "
+                                f"at {net.input_shape[1]}x{net.input_shape[2]}; give no --size")
     return list(dict.fromkeys(names[int(f * (len(names) - 1))] for f in (0.1, 0.4, 0.7, 1.0)))
+
+
+LEARNING_RATE = {"adam": 16.0, "sgd": 0.004}     # pixel units for adam; the authors' for sgd
 
 
 def default_lambda_tv(net, layer):
@@ -94,7 +105,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
     if optimizer not in optim.OPTIMIZERS:
         raise ArgumentError(f"invert: optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {optimizer!r}")
     lambda_tv = default_lambda_tv(net, layer) if lambda_tv is None else lambda_tv
-    lr = {"adam": 16.0, "sgd": 0.004}[optimizer] if lr is None else lr
+    lr = LEARNING_RATE[optimizer] if lr is None else lr
     step = to_device(net.space.pixel_step(), np.float64)
     target = net.forward(to_device(x, net.dtype), end=layer, keep=()).astype(np.float64)
     target_norm2 = float((target * target).sum())            # read once: it scales every step
@@ -126,7 +137,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
 
 
 def run(net, x, settings):
-    layers = default_layers(net) if settings.layers is None else [
+    layers = default_layers(net, x.shape[2:]) if settings.layers is None else [
         net.arch.check_layer(name.strip(), "invert") for name in settings.layers.split(",") if name.strip()]
     if not layers:
         raise ArgumentError(f"invert: no layers given in --layers {settings.layers!r}")
@@ -139,4 +150,5 @@ def run(net, x, settings):
                       settings.seed, progress=None) for layer, lambda_tv in zip(layers, tv)]
     return Inversion(settings=settings, x=to_numpy(x), images=np.stack([r[0] for r in results]), layers=layers,
                      errors=[r[1] for r in results], lambda_tv=[r[3] for r in results], memory=memory,
+                     lr=LEARNING_RATE[settings.optimizer] if settings.lr is None else settings.lr,
                      energy=[r[2] for r in results])

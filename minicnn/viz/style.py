@@ -42,8 +42,9 @@ class Settings(technique.Settings):
     lr: float = option(4.0, "Adam's learning rate, pixel units", gt=0, le=255)
     init: str = option("content", "start from the content image, the style image or noise", choices=STARTS)
     original_colors: bool = option(False, "keep the content image's colours (transfer luminance only)")
-    print_every: int = option(0, "print the losses every this many iterations (0: never)", ge=0)
-    save_every: int = option(0, "keep a snapshot every this many iterations (0: none)", ge=0)
+    print_every: int = option(0, "print the losses every this many evaluations of them (0: never; L-BFGS "
+                                 "evaluates more than once per iteration)", ge=0)
+    save_every: int = option(0, "keep a snapshot every this many evaluations of the losses (0: none)", ge=0)
     seed: int = option(0, "seed for the noise start", ge=0, le=2**32 - 1)
 
     def check(self):
@@ -79,7 +80,7 @@ class StyleTransfer(technique.Result):
 
     def summary(self):
         first, last = self.losses["total"][0], self.losses["total"][-1]
-        return (f"needs about {self.memory / 2**20:,.1f} MiB; style transfer: loss {first:.4g} -> {last:.4g} in {self.evaluations} evaluations (content "
+        return (f"a step used about {self.memory / 2**20:,.1f} MiB; style transfer: loss {first:.4g} -> {last:.4g} in {self.evaluations} evaluations (content "
                 f"{self.losses['content'][-1]:.3g}, style {self.losses['style'][-1]:.3g})")
 
 

@@ -48,8 +48,8 @@ def resolve_target(net, target):
         return int(index)
     if not net.classes:
         raise ArgumentError(f"this model has no class names: give the target as an index (0 to {n - 1})")
-    text = str(target).strip().lower()
-    matches = [i for i, name in enumerate(net.classes) if text in name.lower()]
+    text = " ".join(str(target).split()).lower()
+    matches = [i for i, name in enumerate(net.classes) if text in " ".join(name.split()).lower()]
     exact = [i for i in matches if text in [part.strip().lower() for part in net.classes[i].split(",")]]
     if len(exact) == 1:
         return exact[0]
@@ -71,7 +71,9 @@ def _closest(net, text):
         meant = f"class {index} {net.classes[index]!r}" if index < len(net.classes) else f"class {index}"
         return f"for {meant}, write {index} in ASCII digits"
     parts = {part.strip().lower(): i for i, name in enumerate(net.classes) for part in name.split(",")}
-    close = dict.fromkeys(parts[p] for p in difflib.get_close_matches(text.lower(), parts, n=6, cutoff=0))
+    close = dict.fromkeys(parts[p] for p in difflib.get_close_matches(text.lower(), parts, n=6, cutoff=0.5))
+    if not close:
+        return f"no name is close; `minicnn info` lists the model's {len(net.classes):,} classes"
     return "closest names: " + ", ".join(f"{i} {net.classes[i]!r}" for i in list(close)[:3])
 
 

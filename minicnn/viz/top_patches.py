@@ -11,7 +11,10 @@ one machine (``workers``) or to a Dask cluster (``scheduler``), and the answer i
 Each hit can also be seen through guided backpropagation (Springenberg et al. 2015): the
 gradient of that unit at that position, cropped to the same window.
 """
+import contextlib
 import heapq
+import signal
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -138,33 +141,59 @@ def _dask_work(net, images, indices, layer, units, k, batch):
 def find(net, images, layer, units, k=9, batch=16, workers=1, scheduler=None, progress=False):
     """{unit: the k best hits, best first} over all the images, by map and reduce."""
     check_batch_fits(net, layer, batch, "top patches", keep=())
-    chunk = max(batch, 4 * batch if workers > 1 or scheduler else len(images))
-    chunks = _chunks(len(images), chunk)
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ArgumentError("--scheduler needs Dask: pip install -e \".[dask]\"") from None
-        try:
-            client = Client(scheduler, timeout=20)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise ArgumentError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
-        with client:
-            shared = client.scatter(net, broadcast=True)
-            futures = [client.submit(_dask_work, shared, [images[i] for i in c], list(range(len(c))), layer, units,
-                                     k, batch, pure=False) for c in chunks]
-            parts = [_shift(part, c[0]) for part, c in zip(client.gather(futures), chunks)]
-    elif workers > 1:
-        import multiprocessing
-        context = multiprocessing.get_context("spawn")          # fork would copy the numeric libraries' threads
-        with context.Pool(workers, initializer=_init_worker, initargs=(net,)) as pool:
-            tasks = [([images[i] for i in c], list(range(len(c))), layer, units, k, batch) for c in chunks]
-            parts = [_shift(part, c[0]) for part, c in
-                     zip(progress_bar(pool.imap(_work, tasks), "top patches", progress), chunks)]
-    else:
-        parts = [map_chunk(net, images, c, layer, units, k, batch)
-                 for c in progress_bar(chunks, "top patches", progress)]
+    chunks = _chunks(len(images), 4 * batch)            # any chunks give the same answer (reduce_hits)
+    parts = []
+    with progress_bar(desc="top patches", progress=progress, total=len(images), unit="images") as bar:
+        if scheduler:
+            for part, c in zip(_on_dask(scheduler, net, images, chunks, layer, units, k, batch), chunks):
+                parts.append(_shift(part, c[0]))
+                bar.update(len(c))
+        elif workers > 1:
+            import multiprocessing
+            context = multiprocessing.get_context("spawn")      # fork would copy the numeric libraries' threads
+            with _ctrl_c_for_the_parent_only():
+                pool = context.Pool(workers, initializer=_init_worker, initargs=(net,))
+            with pool:
+                tasks = [([images[i] for i in c], list(range(len(c))), layer, units, k, batch) for c in chunks]
+                for part, c in zip(pool.imap(_work, tasks), chunks):
+                    parts.append(_shift(part, c[0]))
+                    bar.update(len(c))
+        else:
+            for c in chunks:
+                parts.append(map_chunk(net, images, c, layer, units, k, batch))
+                bar.update(len(c))
     return reduce_hits(parts, k)
+
+
+def _on_dask(scheduler, net, images, chunks, layer, units, k, batch):
+    """The map step's results, chunk by chunk, from the workers of a Dask cluster."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ArgumentError("--scheduler needs Dask: pip install -e \".[dask]\"") from None
+    try:
+        client = Client(scheduler, timeout=20)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ArgumentError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+    with client:
+        shared = client.scatter(net, broadcast=True)
+        futures = [client.submit(_dask_work, shared, [images[i] for i in c], list(range(len(c))), layer, units,
+                                 k, batch, pure=False) for c in chunks]
+        yield from (f.result() for f in futures)
+
+
+@contextlib.contextmanager
+def _ctrl_c_for_the_parent_only():
+    """Start worker processes with Ctrl-C ignored (they inherit it): a terminal sends it to every
+    process of the command, and only the parent should answer, with its one line."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _shift(part, offset):
@@ -196,6 +225,9 @@ def top_patches(net, images, layer=None, units=None, k=9, batch=16, workers=1, s
     C = net.shapes[layer][0]
     units = list(range(min(8, C))) if units is None else [net.arch.check_unit(layer, u, "top patches")
                                                           for u in units]
+    twice = sorted({u for u in units if units.count(u) > 1})
+    if twice:
+        raise ArgumentError(f"top patches: unit{'s' * (len(twice) > 1)} {', '.join(map(str, twice))} given twice")
     images = image_list(net, images, crops, seed)
     hits = find(net, images, layer, units, k, batch, workers, scheduler, progress)
     size = net.receptive_field(layer).size
