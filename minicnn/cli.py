@@ -290,7 +290,7 @@ def build_parser():
                                                                "(default 0)")
     p.set_defaults(run=cmd_gradcheck)
 
-    from .models import DEFAULT_MODEL, MODELS
+    from .models import DEFAULT_MODEL, FETCHABLE, MODELS
     p = sub.add_parser("convert", help="convert Keras .h5, torchvision .pth or Caffe weights to a minicnn model file")
     p.add_argument("src", help="the file to convert (.h5, .pth, .caffemodel or .npz)")
     p.add_argument("out", help="the model file to write (.h5)")
@@ -303,7 +303,7 @@ def build_parser():
     p.set_defaults(run=cmd_convert)
 
     p = sub.add_parser("fetch", help="download official weights, verify their checksum, convert them")
-    p.add_argument("name", choices=sorted({n for n, m in MODELS.items() if any(s.url for s in m.sources.values())}))
+    p.add_argument("name", choices=FETCHABLE)
     p.add_argument("--source", choices=sorted({s for m in MODELS.values() for s in m.sources}),
                    help="where from (default: keras for VGG, torchvision for SqueezeNet)")
     p.add_argument("--url", help="download from this address instead (a mirror); the checksum still applies")

@@ -22,6 +22,14 @@ def sidecar(png):
     return json.loads(png.with_name(png.name + ".json").read_text())
 
 
+def classified(tiny):
+    """(model file, image file, net, x, the class probabilities of x), computed here, not by a verb."""
+    _, model, image = tiny
+    net = minicnn.load(model)
+    x = net.space.preprocess(minicnn.images.load_image(image))
+    return model, image, net, x, viz.probabilities(net, x)[0]
+
+
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     d = tmp_path_factory.mktemp("photos")
@@ -92,10 +100,7 @@ def test_saliency_records_and_prints_the_probability_it_explains(tmp_path, capsy
 
 
 def test_segment_and_adversarial_record_the_probabilities_they_start_from(tmp_path, capsys, tiny):
-    _, model, image = tiny
-    net = minicnn.load(model)
-    x = net.space.preprocess(minicnn.images.load_image(image))
-    p = viz.probabilities(net, x)[0]
+    model, image, net, x, p = classified(tiny)
     out = tmp_path / "x.png"
     run(capsys, "segment", image, "--model", model, "--samples", "2", "-o", out)
     assert sidecar(out)["probability"] == pytest.approx(p.max(), rel=1e-5)
@@ -105,10 +110,7 @@ def test_segment_and_adversarial_record_the_probabilities_they_start_from(tmp_pa
 
 
 def test_fgsm_records_the_probability_of_the_class_it_moves_from(tmp_path, capsys, tiny):
-    _, model, image = tiny
-    net = minicnn.load(model)
-    x = net.space.preprocess(minicnn.images.load_image(image))
-    p0 = viz.probabilities(net, x)[0]
+    model, image, net, x, p0 = classified(tiny)
     out = tmp_path / "f.png"
     line = run(capsys, "fgsm", image, "--model", model, "--label", 3, "--epsilon", 8, "-o", out)
     aimed = sidecar(out)["aimed"]

@@ -70,8 +70,7 @@ def load(name_or_path=None, dtype=np.float32):
 def missing_model(path):
     """What to say about a model file that is not there: for a model of the model directory
     (asked for by name, or by its path there), how to get it."""
-    from ..models import MODELS
-    fetchable = sorted(n for n, m in MODELS.items() if any(s.url for s in m.sources.values()))
+    from ..models import FETCHABLE as fetchable
     if path.absolute().parent != model_dir().absolute() or path.suffix != ".h5":
         hint = (f" (`minicnn fetch {path.stem}` writes {model_dir() / path.name}, or give -o {path})"
                 if path.stem in fetchable and path.suffix == ".h5" else "")

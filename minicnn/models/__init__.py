@@ -83,6 +83,7 @@ MODELS = {
                       "fgsm": {"epsilon": 64.0},            # 0.25 of the range, Goodfellow et al.'s MNIST epsilon
                       "style": {"style_weight": 1e5}}),     # the Gram matrices of thin strokes are small
 }
+FETCHABLE = sorted(n for n, m in MODELS.items() if any(s.url for s in m.sources.values()))   # `minicnn fetch NAME`
 
 
 def imagenet_space(convention, input_size):
@@ -102,5 +103,5 @@ def imagenet_classes():
     return [line.split(" ", 1)[1] for line in lines if line.strip()]
 
 
-__all__ = ["MODELS", "DEFAULT_MODEL", "Model", "Source", "digits", "vgg16", "vgg19", "squeezenet1_1",
+__all__ = ["MODELS", "FETCHABLE", "DEFAULT_MODEL", "Model", "Source", "digits", "vgg16", "vgg19", "squeezenet1_1",
            "imagenet_classes", "imagenet_space", "default_classes"]

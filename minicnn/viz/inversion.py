@@ -79,7 +79,9 @@ def default_layers(net, hw=None):
     return list(dict.fromkeys(names[int(f * (len(names) - 1))] for f in (0.1, 0.4, 0.7, 1.0)))
 
 
-LEARNING_RATE = {"adam": 16.0, "sgd": 0.004}     # pixel units for adam; the authors' for sgd
+def learning_rate(optimizer, lr=None):
+    """lr, or the optimizer's default: 16 pixel units for adam, the authors' 0.004 for sgd."""
+    return {"adam": 16.0, "sgd": 0.004}[optimizer] if lr is None else lr
 
 
 def default_lambda_tv(net, layer):
@@ -105,7 +107,7 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
     if optimizer not in optim.OPTIMIZERS:
         raise ArgumentError(f"invert: optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {optimizer!r}")
     lambda_tv = default_lambda_tv(net, layer) if lambda_tv is None else lambda_tv
-    lr = LEARNING_RATE[optimizer] if lr is None else lr
+    lr = learning_rate(optimizer, lr)
     step = to_device(net.space.pixel_step(), np.float64)
     target = net.forward(to_device(x, net.dtype), end=layer, keep=()).astype(np.float64)
     target_norm2 = float((target * target).sum())            # read once: it scales every step
@@ -150,5 +152,5 @@ def run(net, x, settings):
                       settings.seed, progress=None) for layer, lambda_tv in zip(layers, tv)]
     return Inversion(settings=settings, x=to_numpy(x), images=np.stack([r[0] for r in results]), layers=layers,
                      errors=[r[1] for r in results], lambda_tv=[r[3] for r in results], memory=memory,
-                     lr=LEARNING_RATE[settings.optimizer] if settings.lr is None else settings.lr,
+                     lr=learning_rate(settings.optimizer, settings.lr),
                      energy=[r[2] for r in results])
