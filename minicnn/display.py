@@ -250,6 +250,51 @@ def style_transfer(net, r):
     return rows
 
 
+def overlay(image, heat, cmap="jet", opacity=0.5):
+    """An (H, W, 3) uint8 picture with an (H, W) map in [0, 1] drawn over it in ``cmap``."""
+    coloured = colorize(heat, cmap, 0, 1).astype(np.float64)
+    return (image * (1 - opacity) + coloured * opacity + 0.5).astype(np.uint8)
+
+
+def diverging(a, scale=None):
+    """A signed (H, W) map -> (H, W, 3) uint8: red positive, blue negative, white zero; ``scale``
+    (default: robust_scale) reaches full colour."""
+    scale = robust_scale(a) if scale is None else scale
+    return colorize(a, "bwr", -scale, scale)
+
+
+def gradcam(net, r):
+    img = net.space.deprocess(r.x)
+    top = max(float(r.cam.max()), 1e-12)
+    top_pp = max(float(r.cam_pp.max()), 1e-12)
+    g = r.guided_cam[None]
+    return [Panel(f"input: {_short(r.target.name)} ({r.probability:.2f})", img),
+            Panel(f"Grad-CAM at {r.layer}", overlay(img, r.cam / top)),
+            Panel("Grad-CAM++", overlay(img, r.cam_pp / top_pp)),
+            Panel("guided backprop", signed_to_rgb(r.guided[None], net.space, robust_scale(r.guided))),
+            Panel("guided Grad-CAM", signed_to_rgb(g, net.space, robust_scale(g)))]
+
+
+def integrated_gradients(net, r):
+    img = net.space.deprocess(r.x)
+    ig, gi = r.attributions.sum(axis=0), r.gradient_input.sum(axis=0)
+    scale = max(robust_scale(ig), robust_scale(gi))             # one scale: both are score units
+    return [Panel(f"input: {_short(r.target.name)} ({r.probability:.2f})", img),
+            Panel(f"baseline: {r.settings.baseline}", net.space.deprocess(r.baseline_image)),
+            Panel(f"gradient x input\nsum {r.gradient_input_total:.3g} (S(x) - S(mean) "
+                  f"{r.score - r.mean_score:.3g})", diverging(gi, scale)),
+            Panel(f"Integrated Gradients, {r.steps} steps\nsum {r.total:.3g}, S(x) - S(x') "
+                  f"{r.score - r.baseline_score:.3g}\ngap {100 * r.gap:.2f} %", diverging(ig, scale))]
+
+
+def lrp(net, r):
+    img = net.space.deprocess(r.x)
+    R = r.relevance.sum(axis=0)
+    return [Panel(f"input: {_short(r.target.name)} ({r.probability:.2f})", img),
+            Panel(f"LRP {r.settings.rule}: relevance\nsum {r.total:.3g} of score {r.score:.3g}", diverging(R)),
+            Panel("positive relevance", colorize(np.maximum(R, 0), "hot", 0, robust_scale(np.maximum(R, 0))))]
+
+
 def labelled(rgb, text, scale=2):
     """A picture enlarged ``scale`` times with ``text`` written in its top-left corner."""
     from PIL import ImageDraw
@@ -378,3 +423,29 @@ def save_figure(fig, path, sidecar, dpi=100):
 def save(rows, path, sidecar, title=None):
     """Rows of panels -> PNG at ``path`` and its JSON sidecar."""
     return save_figure(figure(rows, title=title), path, sidecar)
+
+
+def faithfulness(net, r):
+    """Deletion and insertion curves (viz/faithfulness.py): one line per method, the random floor
+    dashed, each labelled with its area (deletion: lower is better; insertion: higher)."""
+    from .viz.faithfulness import RANDOM
+    cmap = matplotlib.colormaps["tab10"]
+    colours = {m: cmap(i % cmap.N) for i, m in enumerate(m for m in r.deletion if m != RANDOM)}
+
+    def plot(kind):
+        curves, areas = getattr(r, kind), getattr(r, f"{kind}_area")
+
+        def draw(ax):
+            for m in sorted(curves, key=areas.get, reverse=kind == "insertion"):     # the legend best first
+                floor = m == RANDOM
+                ax.plot(100 * r.fractions, curves[m], "--" if floor else "-", color="black" if floor else colours[m],
+                        lw=1.2, label=f"{m + ' (floor)' if floor else m}  {areas[m]:.3f}")
+            ax.set_xlim(0, 100), ax.set_ylim(0, 1.02), ax.grid(alpha=0.3)
+            ax.set_xlabel(f"pixels {'deleted' if kind == 'deletion' else 'inserted'}, most important first (%)")
+            ax.set_ylabel("probability of the class, mean over the images")
+            ax.legend(fontsize=7, title=f"area ({'lower' if kind == 'deletion' else 'higher'} is better)",
+                      title_fontsize=7, loc="upper right" if kind == "deletion" else "lower right")
+        return draw
+    images = f"{r.images_used} image{'s' * (r.images_used > 1)}"
+    return [Panel(f"deletion toward {r.toward['deletion']} ({images})", figure_image(plot("deletion"))),
+            Panel(f"insertion from {r.toward['insertion']} ({images})", figure_image(plot("insertion")))]

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import checks
 from . import layers as L
-from .errors import ShapeError, SpecError
+from .errors import ArgumentError, ShapeError, SpecError
 from .layers.concat import concat_shape
 from .layers.conv import conv_geometry
 from .layers.pool_common import window_geometry
@@ -49,6 +49,11 @@ class LayerType:
     def backward(self, spec, dout, cache, **options):
         """Returns (list of input gradients, dict of parameter gradients or None)."""
         raise NotImplementedError
+
+    def relevance(self, spec, params, R, cache, inputs, out, rule=None, **rule_options):
+        """LRP: the relevance R at the output -> a list of relevances at the inputs. By default
+        it passes through unchanged (ReLU, dropout at inference: out is the input or zero)."""
+        return [R]
 
 
 def _map_shape(kind, shape):
@@ -99,6 +104,9 @@ class Conv(LayerType):
         dx, dw, db = L.conv_backward(dout, cache, params=params)
         return [dx], ({"W": dw, "b": db} if params else None)
 
+    def relevance(self, spec, params, R, cache, inputs, out, rule="0", **rule_options):
+        return [L.conv_relevance(R, cache, params["b"], rule, **rule_options)]
+
 
 class Linear(LayerType):
     keys = {"out_features": (POSITIVE, None)}
@@ -119,6 +127,9 @@ class Linear(LayerType):
     def backward(self, spec, dout, cache, params=False, **_):
         dx, dw, db = L.linear_backward(dout, cache, params=params)
         return [dx], ({"W": dw, "b": db} if params else None)
+
+    def relevance(self, spec, params, R, cache, inputs, out, rule="0", **rule_options):
+        return [L.linear_relevance(R, cache, params["b"], rule, **rule_options)]
 
 
 class Relu(LayerType):
@@ -150,6 +161,9 @@ class MaxPool(LayerType):
     def backward(self, spec, dout, cache, **_):
         return [L.maxpool_backward(dout, cache)], None
 
+    def relevance(self, spec, params, R, cache, inputs, out, rule="wta", **_):
+        return [L.maxpool_relevance(R, cache, rule)]
+
 
 class AvgPool(MaxPool):
     """Average pooling; without "size" it is global average pooling, (C, H, W) -> (C, 1, 1)."""
@@ -171,6 +185,9 @@ class AvgPool(MaxPool):
     def backward(self, spec, dout, cache, **_):
         return [L.avgpool_backward(dout, cache)], None
 
+    def relevance(self, spec, params, R, cache, inputs, out, **_):
+        return [L.avgpool_relevance(R, cache, inputs[0], out)]
+
 
 class Concat(LayerType):
     n_inputs = None      # any number >= 1
@@ -186,6 +203,9 @@ class Concat(LayerType):
 
     def backward(self, spec, dout, cache, **_):
         return L.concat_backward(dout, cache), None
+
+    def relevance(self, spec, params, R, cache, inputs, out, **_):
+        return L.concat_relevance(R, cache)
 
 
 class Dropout(LayerType):
@@ -204,6 +224,9 @@ class Softmax(LayerType):
 
     def backward(self, spec, dout, cache, **_):
         return [L.softmax_backward(dout, cache)], None
+
+    def relevance(self, spec, params, R, cache, inputs, out, **_):
+        raise ArgumentError("relevance starts at the class scores, below the softmax")
 
 
 TYPES = {"conv": Conv(), "linear": Linear(), "relu": Relu(), "maxpool": MaxPool(),

@@ -6,11 +6,15 @@
     dx = net.backward(dfeats)                      # gradient at conv4_3 -> gradient at the image
     with net.relu_mode("guided"):                  # change every ReLU's backward rule
         dx = net.backward(dfeats)
+    dA = net.backward(dscores, until="conv5_3")    # ... or stop at a layer: the gradient at its output
+    with net.lrp_rule("epsilon", upto="conv4_3"):  # relevance (LRP) instead of the gradient
+        R = net.relevance(scores * onehot)         # (on a forward made with the fast paths off)
 
 forward is a loop over the layers: each makes its output from its inputs' and keeps a cache.
 backward is the same loop reversed: each layer turns the gradient at its output into gradients
 at its inputs, which add up where an output feeds several layers (SqueezeNet's squeeze feeds two
-expand branches). On the CPU with the fast paths on, both loops take their layers from the fast
+expand branches). relevance is that loop again with each layer's relevance rule in place of its
+backward (layers/relevance.py). On the CPU with the fast paths on, both loops take their layers from the fast
 engine (fast/): the same layers, computed faster; with MINICNN_FAST=0, and on the GPU, they are
 layer_types.py's.
 """
@@ -27,7 +31,7 @@ from .fast.engine import Engine
 from .fast.frozen import frozen as frozen_weights
 from .images import ImageSpace
 from .layer_types import TYPES
-from .layers import RELU_MODES
+from .layers import POOL_RULES, RELU_MODES, WEIGHTED_RULES
 from .params import make_params
 
 
@@ -50,6 +54,9 @@ class Net:
             raise ArgumentError(f"{len(self.classes)} class names for a network with {n_out} outputs")
         self.params = make_params(self.arch, params, self.dtype, seed)
         self._relu_modes = {n: "backprop" for n in self.layer_names if self.layers[n]["type"] == "relu"}
+        self._lrp_rules = {n: ("0", {}) if t in ("conv", "linear") else ("wta", {}) for n in self.layer_names
+                           if (t := self.layers[n]["type"]) in ("conv", "linear", "maxpool")}
+        self.absorbed = {}      # relevance: {layer: (N,) relevance its rule did not pass on} of the last call
         self.outputs, self._caches, self._end, self.grads = {}, {}, None, {}
         self._fast, self._pass = Engine(self.arch), None   # the fast engine, and its layers for the last pass
 
@@ -122,8 +129,9 @@ class Net:
         self._end = end
         return self.outputs[end]
 
-    def backward(self, dout, start=None, params=False, once=False):
-        """Backpropagate to the network's input. Returns dx, shaped like the last forward's x.
+    def backward(self, dout, start=None, params=False, once=False, until=None):
+        """Backpropagate to the network's input. Returns dx, shaped like the last forward's x, or
+        with ``until`` the gradient at that layer's output (the pass stops there).
 
         dout: the gradient at the output of layer ``start`` (default: where forward stopped), or a
         dict {layer: gradient} to start from several layers at once (copied, never written over).
@@ -132,9 +140,13 @@ class Net:
         as soon as the pass is through its layer.
         """
         grads = self._start(dout, start)
+        if until is not None and self.arch.check_layer(until, "backward") not in self.outputs:
+            raise ArgumentError(f"backward: layer {until!r} was not computed by the last forward")
         if params:
             self.grads = {}
         for name in reversed(self.layer_names):
+            if name == until:                  # every layer it feeds has passed its gradient back
+                return grads.get(name, get_array_module(self.outputs[name]).zeros_like(self.outputs[name]))
             if name not in grads:
                 continue                       # no gradient flows through this layer
             spec, g = self.layers[name], grads.pop(name)
@@ -151,6 +163,29 @@ class Net:
         if once:
             self._caches, self._end = {}, None
         return grads.get(INPUT, get_array_module(x).zeros_like(x))
+
+    def relevance(self, R, start=None):
+        """Layer-wise relevance propagation: backward's loop with each layer's relevance rule
+        (lrp_rule) in place of its backward. R: the relevance at layer ``start``'s output
+        (default: where forward stopped), usually the class score on its own unit. Returns the
+        relevance at the input, shaped like x; ``net.absorbed`` gets what each layer kept back."""
+        if self._pass is not None:
+            raise ArgumentError("relevance: the last forward ran on the fast engine; run it with the "
+                                "readable layers (backend.fast_paths(False)), whose caches the rules read")
+        rel, self.absorbed = self._start(R, start), {}
+        for name in reversed(self.layer_names):
+            if name not in rel:
+                continue
+            spec, r = self.layers[name], rel.pop(name)
+            rule, options = self._lrp_rules.get(name, (None, {}))
+            inputs = [self.outputs[i] for i in spec["inputs"]]
+            rins = TYPES[spec["type"]].relevance(spec, self.params.get(name), r, self._caches[name], inputs,
+                                                 self.outputs[name], rule=rule, **options)
+            self.absorbed[name] = _total(r) - sum(_total(ri) for ri in rins)
+            for i, ri in zip(spec["inputs"], rins):
+                rel[i] = rel[i] + ri if i in rel else ri
+        x = self.outputs[INPUT]
+        return rel.get(INPUT, get_array_module(x).zeros_like(x))
 
     def _start(self, dout, start):
         """backward's starting gradients, checked: {layer: a copy in the net's dtype, on its device}
@@ -197,3 +232,29 @@ class Net:
             self._relu_modes = saved
 
     relu_modes = property(lambda self: dict(self._relu_modes))     # {relu layer: its current backward rule}
+
+    @contextlib.contextmanager
+    def lrp_rule(self, rule, upto=None, **options):
+        """Within the block, relevance() uses ``rule`` at every layer it applies to (a rule of
+        WEIGHTED_RULES: convolutions and fully connected layers; of POOL_RULES: max pooling),
+        or with ``upto`` at those at or below that layer; options: eps, gamma, alpha, or the
+        input's low and high for "zb". Blocks nest, so a composite is the top rule with lower
+        ranges inside it. The previous rules come back after."""
+        checks.choice("lrp_rule", "rule", rule, WEIGHTED_RULES + POOL_RULES)
+        kinds = ("conv", "linear") if rule in WEIGHTED_RULES else ("maxpool",)
+        below = None if upto is None else self.arch.ancestors[self.arch.check_layer(upto, "lrp_rule")] | {upto}
+        saved = dict(self._lrp_rules)
+        for name in self._lrp_rules:
+            if self.layers[name]["type"] in kinds and (below is None or name in below):
+                self._lrp_rules[name] = (rule, dict(options))
+        try:
+            yield self
+        finally:
+            self._lrp_rules = saved
+
+    lrp_rules = property(lambda self: dict(self._lrp_rules))       # {layer: (its relevance rule, options)}
+
+
+def _total(a):
+    """(N,) float64 sums of a batch's relevance, one per example."""
+    return a.reshape(a.shape[0], -1).sum(axis=1).astype(np.float64)

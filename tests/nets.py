@@ -186,7 +186,8 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "deepdream": {"layer": "relu1", "octaves": 2, "iterations": 3},
                      "invert": {"layers": "relu1,pool1", "iterations": 8},
                      "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
-                     "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50}}
+                     "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50},
+                     "gradcam": {}, "integrated-gradients": {"steps": "8"}, "lrp": {}}
 
 
 def run_technique(name, net, folder):

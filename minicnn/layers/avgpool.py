@@ -3,10 +3,14 @@
 Each output is the mean of its window; the gradient is shared equally by the window's inputs.
 As in Caffe and PyTorch, zero padding counts in the divisor, but the part of a ceil-mode
 window that overhangs the padded input does not.
+
+Relevance (LRP) is shared among a window's inputs in proportion to their values:
+R_in = x * avgpool_backward(R / z), z the window's mean (the divisors cancel).
 """
 from .. import checks, im2col
 from ..backend import get_array_module
 from .pool_common import pool_geometry
+from .relevance import divide
 
 
 def _divisors(xp, dtype, H, W, k, s, p, Ho, Wo):
@@ -52,3 +56,10 @@ def avgpool_backward(dout, cache):
     dcols = xp.broadcast_to(share, (N * C, k[0] * k[1], Ho * Wo))
     dx = im2col.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, (Ho, Wo))
     return dx.reshape(x_shape)
+
+
+def avgpool_relevance(R, cache, x, out):
+    """R (N, C, Ho, Wo) at the output ``out`` -> R_in shaped like x (N, C, H, W), the pooled
+    input: each window's relevance shared in proportion to its inputs' values."""
+    checks.same_shape("avgpool_relevance", "R", R, out.shape)
+    return x * avgpool_backward(divide(R, out), cache)

@@ -1,6 +1,7 @@
 """Concatenation along channels: how SqueezeNet's fire modules join their two expand branches.
 
-The backward pass simply cuts the gradient back into the pieces the inputs contributed.
+The backward pass simply cuts the gradient back into the pieces the inputs contributed, and
+relevance (LRP) is cut the same way: each channel's relevance belongs to the input it came from.
 """
 from ..backend import get_array_module
 from ..errors import ShapeError
@@ -40,3 +41,6 @@ def concat_backward(dout, cache):
         pieces.append(dout[:, start:start + c])
         start += c
     return pieces
+
+
+concat_relevance = concat_backward        # R (N, sum C_i, ...) -> a list of R_i (N, C_i, ...)

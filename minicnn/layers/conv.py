@@ -6,10 +6,13 @@ im2col copies every receptive window of x into a column, so the whole layer is o
 product per image: (F, C*kh*kw) @ (C*kh*kw, Ho*Wo). The backward pass is two more products:
     dcols = w^T @ dout   (then col2im adds the columns back onto the pixels -> dx)
     dw    = dout @ cols^T
+Relevance (LRP, relevance.py) goes back the way dx does, in proportion to each input's share:
+    R_in = x * (w'^T @ (R / z'))  with z' = conv_forward(x, w', b') for the rule's weights w'
 """
 from .. import checks, im2col
 from ..backend import get_array_module
 from ..errors import ShapeError
+from .relevance import weighted_relevance
 
 
 def conv_output_size(H, W, kh, kw, stride, pad):
@@ -101,3 +104,18 @@ def conv_backward(dout, cache, params=True):
     dw = xp.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     db = d.sum(axis=(0, 2))
     return dx, dw, db
+
+
+def conv_relevance(R, cache, b, rule="0", **rule_options):
+    """Relevance propagation through a convolution: R (N, F, Ho, Wo) at the output -> R_in
+    (N, C, H, W) at the input, under ``rule`` (relevance.py; rule_options: eps, gamma, alpha,
+    low, high). The same two halves as backward: this layer's forward with the rule's weights,
+    and the product with w'^T + col2im that turns output values into input values."""
+    x, w, stride, pad = cache
+    checks.same_shape("conv_relevance", "R", R, (x.shape[0], w.shape[0]) + conv_output_size(
+        x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, pad))
+    return weighted_relevance(
+        R, x, w, b,
+        forward=lambda a, w_, b_: conv_forward(a, w_, b_, stride, pad)[0],
+        transpose=lambda s, w_: conv_backward(s, (x, w_, stride, pad), params=False)[0],
+        rule=rule, **rule_options)

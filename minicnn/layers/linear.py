@@ -3,9 +3,13 @@
 w has shape (M, D), outputs first, like a conv's (F, C, kh, kw): a fully connected layer is a
 convolution whose kernel covers its whole input. An (N, C, H, W) input is flattened in
 C, H, W order (row-major), the order Caffe and PyTorch use.
+
+Backward: dx = dout @ w. Relevance (LRP, relevance.py): R_in = x * ((R / z') @ w') with
+z' = x w'^T + b' for the rule's weights w'.
 """
 from .. import checks
 from ..errors import ShapeError
+from .relevance import weighted_relevance
 
 
 def linear_forward(x, w, b):
@@ -40,3 +44,15 @@ def linear_backward(dout, cache, params=True):
     if not params:
         return dx, None, None
     return dx, dout.T @ x.reshape(N, D), dout.sum(axis=0)
+
+
+def linear_relevance(R, cache, b, rule="0", **rule_options):
+    """Relevance propagation through a fully connected layer: R (N, M) at the output -> R_in
+    shaped like x, under ``rule`` (relevance.py; rule_options: eps, gamma, alpha, low, high)."""
+    x, w = cache
+    checks.same_shape("linear_relevance", "R", R, (x.shape[0], w.shape[0]))
+    return weighted_relevance(
+        R, x, w, b,
+        forward=lambda a, w_, b_: linear_forward(a, w_, b_)[0],
+        transpose=lambda s, w_: linear_backward(s, (x, w_), params=False)[0],
+        rule=rule, **rule_options)

@@ -8,12 +8,17 @@ ever pick a real pixel.
 Ties: when several inputs in a window share the maximum, the whole gradient goes to exactly
 one of them, the first in row-major order within the window (what argmax returns). Overlapping
 windows may each pick the same pixel; their gradients add.
+
+Relevance (LRP) through max pooling has two rules: "wta", winner-take-all, routes it exactly as
+the gradient (to the max); "proportional" shares it among the window's inputs in proportion to
+their values, as average pooling does (avgpool_relevance).
 """
 import numpy as np
 
 from .. import checks, im2col
 from ..backend import get_array_module
 from .pool_common import pool_geometry
+from .relevance import POOL_RULES, divide
 
 
 def _windows(x, k, s, p, out_hw):
@@ -52,3 +57,19 @@ def maxpool_backward(dout, cache):
         unclaimed &= ~wins
     dx = im2col.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, out_hw)
     return dx.reshape(N, C, H, W)
+
+
+def maxpool_relevance(R, cache, rule="wta"):
+    """R (N, C, Ho, Wo) at the output -> R_in (N, C, H, W): to each window's max ("wta", the
+    gradient's route), or shared in proportion to the window's inputs ("proportional")."""
+    checks.choice("maxpool_relevance", "rule", rule, POOL_RULES)
+    if rule == "wta":
+        return maxpool_backward(R, cache)
+    x, out, k, s, p, out_hw = cache
+    N, C, H, W = x.shape
+    checks.same_shape("maxpool_relevance", "R", R, out.shape)
+    xp = get_array_module(R)
+    cols = im2col.im2col(x.reshape(N * C, 1, H, W), k[0], k[1], s, p, out_hw)     # padding reads 0 here
+    share = divide(R.reshape(N * C, 1, -1), cols.sum(axis=1, keepdims=True))     # R / (window's sum)
+    dcols = xp.broadcast_to(share, cols.shape)
+    return x * im2col.col2im(dcols, (N * C, 1, H, W), k[0], k[1], s, p, out_hw).reshape(x.shape)

@@ -9,6 +9,9 @@ Forward is always out = max(x, 0). Backward differs in which signal is allowed t
 
 Only "backprop" is a gradient; the other two are the rules that make deconvnet and guided
 backpropagation images. At x == 0 the ReLU's derivative is taken to be 0.
+
+Relevance (LRP) passes through a ReLU unchanged (R_in = R): the layer below already shared it
+out in proportion to the ReLU's output, which is its input where it is not zero.
 """
 from .. import checks
 from ..backend import get_array_module

@@ -18,11 +18,11 @@ from ..errors import ArgumentError, MinicnnError
 from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
-(activations, adversarial, class_model, codes, deepdream, fgsm, filters, fooling, inversion, linear, neuron,
- occlusion, saliency, segment, style, top_patches) = (
+(activations, adversarial, class_model, codes, deepdream, fgsm, filters, fooling, gradcam, integrated, inversion,
+ linear, lrp, neuron, occlusion, saliency, segment, style, top_patches) = (
     import_module(f"{__package__}.{m}") for m in
-    ("activations", "adversarial", "class_model", "codes", "deepdream", "fgsm", "filters", "fooling", "inversion",
-     "linear", "neuron", "occlusion", "saliency", "segment", "style", "top_patches"))
+    ("activations", "adversarial", "class_model", "codes", "deepdream", "fgsm", "filters", "fooling", "gradcam",
+     "integrated", "inversion", "linear", "lrp", "neuron", "occlusion", "saliency", "segment", "style", "top_patches"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -76,6 +76,16 @@ TECHNIQUES = {t.name: t for t in [
     Technique("break-linear", linear.run_break, display.broken_linear, linear.BreakSettings, "none",
               "break a softmax classifier of 8x8 digits by adding a little of another class's template",
               "the CS231n lecture, \"breaking linear classifiers\" (after Goodfellow et al. 2015)", model=False),
+    # After the lecture: can we trust a saliency map?
+    Technique("gradcam", gradcam.run, display.gradcam, gradcam.Settings, "required",
+              "Grad-CAM, Grad-CAM++ and guided Grad-CAM: a layer's maps weighted by the class's gradient",
+              "Selvaraju et al. 2017, Grad-CAM; Chattopadhyay et al. 2018, Grad-CAM++"),
+    Technique("integrated-gradients", integrated.run, display.integrated_gradients, integrated.Settings,
+              "required", "Integrated Gradients from a baseline, with its completeness gap, and gradient x input",
+              "Sundararajan, Taly & Yan 2017, Axiomatic Attribution for Deep Networks"),
+    Technique("lrp", lrp.run, display.lrp, lrp.Settings, "required",
+              "layer-wise relevance propagation: the score shared out layer by layer, rules per layer range",
+              "Bach et al. 2015; Montavon et al. 2019, Layer-Wise Relevance Propagation: An Overview"),
 ]}
 
 

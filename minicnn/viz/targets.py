@@ -134,11 +134,11 @@ def probabilities(net, x, on_device=False):
     return softmax_forward(scores(net, x))[0]
 
 
-def class_gradient(net, x, c, objective="score"):
+def class_gradient(net, x, c, objective="score", mode="backprop"):
     """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 array
-    on the net's device (NumPy on the CPU), with the backprop ReLU rule. objective: "score" (class
-    c's unnormalized score) or "logprob" (its log-probability, whose gradient at the scores is
-    onehot(c) - softmax)."""
+    on the net's device (NumPy on the CPU), with the ReLU rule ``mode`` (backprop: the gradient).
+    objective: "score" (class c's unnormalized score) or "logprob" (its log-probability, whose
+    gradient at the scores is onehot(c) - softmax)."""
     def at_the_scores(out):
         s = out.reshape(out.shape[0], -1)
         if not is_gpu_array(s):
@@ -146,7 +146,7 @@ def class_gradient(net, x, c, objective="score"):
         d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
         d[:, c] += 1
         return None, d.reshape(out.shape)
-    return image_step.gradient(net, to_device(x, np.float64), at_the_scores, score_layer(net))[1]
+    return image_step.gradient(net, to_device(x, np.float64), at_the_scores, score_layer(net), mode=mode)[1]
 
 
 def unit_gradient(out, unit, n=0):
