@@ -295,6 +295,78 @@ def lrp(net, r):
             Panel("positive relevance", colorize(np.maximum(R, 0), "hot", 0, robust_scale(np.maximum(R, 0))))]
 
 
+def sanity(net, r):
+    """Adebayo et al.'s figure: a row per method, a column per randomization stage, each map's
+    absolute value to its own maximum (as the paper shows them); the similarity curves below it;
+    and each method's map on the random-label model beside the trained one's, where there is one."""
+    from .viz.sanity import MEASURES
+    image = net.space.deprocess(r.x)
+
+    def stage(s):
+        if s == 0:
+            return "original"
+        return r.stages[s] + (" and above" if r.settings.mode == "cascade" and s > 1 else "") + "\nrandom"
+    grid = [[image] + [_normalized_abs(r.maps[i, s]) for s in range(len(r.stages))] for i in range(len(r.methods))]
+    panels = [Panel(f"{r.settings.mode} randomization, top block first",
+                    grid_image(grid, r.methods, ["input"] + [stage(s) for s in range(len(r.stages))])),
+              Panel("similarity with the original map", figure_image(_similarity_plots(r, MEASURES),
+                                                                     size=(4.0 * len(MEASURES), 3.4)))]
+    if r.random_label_maps.size:
+        pairs = [[image, _normalized_abs(r.maps[i, 0]), _normalized_abs(r.random_label_maps[i])]
+                 for i in range(len(r.methods))]
+        labels = [f"{m} ({r.data_randomization[m]['spearman_abs']:+.2f})" for m in r.methods]
+        panels.append(Panel("data randomization: rank correlation of |map| in brackets",
+                            grid_image(list(map(list, zip(*pairs))), ["input", "trained labels", "random labels"],
+                                       labels)))
+    return [[p] for p in panels]
+
+
+def grid_image(cells, row_labels, column_labels, cell=1.1):
+    """Rows of (h, w, 3) uint8 pictures, labelled on the left and on top, as one picture."""
+    rows, cols = len(cells), len(cells[0])
+    fig, axes = plt.subplots(rows, cols, squeeze=False, figsize=(cell * cols + 1.2, cell * rows + 0.5), dpi=100)
+    for i, row in enumerate(cells):
+        for j, picture in enumerate(row):
+            ax = axes[i, j]
+            ax.imshow(picture, interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if i == 0:
+                ax.set_title(column_labels[j], fontsize=7)
+            if j == 0:
+                ax.set_ylabel(row_labels[i], fontsize=7, rotation=0, ha="right", va="center")
+    fig.tight_layout(pad=0.3)
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return rgb
+
+
+def _normalized_abs(m):
+    return colorize(np.abs(m), "gray", 0, max(float(np.abs(m).max()), 1e-30))
+
+
+def _similarity_plots(r, measures):
+    """draw(ax) for figure_image: one plot per similarity measure, a line per method."""
+    def draw(ax):
+        fig = ax.figure
+        ax.remove()
+        cmap = matplotlib.colormaps["tab10"]
+        for k, measure in enumerate(measures):
+            a = fig.add_subplot(1, len(measures), k + 1)
+            for i, m in enumerate(r.methods):
+                a.plot(range(len(r.stages)), r.similarity[m][measure], "o-", ms=3, lw=1.2, color=cmap(i % cmap.N),
+                       label=m)
+            a.set_xticks(range(len(r.stages)), r.stages, rotation=60, ha="right", fontsize=7)
+            a.set_ylim(-1.05 if measure == "spearman_signed" else -0.3, 1.05)
+            a.axhline(0, color="grey", lw=0.6)
+            a.grid(alpha=0.3)
+            a.set_title({"spearman_abs": "rank correlation, |map|", "spearman_signed": "rank correlation, signed",
+                         "ssim": "SSIM", "hog": "HOG correlation"}[measure], fontsize=9)
+            if k == len(measures) - 1:
+                a.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return draw
+
+
 def labelled(rgb, text, scale=2):
     """A picture enlarged ``scale`` times with ``text`` written in its top-left corner."""
     from PIL import ImageDraw

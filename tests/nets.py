@@ -187,7 +187,8 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "invert": {"layers": "relu1,pool1", "iterations": 8},
                      "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
                      "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50},
-                     "gradcam": {}, "integrated-gradients": {"steps": "8"}, "lrp": {}}
+                     "gradcam": {}, "integrated-gradients": {"steps": "8"}, "lrp": {},
+                     "sanity": {"methods": "saliency,guided,gradcam,lrp", "quick": True}}
 
 
 def run_technique(name, net, folder):

@@ -19,10 +19,11 @@ from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
 (activations, adversarial, class_model, codes, deepdream, fgsm, filters, fooling, gradcam, integrated, inversion,
- linear, lrp, neuron, occlusion, saliency, segment, style, top_patches) = (
+ linear, lrp, neuron, occlusion, saliency, sanity, segment, style, top_patches) = (
     import_module(f"{__package__}.{m}") for m in
     ("activations", "adversarial", "class_model", "codes", "deepdream", "fgsm", "filters", "fooling", "gradcam",
-     "integrated", "inversion", "linear", "lrp", "neuron", "occlusion", "saliency", "segment", "style", "top_patches"))
+     "integrated", "inversion", "linear", "lrp", "neuron", "occlusion", "saliency", "sanity", "segment", "style",
+     "top_patches"))
 
 TECHNIQUES = {t.name: t for t in [
     Technique("saliency", saliency.run, display.saliency, saliency.Settings, "required",
@@ -86,6 +87,9 @@ TECHNIQUES = {t.name: t for t in [
     Technique("lrp", lrp.run, display.lrp, lrp.Settings, "required",
               "layer-wise relevance propagation: the score shared out layer by layer, rules per layer range",
               "Bach et al. 2015; Montavon et al. 2019, Layer-Wise Relevance Propagation: An Overview"),
+    Technique("sanity", sanity.run, display.sanity, sanity.Settings, "required",
+              "sanity checks: every method's map as the weights are randomized, and on a random-label model",
+              "Adebayo et al. 2018, Sanity Checks for Saliency Maps"),
 ]}
 
 

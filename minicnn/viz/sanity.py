@@ -1,0 +1,165 @@
+"""Sanity checks for saliency maps (Adebayo et al. 2018): does a map change when what it claims
+to explain is destroyed?
+
+    model-parameter randomization   re-draw the weights of the top block, then of the next one
+                                    down too, and so on (cascading), or of one block at a time
+                                    (independent), and redraw every method's map each time
+    data randomization              the same architecture trained on permuted labels (`minicnn
+                                    train --random-labels`): it has learnt no digit, only the
+                                    training set by heart
+
+A map that explains the model must change with it. Each map is compared with the original one
+by the rank correlation (Spearman) of the absolute and of the signed maps, SSIM and the
+correlation of their HOG descriptors (similarity.py). The paper found that gradients and
+Grad-CAM fall apart as layers are randomized, while guided backpropagation (and deconvnet)
+barely change: they show edges of the image, whatever the weights above.
+
+A block is a weighted layer, or the layers sharing a name before "/" (a SqueezeNet fire
+module); randomizing it re-initializes its weights as a new network's are (He-normal, seeded by
+the block's position) and its biases to zero. The class explained stays the original model's.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..errors import ArgumentError
+from ..net import Net
+from ..progress import progress_bar
+from ..settings import option
+from . import technique
+from .attribution import METHODS, attribute, signed_map
+from .similarity import compare
+from .targets import ClassRef, class_ref, explained, in_numbers
+
+MEASURES = ("spearman_abs", "spearman_signed", "ssim", "hog")
+MODES = ("cascade", "independent")
+
+
+def blocks(net):
+    """[(block, [its weighted layers])] from the top of the network down."""
+    out = {}
+    for name in net.layer_names:
+        if net.layers[name]["type"] in ("conv", "linear"):
+            out.setdefault(name.split("/")[0], []).append(name)
+    return list(reversed(out.items()))
+
+
+def randomized(net, layers, seed=0):
+    """A copy of ``net`` whose ``layers`` have new random weights (He-normal, each from the seed
+    and the layer's position) and zero biases; every other parameter is the original's."""
+    params = {}
+    for name, p in net.params.items():
+        if name in layers:
+            rng = np.random.default_rng([seed, net.layer_names.index(name)])
+            W = rng.standard_normal(p["W"].shape) * np.sqrt(2.0 / int(np.prod(p["W"].shape[1:])))
+            params[name] = {"W": W.astype(net.dtype), "b": np.zeros(p["b"].shape, net.dtype)}
+        else:
+            params[name] = {k: to_numpy(v) for k, v in p.items()}
+    return Net(net.arch, params=params, dtype=net.dtype, space=net.space, classes=net.classes, meta=net.meta)
+
+
+def stages(net, mode):
+    """[(label, layers randomized)]: the original, then each step of the cascade (top down) or
+    each block alone."""
+    out, above = [("original", [])], []
+    for block, layers in blocks(net):
+        above = above + layers
+        out.append((block, list(above) if mode == "cascade" else list(layers)))
+    return out
+
+
+def check_methods(text):
+    """A comma-separated list of METHODS (None: all) -> a tuple, unknown names refused."""
+    if text is None:
+        return METHODS
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown or not names:
+        raise ArgumentError(f"unknown method {', '.join(map(repr, unknown)) or '(none given)'}; known: "
+                            f"{', '.join(METHODS)}")
+    return tuple(dict.fromkeys(names))
+
+
+def maps_of(net, x, c, methods, quick, seed):
+    """(M, H, W) signed maps of class c for x, one per method."""
+    return np.stack([signed_map(attribute(net, x, m, c, quick=quick, seed=seed)) for m in methods])
+
+
+@dataclass(frozen=True)
+class Settings(technique.Settings):
+    target: object = option(None, "class index or (part of) a class name (default: the predicted class)",
+                            kind="target")
+    mode: str = option("cascade", "randomize the blocks from the top down, adding one each time, or one at a time",
+                       choices=MODES)
+    methods: str = option(None, f"comma-separated attribution methods (default: all: {', '.join(METHODS)})",
+                          kind="str")
+    random_labels: str = option(None, "data randomization: a model of the same architecture trained on permuted "
+                                "labels (a name or file), whose maps are compared with this model's", kind="str")
+    quick: bool = option(False, "fewer SmoothGrad samples and Integrated Gradients steps")
+    seed: int = option(0, "seed for the new random weights and SmoothGrad's noise", ge=0, le=2**32 - 1)
+
+    def check(self):
+        check_methods(self.methods)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sanity(technique.Result):
+    x: np.ndarray              # (1, C, H, W) the image, in input space
+    maps: np.ndarray           # (M, S, H, W) signed maps: method x stage (original first)
+    random_label_maps: np.ndarray  # (M, H, W) the same methods on the random-label model, or (0,)
+    methods: list
+    stages: list               # ["original", block randomized (cascade: and all above), ...]
+    similarity: dict           # {method: {measure: [value per stage]}} against the original map
+    data_randomization: dict   # {method: {measure: value}}: original model against the random-label one
+    random_label_model: str    # the random-label model's name or path, or None
+    target: ClassRef
+    probability: float
+    predicted: ClassRef
+
+    def summary(self):
+        last = {m: self.similarity[m]["spearman_abs"][-1] for m in self.methods}
+        lines = [f"{self.settings.mode} randomization of {len(self.stages) - 1} blocks for "
+                 f"{in_numbers(self.target, self.probability, self.predicted)}; rank correlation of |map| with "
+                 "the original once all are random:"]
+        lines += [f"  {m:22s} {v:+.2f}" for m, v in sorted(last.items(), key=lambda kv: -kv[1])]
+        if self.data_randomization:
+            lines.append(f"data randomization ({self.random_label_model}): rank correlation of |map| "
+                         "between the two models:")
+            lines += [f"  {m:22s} {d['spearman_abs']:+.2f}" for m, d in sorted(
+                self.data_randomization.items(), key=lambda kv: -kv[1]["spearman_abs"])]
+        return "\n".join(lines)
+
+
+def run(net, x, settings):
+    methods = check_methods(settings.methods)
+    other = None
+    if settings.random_labels is not None:
+        from ..io import load
+        other = load(settings.random_labels)
+        if other.arch.spec != net.arch.spec or other.input_shape != net.input_shape:
+            raise ArgumentError(f"{settings.random_labels}: not the same architecture as the model explained")
+    c, probability, predicted = explained(net, x, settings.target)
+    plan = stages(net, settings.mode)
+    maps = []
+    with progress_bar(desc=f"{settings.mode} randomization", progress=None, total=len(plan), unit="stages") as bar:
+        for label, layers in plan:
+            changed = randomized(net, set(layers), settings.seed) if layers else net
+            with changed.frozen():
+                maps.append(maps_of(changed, x, c, methods, settings.quick, settings.seed))
+            bar.update(1)
+    maps = np.stack(maps, axis=1)                                         # (M, S, H, W)
+    similarity = {m: {k: [] for k in MEASURES} for m in methods}
+    for i, m in enumerate(methods):
+        for s in range(maps.shape[1]):
+            for k, v in compare(maps[i, 0], maps[i, s]).items():
+                similarity[m][k].append(v)
+    data, other_maps = {}, np.zeros(0)
+    if other is not None:
+        with other.frozen():
+            other_maps = maps_of(other, x, c, methods, settings.quick, settings.seed)
+        data = {m: compare(maps[i, 0], other_maps[i]) for i, m in enumerate(methods)}
+    return Sanity(settings=settings, x=np.asarray(x), maps=maps.astype(np.float32), random_label_maps=other_maps,
+                  methods=list(methods), stages=[label for label, _ in plan], similarity=similarity,
+                  data_randomization=data, random_label_model=settings.random_labels, target=class_ref(net, c),
+                  probability=probability, predicted=class_ref(net, predicted))
