@@ -20,6 +20,8 @@ setup(
         # `minicnn gallery` renders every technique: t-SNE and the 8x8 digits, GrabCut.
         "scikit-learn>=1.5",
         "opencv-python-headless>=4.5",
+        # The sanity checks compare maps by SSIM and HOG (minicnn sanity).
+        "scikit-image>=0.22",
         # Winograd's 16 products run side by side, each on one BLAS thread.
         "threadpoolctl>=3.1",
     ],

@@ -188,7 +188,8 @@ TECHNIQUE_OPTIONS = {"saliency": {}, "segment": {}, "neuron": {"layer": "relu1",
                      "style": {"iterations": 5}, "top-patches": {"k": 3, "guided": True},
                      "tsne": {"perplexity": 2}, "break-linear": {"epochs": 50},
                      "gradcam": {}, "integrated-gradients": {"steps": "8"}, "lrp": {},
-                     "sanity": {"methods": "saliency,guided,gradcam,lrp", "quick": True}}
+                     "sanity": {"methods": "saliency,guided,gradcam,lrp", "quick": True},
+                     "deletion": {"methods": "saliency,gradcam,lrp", "quick": True, "n": 2, "steps": 6}}
 
 
 def run_technique(name, net, folder):

@@ -18,10 +18,11 @@ from ..errors import ArgumentError, MinicnnError
 from .technique import Technique
 
 # The technique modules (by import_module: viz/__init__ rebinds some of their names to functions).
-(activations, adversarial, class_model, codes, deepdream, fgsm, filters, fooling, gradcam, integrated, inversion,
- linear, lrp, neuron, occlusion, saliency, sanity, segment, style, top_patches) = (
+(activations, adversarial, class_model, codes, deepdream, faithfulness, fgsm, filters, fooling, gradcam, integrated,
+ inversion, linear, lrp, neuron, occlusion, saliency, sanity, segment, style, top_patches) = (
     import_module(f"{__package__}.{m}") for m in
-    ("activations", "adversarial", "class_model", "codes", "deepdream", "fgsm", "filters", "fooling", "gradcam",
+    ("activations", "adversarial", "class_model", "codes", "deepdream", "faithfulness", "fgsm", "filters", "fooling",
+     "gradcam",
      "integrated", "inversion", "linear", "lrp", "neuron", "occlusion", "saliency", "sanity", "segment", "style",
      "top_patches"))
 
@@ -90,6 +91,10 @@ TECHNIQUES = {t.name: t for t in [
     Technique("sanity", sanity.run, display.sanity, sanity.Settings, "required",
               "sanity checks: every method's map as the weights are randomized, and on a random-label model",
               "Adebayo et al. 2018, Sanity Checks for Saliency Maps"),
+    Technique("deletion", faithfulness.run, display.faithfulness, faithfulness.Settings, "required",
+              "deletion and insertion curves: how fast the class's probability falls (rises) as each method's "
+              "most important pixels go (come), against random orders",
+              "Petsiuk, Das & Saenko 2018, RISE (deletion and insertion metrics)"),
 ]}
 
 
