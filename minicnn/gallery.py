@@ -110,7 +110,54 @@ def sections(net, photos, quick, folder=None):
         Section("Linear classifiers", "Why a small aligned change moves a high-dimensional score: the lecture's "
                 "logistic regression, and a linear classifier of digits broken by its own templates.",
                 [Run("linear-example"), Run("break-linear", {"epochs": q(100, 300)})]),
+    ] + trust_sections(net, x0, x1, q)
+
+
+def trust_sections(net, x0, x1, q):
+    """After the lecture: can we trust a saliency map? The methods since 2016, each with its
+    axiom, then the checks that test every map."""
+    random_labels = random_label_model(net)
+    return [
+        Section("After the lecture: Grad-CAM", "A layer's maps weighted by the class's average gradient (Grad-CAM), "
+                "by its positive gradients (Grad-CAM++), and multiplied into guided backpropagation (guided "
+                "Grad-CAM): where the class's evidence is, at the layer's resolution, made sharp.",
+                [Run("gradcam", {}, x[1], x[0]) for x in (x0, x1)]),
+        Section("Integrated Gradients", "Each pixel's share of the score's change from a black image, summed "
+                "along the straight path between them; completeness says the shares add up to the change, and the "
+                "gap says how nearly the sum of steps got there. Gradient x input is the one-step version.",
+                [Run("integrated-gradients", {"steps": q("32", "64")}, x0[1], x0[0]),
+                 Run("integrated-gradients", {"baseline": "blur", "steps": "auto"}, x1[1], x1[0])]),
+        Section("Layer-wise relevance propagation", "The score shared out layer by layer in proportion to each "
+                "input's contribution: the composite of rules (z^B on the pixels, gamma low, epsilon high, LRP-0 on "
+                "top) and z+ alone, with how much of the score reached the pixels.",
+                [Run("lrp", {}, x0[1], x0[0]), Run("lrp", {"rule": "zplus"}, x0[1], x0[0])]),
+        Section("Sanity checks", "Every method's map as the network's weights are replaced by random ones from the "
+                "top block down (cascading) and one block at a time (independent), and on a network of the same "
+                "architecture trained on random labels. A map that explains the model must change with it.",
+                [Run("sanity", {"quick": quick_flag(q)}, x0[1], x0[0]),
+                 Run("sanity", {"mode": "independent", "quick": quick_flag(q)}, x0[1], x0[0]),
+                 Run("sanity", {"methods": "saliency,smoothgrad,guided,gradient-input,integrated-gradients,gradcam,"
+                                "lrp", "quick": quick_flag(q), "random_labels": random_labels}, x0[1],
+                     f"{x0[0]}, against the model trained on random labels",
+                     unavailable=None if random_labels else "no model of this architecture trained on random "
+                     "labels is at hand (`minicnn train --random-labels` makes one for the default model)")]),
+        Section("Deletion and insertion", "How fast the class's probability falls as each method's most important "
+                "pixels are replaced by the mean image, and rises as they are put into a blurred copy, over a set "
+                "of images, against random orders.",
+                [Run("deletion", {"quick": quick_flag(q), "n": q(4, 8)}, x0[1], x0[0])]),
     ]
+
+
+def quick_flag(q):
+    return q(True, False)
+
+
+def random_label_model(net):
+    """The model of net's architecture trained on random labels that minicnn ships (for the
+    default model), as a path, or None."""
+    from .io import model_dir
+    path = model_dir() / f"{net.meta.get('name')}_random_labels.h5"
+    return str(path) if path.is_file() else None
 
 
 def strongest(net, x, layer, centre=False):

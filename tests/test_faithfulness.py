@@ -138,7 +138,7 @@ def test_the_technique_on_a_summing_model_finds_the_best_order_for_gradient_x_in
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ArgumentError, match=r"unknown 'nonsense'; known: saliency, .*integrated-gradients"):
+    with pytest.raises(ArgumentError, match=r"unknown method 'nonsense'; known: saliency, .*integrated-gradients"):
         F.Settings(methods="saliency,nonsense")
     with pytest.raises(ArgumentError, match="none given"):
         F.Settings(methods=" , ")

@@ -23,7 +23,8 @@ from minicnn.errors import MinicnnError, OutputError
 from cli_helpers import assert_one_line_error, run_cli
 
 LECTURE_ORDER = ["filters", "activations", "top-patches", "tsne", "occlusion", "saliency", "segment", "neuron", "classviz",
-                 "invert", "deepdream", "style", "adversarial", "fgsm", "fool", "linear-example", "break-linear"]
+                 "invert", "deepdream", "style", "adversarial", "fgsm", "fool", "linear-example", "break-linear",
+                 "gradcam", "integrated-gradients", "lrp", "sanity", "deletion"]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ quick gallery); the technique modules hold the methods themselves.
 import numpy as np
 
 from ..backend import to_numpy
+from ..errors import ArgumentError
 from . import gradcam, integrated, lrp
 from .saliency import image_gradient
 from .targets import class_gradient
@@ -43,7 +44,20 @@ def attribute(net, x, method, c, quick=False, seed=0):
         return cam[None] if method == "gradcam" else gradcam.guided_backprop(net, x, c) * cam
     if method == "lrp":
         return lrp.lrp(net, x, c).relevance
-    raise ValueError(f"unknown attribution method {method!r}; known: {', '.join(METHODS)}")
+    raise ArgumentError(f"unknown attribution method {method!r}; known: {', '.join(METHODS)}")
+
+
+def method_list(text):
+    """A comma-separated list of METHODS (None: all) -> a tuple in the order given, each once;
+    unknown names are refused."""
+    if text is None:
+        return METHODS
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown or not names:
+        raise ArgumentError(f"unknown method {', '.join(map(repr, unknown)) or '(none given)'}; known: "
+                            f"{', '.join(METHODS)}")
+    return tuple(dict.fromkeys(names))
 
 
 def smoothgrad(net, x, c, samples=25, noise=0.15, seed=0, batch=10):

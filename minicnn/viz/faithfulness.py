@@ -31,7 +31,7 @@ from ..memory import check_batch_fits
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
-from .attribution import METHODS, absolute_map, attribute, signed_map
+from .attribution import METHODS, absolute_map, attribute, method_list, signed_map
 from .image_set import image_list, load
 from .targets import class_ref, explained, probabilities, resolve_target, score_layer
 
@@ -150,14 +150,7 @@ class Settings(technique.Settings):
 
     def method_list(self):
         """The methods asked for, in the order given, each once."""
-        if self.methods is None:
-            return list(METHODS)
-        names = list(dict.fromkeys(m.strip() for m in self.methods.split(",") if m.strip()))
-        unknown = [m for m in names if m not in METHODS]
-        if unknown or not names:
-            raise ArgumentError(f"methods: unknown {', '.join(map(repr, unknown)) or 'none given'}; "
-                                f"known: {', '.join(METHODS)}")
-        return names
+        return list(method_list(self.methods))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,7 +28,7 @@ from ..net import Net
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
-from .attribution import METHODS, attribute, signed_map
+from .attribution import METHODS, attribute, method_list, signed_map
 from .similarity import compare
 from .targets import ClassRef, class_ref, explained, in_numbers
 
@@ -69,18 +69,6 @@ def stages(net, mode):
     return out
 
 
-def check_methods(text):
-    """A comma-separated list of METHODS (None: all) -> a tuple, unknown names refused."""
-    if text is None:
-        return METHODS
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [n for n in names if n not in METHODS]
-    if unknown or not names:
-        raise ArgumentError(f"unknown method {', '.join(map(repr, unknown)) or '(none given)'}; known: "
-                            f"{', '.join(METHODS)}")
-    return tuple(dict.fromkeys(names))
-
-
 def maps_of(net, x, c, methods, quick, seed):
     """(M, H, W) signed maps of class c for x, one per method."""
     return np.stack([signed_map(attribute(net, x, m, c, quick=quick, seed=seed)) for m in methods])
@@ -100,7 +88,7 @@ class Settings(technique.Settings):
     seed: int = option(0, "seed for the new random weights and SmoothGrad's noise", ge=0, le=2**32 - 1)
 
     def check(self):
-        check_methods(self.methods)
+        method_list(self.methods)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,7 +120,7 @@ class Sanity(technique.Result):
 
 
 def run(net, x, settings):
-    methods = check_methods(settings.methods)
+    methods = method_list(settings.methods)
     other = None
     if settings.random_labels is not None:
         from ..io import load
