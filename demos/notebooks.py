@@ -1,6 +1,6 @@
-"""Writes the four teaching notebooks in demos/ from the cells below (edit here, then run this).
+"""Writes the five teaching notebooks in demos/ from the cells below (edit here, then run this).
 
-    python demos/notebooks.py            # demos/1_backprop.ipynb ... 4_style_transfer.ipynb
+    python demos/notebooks.py            # demos/1_backprop.ipynb ... 5_can_we_trust_a_saliency_map.ipynb
 
 Each runs top to bottom on the default model (no download, no GPU); tests/test_notebooks.py
 executes them and checks that the files here and the notebooks agree.
@@ -200,6 +200,94 @@ show(display.style_transfer(net, texture))
 print(texture.summary())""",
         md("On a colour ImageNet model (`minicnn fetch squeezenet1_1`) the same calls take photos: "
         "`viz.run(\"style\", net, photo, style=\"demos/photos/rocket.jpg\", original_colors=True)`."),
+    ],    "5_can_we_trust_a_saliency_map.ipynb": [
+        md("# Can we trust a saliency map?\n\nThe lecture ends at saliency maps, deconvnet and guided "
+        "backpropagation. Since then many more maps have been proposed, and a simple question asked of all of them "
+        "(Adebayo et al. 2018, *Sanity Checks for Saliency Maps*): does the map change when the thing it claims to "
+        "explain is destroyed? Here we compute a map by hand, check two methods' axioms (Integrated Gradients' "
+        "completeness, LRP's conservation), and then randomize the network."),
+        SETUP + """
+from minicnn import backend
+net = minicnn.load()
+x = net.space.preprocess(net.samples.images[3])
+c = int(viz.probabilities(net, x)[0].argmax())
+print("the network sees a", net.class_name(c))""",
+        md("## A saliency map by hand\n\nOne forward pass to the class scores, a gradient that is 1 at class c "
+        "and 0 elsewhere, one backward pass to the pixels. The map is the largest absolute value over colour "
+        "channels (here there is one channel)."),
+        """scores = net.forward(x, end="fc4")
+onehot = np.zeros_like(scores)
+onehot[0, c] = 1
+grad = net.backward(onehot) * net.space.pixel_step()      # per pixel value (0..255), not per input unit
+by_hand = np.abs(grad[0]).max(axis=0)
+print("same as viz.saliency:", np.allclose(by_hand, viz.saliency(net, x, c), rtol=1e-5))""",
+        md("## Integrated Gradients adds up\n\nIG (Sundararajan et al. 2017) integrates the gradient along the "
+        "straight path from a baseline x' (here black) to the image and multiplies by x - x'. Its axiom, "
+        "*completeness*, says the attributions add up to S(x) - S(x'). Summed by the trapezoid rule with m steps:"),
+        """from minicnn.viz.targets import class_gradient
+x0 = np.broadcast_to(net.space.bounds()[0], x.shape)      # black, in input space
+for m in (4, 16, 64):
+    alphas = np.linspace(0, 1, m + 1)
+    weights = np.full(m + 1, 1 / m); weights[[0, -1]] /= 2
+    path = x0 + alphas[:, None, None, None] * (x - x0)
+    avg_grad = np.tensordot(weights, class_gradient(net, path, c), axes=1)
+    ig = (x - x0)[0] * avg_grad
+    s = viz.scores(net, np.concatenate([x, x0]))[:, c]
+    print(f"{m:3d} steps: sum of attributions {ig.sum():.4f}, S(x) - S(x') {s[0] - s[1]:.4f}, "
+          f"gap {100 * abs(ig.sum() - (s[0] - s[1])) / abs(s[0] - s[1]):.2f} %")""",
+        """r = viz.run("integrated-gradients", net, x)
+show(display.integrated_gradients(net, r))
+print(r.summary())""",
+        md("## LRP conserves the score\n\nLayer-wise relevance propagation puts the class score on its unit and "
+        "shares it out, layer by layer, in proportion to each input's contribution. The rules sit beside each "
+        "layer's backward pass (`minicnn/layers/conv.py`: `conv_relevance`), and a net chooses them per layer "
+        "range, as it chooses ReLU rules. In float64, relevance lost on the way is what the biases took:"),
+        """exact = net.astype(np.float64)
+with backend.fast_paths(False):                          # the rules read the readable layers' caches
+    s = exact.forward(x.astype(np.float64), end="fc4")
+R = np.zeros_like(s); R[0, c] = s[0, c]
+with exact.lrp_rule("epsilon"), exact.lrp_rule("gamma", upto="conv1_2"):
+    relevance = exact.relevance(R)
+print(f"score {s[0, c]:.4f} = relevance at the pixels {relevance.sum():.4f} "
+      f"+ absorbed {sum(a[0] for a in exact.absorbed.values()):.4f}")
+for layer, a in exact.absorbed.items():
+    print(f"  {layer:8s} absorbed {a[0]:+.4f}")""",
+        """r = viz.run("lrp", net, x)
+show(display.lrp(net, r))
+print(r.summary())
+g = viz.run("gradcam", net, x)
+show(display.gradcam(net, g))""",
+        md("## The randomization test\n\nNow destroy the network from the top down: re-draw the weights of fc4, "
+        "then of fc3 too, and so on to the first layer, and redraw every method's map each time. A map that "
+        "explains the *model* must fall apart; one that only shows the *image* will not."),
+        """r = viz.run("sanity", net, x, quick=True)
+show(display.sanity(net, r), size=6)
+print(r.summary())""",
+        """last = {m: r.similarity[m]["spearman_abs"][-1] for m in r.methods}
+print("rank correlation with the original map once every layer is random:")
+for m, v in sorted(last.items(), key=lambda kv: kv[1]):
+    print(f"  {m:22s} {v:+.2f}  {'passes: the map changed' if v < 0.3 else 'fails: it still looks the same'}")""",
+        md("Guided backpropagation (like deconvnet) keeps showing the digit's strokes whatever the weights above: "
+        "its ReLU rule lets only positive signals through, which reconstructs the image's edges. Gradient x input, "
+        "Integrated Gradients and LRP keep the digit too, because they multiply by the image. The plain gradient "
+        "and Grad-CAM change: they pass.\n\n## Data randomization\n\nThe same architecture trained on permuted "
+        "labels (`minicnn train --random-labels`) has learnt no digit at all. Its maps should look nothing like "
+        "the real model's."),
+        """from minicnn.gallery import random_label_model
+path = random_label_model(net)
+if path:
+    d = viz.run("sanity", net, x, quick=True, methods="saliency,guided,gradcam,integrated-gradients,lrp",
+                random_labels=path)
+    show(display.sanity(net, d)[-1:], size=5)
+    print(d.summary().split("data randomization")[1])
+else:
+    print("no random-label model is shipped here: minicnn train --random-labels makes one")""",
+        md("## Faithfulness: deletion and insertion\n\nA last check asks the model itself: delete the pixels a "
+        "map ranks highest and watch the probability fall (lower area is better), or insert them into a blurred "
+        "image and watch it rise (higher is better), against a random order."),
+        """f = viz.run("deletion", net, x, quick=True, n=4)
+show(display.faithfulness(net, f), size=4)
+print(f.summary())""",
     ],
 }
 
