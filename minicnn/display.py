@@ -321,9 +321,11 @@ def sanity(net, r):
     return [[p] for p in panels]
 
 
-def grid_image(cells, row_labels, column_labels, cell=1.1):
-    """Rows of (h, w, 3) uint8 pictures, labelled on the left and on top, as one picture."""
+def grid_image(cells, row_labels, column_labels, cell=None):
+    """Rows of (h, w, 3) uint8 pictures, labelled on the left and on top, as one picture; each
+    ``cell`` inches wide (default: larger for larger pictures)."""
     rows, cols = len(cells), len(cells[0])
+    cell = cell or (1.1 if max(cells[0][0].shape[:2]) <= 64 else 1.7)
     fig, axes = plt.subplots(rows, cols, squeeze=False, figsize=(cell * cols + 1.2, cell * rows + 0.5), dpi=100)
     for i, row in enumerate(cells):
         for j, picture in enumerate(row):
@@ -342,7 +344,9 @@ def grid_image(cells, row_labels, column_labels, cell=1.1):
 
 
 def _normalized_abs(m):
-    return colorize(np.abs(m), "gray", 0, max(float(np.abs(m).max()), 1e-30))
+    """|m| in grey, white at its 99th percentile (a few extreme pixels would leave the rest black)."""
+    a = np.abs(m)
+    return colorize(a, "gray", 0, max(float(np.percentile(a, 99)), float(a.max()) * 1e-3, 1e-30))
 
 
 def _similarity_plots(r, measures):
@@ -357,7 +361,8 @@ def _similarity_plots(r, measures):
                 a.plot(range(len(r.stages)), r.similarity[m][measure], "o-", ms=3, lw=1.2, color=cmap(i % cmap.N),
                        label=m)
             a.set_xticks(range(len(r.stages)), r.stages, rotation=60, ha="right", fontsize=7)
-            a.set_ylim(-1.05 if measure == "spearman_signed" else -0.3, 1.05)
+            lowest = min(min(r.similarity[m][measure]) for m in r.methods)
+            a.set_ylim(-1.05 if measure == "spearman_signed" else min(-0.3, lowest - 0.05), 1.05)
             a.axhline(0, color="grey", lw=0.6)
             a.grid(alpha=0.3)
             a.set_title({"spearman_abs": "rank correlation, |map|", "spearman_signed": "rank correlation, signed",
