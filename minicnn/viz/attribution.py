@@ -15,7 +15,7 @@ import numpy as np
 from ..backend import to_numpy
 from ..errors import ArgumentError
 from . import gradcam, integrated, lrp
-from .saliency import image_gradient
+from .saliency import image_gradient, noisy_copies
 from .targets import class_gradient
 
 METHODS = ("saliency", "smoothgrad", "deconvnet", "guided", "gradient-input", "integrated-gradients", "gradcam",
@@ -63,14 +63,8 @@ def method_list(text):
 def smoothgrad(net, x, c, samples=25, noise=0.15, seed=0, batch=10):
     """(C, H, W) SmoothGrad of the signed gradient (Smilkov et al. 2017): the mean image gradient
     over ``samples`` noisy copies of x (noise: a fraction of the image's pixel range)."""
-    step = net.space.pixel_step()
-    pixels = np.asarray(x, np.float64) / step
-    sigma = noise * float(pixels.max() - pixels.min())
-    rng, total = np.random.RandomState(seed), 0.0
-    for start in range(0, samples, batch):
-        n = min(batch, samples - start)
-        total = total + image_gradient(net, (pixels + sigma * rng.randn(n, *pixels.shape[1:])) * step, c).sum(axis=0)
-    return total / samples
+    return sum(image_gradient(net, noisy, c).sum(axis=0)
+               for noisy in noisy_copies(net, x, samples, noise, seed, batch)) / samples
 
 
 def signed_map(a):

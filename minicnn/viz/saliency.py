@@ -33,17 +33,24 @@ def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10, progress=F
     c = resolve_target(net, target)
     if not samples:
         return np.abs(image_gradient(net, x, c)[0]).max(axis=0)
+    total = 0.0
+    with progress_bar(desc="SmoothGrad", progress=progress, total=samples, unit="copies") as bar:
+        for noisy in noisy_copies(net, x, samples, noise, seed, batch):
+            total = total + np.abs(image_gradient(net, noisy, c)).max(axis=1).sum(axis=0)
+            bar.update(len(noisy))
+    return total / samples
+
+
+def noisy_copies(net, x, samples, noise, seed=0, batch=10):
+    """SmoothGrad's inputs: ``samples`` copies of x (1, C, H, W) with Gaussian noise of standard
+    deviation ``noise`` times the image's pixel range, in batches (n, C, H, W), seeded."""
     step = net.space.pixel_step()
     pixels = np.asarray(x, np.float64) / step
     sigma = noise * float(pixels.max() - pixels.min())
-    rng, total = np.random.RandomState(seed), 0.0
-    with progress_bar(desc="SmoothGrad", progress=progress, total=samples, unit="copies") as bar:
-        for start in range(0, samples, batch):
-            n = min(batch, samples - start)
-            noisy = (pixels + sigma * rng.randn(n, *pixels.shape[1:])) * step
-            total = total + np.abs(image_gradient(net, noisy, c)).max(axis=1).sum(axis=0)
-            bar.update(n)
-    return total / samples
+    rng = np.random.RandomState(seed)
+    for start in range(0, samples, batch):
+        n = min(batch, samples - start)
+        yield (pixels + sigma * rng.randn(n, *pixels.shape[1:])) * step
 
 
 @dataclass(frozen=True)
