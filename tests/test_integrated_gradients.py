@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minicnn import Net, io, viz
+from minicnn.backend import to_numpy
 from minicnn.errors import ArgumentError
 from minicnn.images import ImageSpace
 from minicnn.viz import integrated as ig
@@ -38,7 +39,7 @@ def test_on_a_linear_model_ig_is_the_gradient_times_the_difference(rule):
     rng = np.random.RandomState(1)
     x, x0 = rng.randn(1, 2, 4, 4), rng.randn(1, 2, 4, 4)
     path = ig.integrated_gradients(net, x, 2, x0, steps=3, rule=rule)
-    expected = net.params["fc"]["W"][2].reshape(2, 4, 4) * (x - x0)[0]
+    expected = to_numpy(net.params["fc"]["W"])[2].reshape(2, 4, 4) * (x - x0)[0]
     np.testing.assert_allclose(path.attributions, expected, rtol=1e-13, atol=1e-14)
     assert path.gap < 1e-12
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from minicnn import Net, backend, io, viz
+from minicnn.backend import to_numpy
 from minicnn import layers as L
 from minicnn.errors import ArgumentError
 from minicnn.viz import lrp
@@ -117,7 +118,7 @@ def relevance(net, x, c, rules=(("0", None, {}),), pool="wta"):
     for b in blocks:
         b.__enter__()
     try:
-        return net.relevance(R), s.reshape(len(s), -1)[:, c]
+        return to_numpy(net.relevance(R)), to_numpy(s.reshape(len(s), -1)[:, c])
     finally:
         for b in reversed(blocks):
             b.__exit__(None, None, None)
@@ -133,7 +134,7 @@ def test_conservation_without_biases(spec, shape, rule, pool):
     x = np.random.RandomState(5).randn(3, *shape)
     R, score = relevance(net, x, 1, ((rule, None, {}),), pool)
     np.testing.assert_allclose(R.reshape(3, -1).sum(axis=1), score, rtol=1e-10, atol=1e-10)
-    assert all(np.abs(a).max() < 1e-10 for a in net.absorbed.values())
+    assert all(np.abs(to_numpy(a)).max() < 1e-10 for a in net.absorbed.values())
 
 
 def test_lrp0_without_biases_is_gradient_times_input():
@@ -143,7 +144,7 @@ def test_lrp0_without_biases_is_gradient_times_input():
     s = net.forward(x, end="fc4")
     d = np.zeros_like(s)
     d[:, 3] = 1
-    np.testing.assert_allclose(R, x * net.backward(d), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(R, x * to_numpy(net.backward(d)), rtol=1e-9, atol=1e-12)
 
 
 def test_biases_absorb_what_is_missing():
@@ -154,7 +155,7 @@ def test_biases_absorb_what_is_missing():
         p["b"][:] = 0.3
     x = np.random.RandomState(9).randn(1, 3, 8, 8)
     R, score = relevance(net, x, 0)
-    absorbed = sum(a[0] for a in net.absorbed.values())
+    absorbed = sum(float(to_numpy(a)[0]) for a in net.absorbed.values())
     assert abs(absorbed) > 1e-3
     assert R.sum() + absorbed == pytest.approx(score[0], rel=1e-12)
 

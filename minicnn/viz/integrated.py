@@ -27,6 +27,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.special import logsumexp
 
+from ..backend import to_numpy
 from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
@@ -96,7 +97,7 @@ def integrated_gradients(net, x, c, x0, steps=64, rule="trapezoid", batch=16, pr
         for start in range(0, len(points), batch):
             a = points[start:start + batch, None, None, None]
             g = class_gradient(net, x0 + a * (x - x0), c, objective)
-            total += np.tensordot(weights[start:start + batch], np.asarray(g), axes=1)
+            total += np.tensordot(weights[start:start + batch], to_numpy(g), axes=1)
             bar.update(len(a))
     attributions = (x - x0)[0] * total
     s = scores(net, np.concatenate([x, x0]))
@@ -121,7 +122,7 @@ def auto_steps(net, x, c, x0, rule="trapezoid", start=8, progress=False):
 def gradient_input(net, x, c):
     """(C, H, W) gradient x input: x * dS_c/dx in input space (the image's share of the score as
     a linear model at x would split it, the mean image scoring the bias)."""
-    return np.asarray(x, np.float64)[0] * np.asarray(class_gradient(net, x, c))[0]
+    return np.asarray(x, np.float64)[0] * to_numpy(class_gradient(net, x, c))[0]
 
 
 def parse_steps(text):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import fast_paths, get_array_module, to_device, to_numpy
+from ..backend import fast_paths, get_array_module, on_device, to_device, to_numpy
 from ..layers import POOL_RULES
 from ..settings import option
 from . import technique
@@ -51,7 +51,7 @@ def rules_for(net, preset, eps=0.25, gamma=0.25, alpha=2.0):
     if preset != "composite":
         return [(preset, None, options.get(preset, {}))]
     convs = [n for n in weighted if net.layers[n]["type"] == "conv"]
-    low, high = net.space.bounds()
+    low, high = on_device(*net.space.bounds(), dtype=net.dtype)       # where the pixels will be
     plan = [("0", None, {})]
     if convs:
         plan.append(("epsilon", convs[-1] if len(convs) > 1 or weighted[-1] != convs[-1] else None,
