@@ -87,7 +87,7 @@ def test_the_page_starts_with_the_models_provenance(page):
 def test_progress_is_reported_per_technique_and_overall(page):
     _, _, lines = page
     total = sum(1 for line in lines if line.startswith("["))
-    assert lines[0].startswith(f"[1/{total}] filters") and lines[-2].startswith(f"[{total}/{total}] break-linear")
+    assert lines[0].startswith(f"[1/{total}] filters") and lines[-2].startswith(f"[{total}/{total}] deletion")
     assert all(re.search(r"\(\d+ s so far\)$", line) for line in lines[1::2])
 
 
