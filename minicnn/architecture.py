@@ -149,6 +149,18 @@ class Architecture:
                                 f"at {self.input_shape[1]}x{self.input_shape[2]}; choose a layer before it")
         return Architecture([s for s in self.spec if s["name"] in keep], (self.input_shape[0],) + hw)
 
+    def blocks(self):
+        """[(block, its weighted layers, its last layer)] from the input up. A block is a layer
+        with weights, or the layers whose names share a part before "/" (SqueezeNet's fire5/...),
+        whose last layer (fire5/concat) holds every branch: what the sanity checks randomize
+        together and LRP's composite gives one rule."""
+        weighted = {}
+        for name in self.layer_names:
+            if name in self.param_shapes:
+                weighted.setdefault(name.split("/")[0], []).append(name)
+        return [(b, layers, [n for n in self.layer_names if n.split("/")[0] == b][-1])
+                for b, layers in weighted.items()]
+
     def receptive_field(self, name):
         """The ReceptiveField of a unit of layer ``name``, in input pixels."""
         return self.fields[self.check_layer(name, "receptive_field")]

@@ -260,8 +260,9 @@ def add_settings(p, settings, free=None, own=None):
         defaults = "; ".join(d for d in (f"default {f.default}" if f.default is not None and m["kind"] != "bool"
                                          else "", f"the model's own for {own[f.name]}" if f.name in own else "") if d)
         help_ = m["help"] + (f"; {bounds}" if bounds else "") + (f" ({defaults})" if defaults else "")
+        help_ = help_.replace("%", "%%")              # argparse formats help with % (the text may say "1 %")
         if m["kind"] == "bool":
-            p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=m["help"])
+            p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=m["help"].replace("%", "%%"))
         else:
             kind = {"int": number(int), "float": number(float)}.get(m["kind"], str)
             p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=help_,

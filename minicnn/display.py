@@ -281,8 +281,8 @@ def integrated_gradients(net, r):
     scale = max(robust_scale(ig), robust_scale(gi))             # one scale: both are score units
     return [Panel(f"input: {_short(r.target.name)} ({r.probability:.2f})", img),
             Panel(f"baseline: {r.settings.baseline}", net.space.deprocess(r.baseline_image)),
-            Panel(f"gradient x input\nsum {r.gradient_input_total:.3g} (S(x) - S(mean) "
-                  f"{r.score - r.mean_score:.3g})", diverging(gi, scale)),
+            Panel(f"gradient x input\nsum {r.gradient_input_total:.3g}; S(x) - S(mean) "
+                  f"{r.score - r.mean_score:.3g}\n(no axiom makes them equal)", diverging(gi, scale)),
             Panel(f"Integrated Gradients, {r.steps} steps\nsum {r.total:.3g}, S(x) - S(x') "
                   f"{r.score - r.baseline_score:.3g}\ngap {100 * r.gap:.2f} %", diverging(ig, scale))]
 
@@ -306,18 +306,18 @@ def sanity(net, r):
         if s == 0:
             return "original"
         return r.stages[s] + (" and above" if r.settings.mode == "cascade" and s > 1 else "") + "\nrandom"
-    grid = [[image] + [_normalized_abs(r.maps[i, s]) for s in range(len(r.stages))] for i in range(len(r.methods))]
+    grid = [[image] + [_normalized_abs(r.absolute_maps[i, s]) for s in range(len(r.stages))]
+            for i in range(len(r.methods))]
     panels = [Panel(f"{r.settings.mode} randomization, top block first",
                     grid_image(grid, r.methods, ["input"] + [stage(s) for s in range(len(r.stages))])),
               Panel("similarity with the original map", figure_image(_similarity_plots(r, MEASURES),
                                                                      size=(4.0 * len(MEASURES), 3.4)))]
     if r.random_label_maps.size:
-        pairs = [[image, _normalized_abs(r.maps[i, 0]), _normalized_abs(r.random_label_maps[i])]
+        pairs = [[_normalized_abs(r.absolute_maps[i, 0]), _normalized_abs(r.random_label_maps[i])]
                  for i in range(len(r.methods))]
-        labels = [f"{m} ({r.data_randomization[m]['spearman_abs']:+.2f})" for m in r.methods]
+        labels = [f"{m}\n({r.data_randomization[m]['spearman_abs']:+.2f})" for m in r.methods]
         panels.append(Panel("data randomization: rank correlation of |map| in brackets",
-                            grid_image(list(map(list, zip(*pairs))), ["input", "trained labels", "random labels"],
-                                       labels)))
+                            grid_image(list(map(list, zip(*pairs))), ["trained labels", "random labels"], labels)))
     return [[p] for p in panels]
 
 

@@ -280,7 +280,17 @@ STYLE = """body { font: 15px/1.45 system-ui, sans-serif; max-width: 1200px; marg
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #444; } code { font-size: 0.95em; overflow-wrap: anywhere; }
-.failed { color: #a00; } .provenance { font-size: 0.9em; color: #333; }"""
+.failed { color: #a00; } .provenance { font-size: 0.9em; color: #333; }
+figcaption pre { font-size: 0.95em; margin: 0.3em 0; }"""
+
+
+def _summary_html(summary):
+    """A result's summary for a caption: its first line, and the rest (a table of numbers) as
+    preformatted text under it."""
+    lines = (summary or "").splitlines()
+    if len(lines) <= 1:
+        return html.escape(lines[0] if lines else "")
+    return f"{html.escape(lines[0])}<pre>{html.escape(chr(10).join(lines[1:]))}</pre>"
 
 
 def page(net, figures, quick, seconds):
@@ -324,7 +334,7 @@ def page(net, figures, quick, seconds):
             continue
         settings = ", ".join(f"{k}={v}" for k, v in figure["settings"].items() if v is not None)
         parts.append(f"<figure><img src=\"{e(figure['png'])}\" alt=\"{e(t.description)}\"><figcaption>{what}: "
-                     f"{e(figure['summary'].splitlines()[0] if figure['summary'] else '')}<br>{e(t.paper)}. Settings: <code>{e(settings)}</code>. "
+                     f"{_summary_html(figure['summary'])}<br>{e(t.paper)}. Settings: <code>{e(settings)}</code>. "
                      f"{figure['seconds']:.1f} s. <a href=\"{e(figure['json'])}\">JSON sidecar</a></figcaption>"
                      "</figure>")
     parts.append("</body></html>\n")

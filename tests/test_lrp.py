@@ -15,6 +15,28 @@ from nets import fire_style, vgg_style
 OPTIONS = {"eps": 0.3, "gamma": 0.4, "alpha": 2.5, "low": -1.2, "high": 1.7}
 
 
+def test_epsilon_relative_to_the_layers_root_mean_square():
+    rng = np.random.RandomState(3)
+    x, w, b = rng.randn(2, 6), rng.randn(4, 6), rng.randn(4)
+    out, cache = L.linear_forward(x, w, b)
+    R = rng.randn(*out.shape)
+    got = L.linear_relevance(R, cache, b, "epsilon", eps=0.3, rms=True)
+    for n in range(2):
+        eps = 0.3 * np.sqrt(np.mean(out[n] ** 2))
+        expected = sum(x[n] * w[m] / (out[n, m] + eps * np.sign(out[n, m])) * R[n, m] for m in range(4))
+        np.testing.assert_allclose(got[n], expected, rtol=1e-12)
+
+
+def test_alpha_beta_defaults_to_alpha_two_not_z_plus():
+    rng = np.random.RandomState(4)
+    x, w, b = rng.randn(2, 6), rng.randn(4, 6), np.zeros(4)
+    out, cache = L.linear_forward(x, w, b)
+    R = rng.rand(*out.shape)
+    assert not np.allclose(L.linear_relevance(R, cache, b, "alphabeta"), L.linear_relevance(R, cache, b, "zplus"))
+    np.testing.assert_allclose(L.linear_relevance(R, cache, b, "alphabeta"),
+                               L.linear_relevance(R, cache, b, "alphabeta", alpha=2.0))
+
+
 def shares(contributions, bias, R, rule):
     """One output's relevance R shared among its inputs' contributions (a 1-D array), by the
     rule's definition (Montavon et al. 2019)."""
@@ -158,6 +180,13 @@ def test_biases_absorb_what_is_missing():
     absorbed = sum(float(to_numpy(a)[0]) for a in net.absorbed.values())
     assert abs(absorbed) > 1e-3
     assert R.sum() + absorbed == pytest.approx(score[0], rel=1e-12)
+    # By hand: the top layer's output c holds R = z_c, and LRP-0 hands on (z_c - b_c) / z_c of it,
+    # so that layer keeps exactly its bias b_c = 0.3; a layer below keeps sum_k b_k R_k / z_k.
+    assert float(to_numpy(net.absorbed["fc4"])[0]) == pytest.approx(0.3, rel=1e-12)
+    z3 = to_numpy(net.outputs["fc3"])[0]
+    a3, w4 = np.maximum(z3, 0), to_numpy(net.params["fc4"]["W"])[0]      # relu3's output; dropout is off
+    R3 = a3 * w4 / (a3 @ w4 + 0.3) * score[0]              # fc4's LRP-0 shares, at fc3's outputs
+    assert float(to_numpy(net.absorbed["fc3"])[0]) == pytest.approx(float((0.3 * R3 / z3).sum()), rel=1e-9)
 
 
 def test_rules_are_chosen_per_layer_range_and_restored():
@@ -187,8 +216,31 @@ def test_relevance_needs_the_readable_forward():
 def test_composite_preset_on_the_default_model():
     net = io.load("digits")
     plan = dict(lrp.lrp(net, net.space.preprocess(net.samples.images[0]), 0).rules)
-    assert plan == {"conv1_1": "zb", "conv1_2": "gamma (gamma=0.25)", "pool1": "wta", "conv2_1": "epsilon (eps=0.25)",
-                    "conv2_2": "epsilon (eps=0.25)", "pool2": "wta", "fc3": "0", "fc4": "0"}
+    low, high = (float(b.min()) for b in net.space.bounds())
+    assert plan == {"conv1_1": f"zb (pixels {low:.3g} to {high:.3g})", "conv1_2": "gamma (gamma=0.25)", "pool1": "wta",
+                    "conv2_1": "epsilon (0.25 x RMS)", "conv2_2": "epsilon (0.25 x RMS)", "pool2": "wta", "fc3": "0",
+                    "fc4": "0"}
+
+
+def test_composite_gives_both_branches_of_a_fire_module_one_rule():
+    """Ranges end at a block's last layer (its concatenation): a fire module's squeeze and both
+    expand branches get the same rule, and the classifier conv LRP-0."""
+    spec = fire_style()
+    spec = spec[:10] + [dict(layer, name=layer["name"].replace("fire2", "fire3"),
+                             **({"inputs": [i.replace("fire2", "fire3") for i in layer["inputs"]]} if "inputs" in layer
+                                else {})) for layer in spec[3:10]]
+    spec[10] = dict(spec[10], inputs=["fire2/concat"])
+    spec += fire_style()[10:]
+    net = Net(spec, (3, 15, 15))
+    rules = {}
+    for rule, upto, o in lrp.rules_for(net, "composite"):
+        below = None if upto is None else net.arch.ancestors[upto] | {upto}
+        for n in net.params:
+            if below is None or n in below:
+                rules[n] = rule
+    assert rules["conv10"] == "0" and rules["conv1"] == "zb"
+    for block in ("fire2", "fire3"):
+        assert len({rules[n] for n in net.params if n.startswith(block)}) == 1, rules
 
 
 @pytest.mark.parametrize("rule", ["zplus", "composite"])

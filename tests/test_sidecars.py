@@ -137,3 +137,15 @@ def test_help_gives_the_defaults_models_set_of_their_own(capsys):
         cli.main(["fgsm", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "(default 2.0; the model's own for digits: 64)" in text
+
+
+@pytest.mark.parametrize("verb", ["gallery", "train", "info", "fetch", "convert", "gradcheck", "assignment"] +
+                         sorted(__import__("minicnn.viz", fromlist=["TECHNIQUES"]).TECHNIQUES))
+def test_every_verb_has_help(verb, capsys):
+    """--help prints the verb's usage and every flag's text (argparse formats it: a '%' in a
+    setting's help must not break it), and exits 0."""
+    from minicnn import cli
+    with pytest.raises(SystemExit) as e:
+        cli.main([verb, "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith(f"usage: minicnn {verb}")

@@ -76,3 +76,15 @@ def test_maps_of_different_shapes_are_refused():
         compare(np.ones((4, 4)), np.ones((4, 5)))
     with pytest.raises(ValueError, match="NaN"):
         spearman(np.full((4, 4), np.nan), np.ones((4, 4)))
+
+
+def test_attributions_with_channels_compare_absolute_sums_not_sums_made_absolute():
+    """The absolute map is the sum over channels of |a| (two channels that cancel still matter),
+    the signed map the sum of a."""
+    rng = np.random.RandomState(7)
+    a, b = rng.randn(3, 16, 16), rng.randn(3, 16, 16)
+    got = compare(a, b)
+    assert got["spearman_abs"] == pytest.approx(spearman(np.abs(a).sum(0), np.abs(b).sum(0)))
+    assert got["spearman_signed"] == pytest.approx(spearman(a.sum(0), b.sum(0)))
+    assert got["spearman_abs"] != pytest.approx(spearman(np.abs(a.sum(0)), np.abs(b.sum(0))))
+    assert compare(a, a)["spearman_abs"] == pytest.approx(1.0)

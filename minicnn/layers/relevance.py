@@ -11,13 +11,18 @@ stabilizer) took. The rules differ only in W', b' and z':
 
     "0"          W' = W, b' = b                         the gradient times the input, per layer
     "epsilon"    as "0", z' = z + eps * sign(z)          small, noisy contributions absorbed
+                 (rms=True: eps times the root mean square of the example's z, as in
+                 Montavon et al.'s tutorial, so one eps suits layers of any scale)
     "gamma"      W' = W + gamma W+, b' = b + gamma b+   positive contributions favoured
     "alphabeta"  alpha R+ - beta R- (alpha - beta = 1): positive and negative contributions
                  shared out apart, each without biases; "zplus" is alpha=1, beta=0
     "zb"         for pixels bounded by low <= x <= high (the first layer on images):
                  R_in = x W^T s - low W+^T s - high W-^T s,  s = R / (x W - low W+ - high W-)
 
-W+ = max(W, 0), W- = min(W, 0). A zero denominator passes no relevance (it is absorbed).
+W+ = max(W, 0), W- = min(W, 0). A zero denominator passes no relevance (it is absorbed). Without
+biases, "0", "gamma", "zplus" and "zb" hand on all they receive; alpha-beta hands on alpha R
+where an output has no negative contribution (beta's share has nowhere to go), so it can create
+relevance.
 Every rule is written with the layer's own forward and the input half of its backward, so
 conv_relevance and linear_relevance (beside their backward passes) only say which those are.
 """
@@ -34,8 +39,8 @@ def divide(R, z):
     return xp.where(z == 0, 0, R / xp.where(z == 0, 1, z))
 
 
-def weighted_relevance(R, x, w, b, forward, transpose, rule="0", eps=0.25, gamma=0.25, alpha=1.0,
-                       low=None, high=None):
+def weighted_relevance(R, x, w, b, forward, transpose, rule="0", eps=0.25, gamma=0.25, alpha=2.0,
+                       low=None, high=None, rms=False):
     """Relevance at the input x of a layer out = forward(x, w, b), from the relevance R at its
     output (shaped like out). transpose(s, w): W^T s shaped like x (the backward pass to x).
     Returns R_in, shaped like x."""
@@ -46,7 +51,9 @@ def weighted_relevance(R, x, w, b, forward, transpose, rule="0", eps=0.25, gamma
     if rule in ("0", "epsilon"):
         z = forward(x, w, b)
         if rule == "epsilon":
-            z = z + eps * xp.where(z >= 0, 1, -1)
+            scale = xp.sqrt((z.reshape(len(z), -1) ** 2).mean(axis=1)).reshape((-1,) + (1,) * (z.ndim - 1)) \
+                if rms else 1.0
+            z = z + eps * scale * xp.where(z >= 0, 1, -1)
         return x * transpose(divide(R, z), w)
     if rule == "gamma":
         w2, b2 = w + gamma * pos(w), b + gamma * pos(b)

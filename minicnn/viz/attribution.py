@@ -47,11 +47,11 @@ def attribute(net, x, method, c, quick=False, seed=0):
     raise ArgumentError(f"unknown attribution method {method!r}; known: {', '.join(METHODS)}")
 
 
-def method_list(text):
-    """A comma-separated list of METHODS (None: all) -> a tuple in the order given, each once;
-    unknown names are refused."""
+def method_list(text, net=None):
+    """A comma-separated list of METHODS (None: all that ``net`` can show: Grad-CAM needs a
+    spatial map) -> a tuple in the order given, each once; unknown names are refused."""
     if text is None:
-        return METHODS
+        return METHODS if net is None or gradcam.has_map(net) else tuple(m for m in METHODS if "gradcam" not in m)
     names = [t.strip() for t in text.split(",") if t.strip()]
     unknown = [n for n in names if n not in METHODS]
     if unknown or not names:

@@ -148,9 +148,9 @@ class Settings(technique.Settings):
     def check(self):
         self.method_list()
 
-    def method_list(self):
-        """The methods asked for, in the order given, each once."""
-        return list(method_list(self.methods))
+    def method_list(self, net=None):
+        """The methods asked for, in the order given, each once (all that net can show: None)."""
+        return list(method_list(self.methods, net))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,7 +190,7 @@ class Faithfulness(technique.Result):
 def deletion_insertion(net, xs, settings, progress=False):
     """The deletion and insertion curves of every method of ``settings`` on each image of xs (a
     list of (1, C, H, W) input-space images), each for its own class; see the module docstring."""
-    methods = settings.method_list()
+    methods = settings.method_list(net)
     H, W = net.input_shape[1:]
     steps = settings.steps or min(H, W, 50)
     if steps > H * W:

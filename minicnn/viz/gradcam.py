@@ -31,7 +31,16 @@ def default_layer(net):
     n_classes = int(np.prod(net.shapes[score_layer(net)]))
     spatial = [n for n in map_layers(net) if net.shapes[n][1] * net.shapes[n][2] > 1]
     below = [n for n in spatial if net.shapes[n][0] != n_classes] or spatial
+    if not below:
+        from ..errors import ArgumentError
+        raise ArgumentError("Grad-CAM needs a layer with a spatial map (a ReLU or concatenation with a (C, h, w) "
+                            "output); this model has none")
     return below[-1]
+
+
+def has_map(net):
+    """Whether the net has a layer Grad-CAM can weigh (default_layer finds one)."""
+    return any(net.shapes[n][1] * net.shapes[n][2] > 1 for n in map_layers(net))
 
 
 def layer_and_gradient(net, x, c, layer):
@@ -92,13 +101,15 @@ class GradCAM(technique.Result):
     target: ClassRef
     probability: float
     predicted: ClassRef
-    top_channels: list         # the layer's channels with the largest Grad-CAM weights, largest first
+    top_channels: list         # the layer's channels with positive Grad-CAM weights, largest first (at most 8)
     positive_weights: int      # how many of the layer's channels have a positive weight
 
     def summary(self):
+        n = self.positive_weights
         return (f"Grad-CAM at {self.layer} ({self.coarse.shape[0]}x{self.coarse.shape[1]}) for "
-                f"{in_numbers(self.target, self.probability, self.predicted)}; {self.positive_weights} channels "
-                f"weigh for it, most {', '.join(map(str, self.top_channels[:5]))}")
+                f"{in_numbers(self.target, self.probability, self.predicted)}; {n} channel{'s' * (n != 1)} weigh"
+                f"{'s' * (n == 1)} for it" + (f", most {', '.join(map(str, self.top_channels[:5]))}" if n else
+                                               ": the map is empty"))
 
 
 def run(net, x, settings):
@@ -116,7 +127,8 @@ def run(net, x, settings):
     return GradCAM(settings=settings, x=np.asarray(x), cam=cam, cam_pp=enlarge(gradcam_pp_map(A, g), hw),
                    coarse=coarse, guided=guided, guided_cam=guided * cam, layer=layer, target=class_ref(net, c),
                    probability=probability, predicted=class_ref(net, predicted),
-                   top_channels=[int(k) for k in np.argsort(-alpha)[:8]], positive_weights=int((alpha > 0).sum()))
+                   top_channels=[int(k) for k in np.argsort(-alpha)[:8] if alpha[k] > 0],
+                   positive_weights=int((alpha > 0).sum()))
 
 
 def raise_not_spatial(net, layer):

@@ -9,15 +9,19 @@ range make a preset:
     "0", "epsilon", "gamma", "zplus", "alphabeta"   that rule at every convolution and fully
                                                     connected layer
     "composite"   Montavon et al.'s recommendation: z^B at the first layer (pixels between black
-                  and white), gamma in the lower half of the convolutions, epsilon in the upper
-                  half, LRP-0 at the fully connected layers on top
+                  and white), gamma in the lower half of the convolution blocks, epsilon (0.25 of
+                  each layer's root mean square, as in their tutorial) in the upper half, LRP-0 at
+                  the classifier on top (the fully connected layers, or SqueezeNet's conv10).
+                  Ranges end at a block's last layer (fire5/concat), so both branches of a fire
+                  module get one rule
 
 Max pooling passes relevance to its winner ("wta") or shares it in proportion ("proportional");
 average pooling and concatenation share it in proportion; ReLU passes it through.
 
-Conservation: with no biases, every rule but epsilon hands on all it receives, so the relevance
-at the pixels adds up to the score. Biases (and epsilon, and a zero denominator) keep some: each
-result reports the sum at the input against the score, and what every layer absorbed. The pass
+Conservation: with no biases, LRP-0, gamma, z+ and z^B hand on all they receive, so the relevance
+at the pixels adds up to the score. Biases, epsilon and zero denominators keep some; alpha-beta
+can create some (layers/relevance.py). Each result reports the sum at the input against the
+score, and what every layer absorbed (negative: created). The pass
 runs on the readable layers in float64 (the rules read their caches; sums of many shares are
 compared with the score).
 """
@@ -46,19 +50,19 @@ class Relevance:
 
 def rules_for(net, preset, eps=0.25, gamma=0.25, alpha=2.0):
     """[(rule, upto, options)] to enter in order (each a Net.lrp_rule block) for ``preset``."""
-    weighted = [n for n in net.layer_names if net.layers[n]["type"] in ("conv", "linear")]
-    options = {"epsilon": {"eps": eps}, "gamma": {"gamma": gamma}, "alphabeta": {"alpha": alpha}}
+    options = {"epsilon": {"eps": eps, "rms": True}, "gamma": {"gamma": gamma}, "alphabeta": {"alpha": alpha}}
     if preset != "composite":
         return [(preset, None, options.get(preset, {}))]
-    convs = [n for n in weighted if net.layers[n]["type"] == "conv"]
+    blocks = net.arch.blocks()
+    linear = [b for b in blocks if net.layers[b[1][0]]["type"] == "linear"]
+    top = len(blocks) - max(len(linear), 1)          # blocks[top:]: the classifier, LRP-0
     low, high = on_device(*net.space.bounds(), dtype=net.dtype)       # where the pixels will be
     plan = [("0", None, {})]
-    if convs:
-        plan.append(("epsilon", convs[-1] if len(convs) > 1 or weighted[-1] != convs[-1] else None,
-                     options["epsilon"]))
-        if len(convs) > 2:
-            plan.append(("gamma", convs[len(convs) // 2 - 1], options["gamma"]))
-    plan.append(("zb", weighted[0], {"low": low, "high": high}))
+    if top > 0:
+        plan.append(("epsilon", blocks[top - 1][2], options["epsilon"]))
+    if top > 2:
+        plan.append(("gamma", blocks[top // 2 - 1][2], options["gamma"]))
+    plan.append(("zb", blocks[0][1][0], {"low": low, "high": high}))
     return plan
 
 
@@ -77,12 +81,21 @@ def lrp(net, x, c, preset="composite", pool="wta", eps=0.25, gamma=0.25, alpha=2
         R = get_array_module(out).zeros_like(out)
         R.reshape(len(R), -1)[:, c] = s[:, c]                   # the score, on its own unit
         rel = to_numpy(exact.relevance(R))[0]
-        used = {n: f"{r}" + (f" ({', '.join(f'{k}={v:g}' for k, v in o.items() if np.ndim(v) == 0)})"
-                             if any(np.ndim(v) == 0 for v in o.values()) else "")
-                for n, (r, o) in exact.lrp_rules.items()}
+        used = {n: _described(r, o) for n, (r, o) in exact.lrp_rules.items()}
     kept = {n: float(to_numpy(a)[0]) for n, a in exact.absorbed.items()}
     absorbed = {n: a for n, a in kept.items() if abs(a) > 1e-12 * max(abs(float(to_numpy(s)[0, c])), 1.0)}
     return Relevance(rel, float(to_numpy(s)[0, c]), float(rel.sum()), absorbed, used)
+
+
+def _described(rule, options):
+    """'epsilon (0.25 x RMS)', 'gamma (gamma=0.25)', 'zb (pixels -0.42 to 2.82)': a rule as used."""
+    if rule == "epsilon":
+        return f"epsilon ({options.get('eps', 0.25):g}{' x RMS' if options.get('rms') else ''})"
+    if rule == "zb":
+        low, high = (float(to_numpy(options[k]).min()) for k in ("low", "high"))
+        return f"zb (pixels {low:.3g} to {high:.3g})"
+    shown = {k: v for k, v in options.items() if k in ("gamma", "alpha")}
+    return rule + (f" ({', '.join(f'{k}={v:g}' for k, v in shown.items())})" if shown else "")
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,8 @@ class Settings(technique.Settings):
                             kind="target")
     rule: str = option("composite", "the rules per layer (a preset)", choices=PRESETS)
     pool: str = option("wta", "max pooling: to the winner, or in proportion to the inputs", choices=POOL_RULES)
-    eps: float = option(0.25, "LRP-epsilon's stabilizer", gt=0, le=1e6)
+    eps: float = option(0.25, "LRP-epsilon's stabilizer, as a fraction of each layer's root mean square",
+                        gt=0, le=1e6)
     gamma: float = option(0.25, "LRP-gamma's weight on positive contributions", ge=0, le=1e6)
     alpha: float = option(2.0, "LRP-alpha-beta's alpha (beta = alpha - 1)", ge=1, le=100)
 
@@ -113,7 +127,9 @@ class LRP(technique.Result):
         return (f"LRP ({self.settings.rule}, max pooling {self.settings.pool}) for "
                 f"{in_numbers(self.target, self.probability, self.predicted)}: score {self.score:.4g}, relevance at "
                 f"the input {self.total:.4g} ({100 * self.total / self.score if self.score else 0:.1f} %), absorbed "
-                f"{self.absorbed_total:.4g}")
+                f"{self.absorbed_total:.4g}" + (", most by " + ", ".join(
+                    f"{n} {a:.3g}" for n, a in sorted(self.absorbed.items(), key=lambda kv: -abs(kv[1]))[:3])
+                    if self.absorbed else ""))
 
 
 def run(net, x, settings):

@@ -28,8 +28,8 @@ from ..net import Net
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
-from .attribution import METHODS, attribute, method_list, signed_map
-from .similarity import compare
+from .attribution import METHODS, QUICK, SETTINGS, absolute_map, attribute, method_list, signed_map
+from .similarity import compare, spearman
 from .targets import ClassRef, class_ref, explained, in_numbers
 
 MEASURES = ("spearman_abs", "spearman_signed", "ssim", "hog")
@@ -37,12 +37,8 @@ MODES = ("cascade", "independent")
 
 
 def blocks(net):
-    """[(block, [its weighted layers])] from the top of the network down."""
-    out = {}
-    for name in net.layer_names:
-        if net.layers[name]["type"] in ("conv", "linear"):
-            out.setdefault(name.split("/")[0], []).append(name)
-    return list(reversed(out.items()))
+    """[(block, [its weighted layers])] from the top of the network down (Architecture.blocks)."""
+    return [(b, layers) for b, layers, _ in reversed(net.arch.blocks())]
 
 
 def randomized(net, layers, seed=0):
@@ -69,9 +65,15 @@ def stages(net, mode):
     return out
 
 
-def maps_of(net, x, c, methods, quick, seed):
-    """(M, H, W) signed maps of class c for x, one per method."""
-    return np.stack([signed_map(attribute(net, x, m, c, quick=quick, seed=seed)) for m in methods])
+def attributions(net, x, c, methods, quick, seed):
+    """[(C, H, W) attribution of class c for x] by each method."""
+    return [attribute(net, x, m, c, quick=quick, seed=seed) for m in methods]
+
+
+def brightness(net, x):
+    """(H, W) the image's pixel values summed over colour channels: what a map that only copies
+    the image would look like (the floor the input-multiplied maps sit on)."""
+    return net.space.to_pixels(np.asarray(x, np.float64))[0].sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -94,33 +96,45 @@ class Settings(technique.Settings):
 @dataclass(frozen=True, kw_only=True)
 class Sanity(technique.Result):
     x: np.ndarray              # (1, C, H, W) the image, in input space
-    maps: np.ndarray           # (M, S, H, W) signed maps: method x stage (original first)
-    random_label_maps: np.ndarray  # (M, H, W) the same methods on the random-label model, or (0,)
+    maps: np.ndarray           # (M, S, H, W) signed maps (summed over channels): method x stage, original first
+    absolute_maps: np.ndarray  # (M, S, H, W) absolute maps (sum over channels of |attribution|)
+    random_label_maps: np.ndarray  # (M, H, W) absolute maps on the random-label model, or (0,)
     methods: list
-    stages: list               # ["original", block randomized (cascade: and all above), ...]
+    stages: list               # ["original", then the block randomized at each stage]
+    randomized: list           # [[the layers random at each stage]]
     similarity: dict           # {method: {measure: [value per stage]}} against the original map
+    image_correlation: dict    # {method: [Spearman of |map| with the image's brightness, per stage]}
+    constant: dict             # {method: [stages whose map is constant: its similarities are 0 by convention]}
     data_randomization: dict   # {method: {measure: value}}: original model against the random-label one
     random_label_model: str    # the random-label model's name or path, or None
+    method_settings: dict      # {method: its settings}: SmoothGrad samples, IG steps, Grad-CAM layer, LRP rules
     target: ClassRef
     probability: float
     predicted: ClassRef
 
     def summary(self):
         last = {m: self.similarity[m]["spearman_abs"][-1] for m in self.methods}
+        where = ("once all are random" if self.settings.mode == "cascade" else
+                 f"with only {self.stages[-1]} random")
         lines = [f"{self.settings.mode} randomization of {len(self.stages) - 1} blocks for "
                  f"{in_numbers(self.target, self.probability, self.predicted)}; rank correlation of |map| with "
-                 "the original once all are random:"]
-        lines += [f"  {m:22s} {v:+.2f}" for m, v in sorted(last.items(), key=lambda kv: -kv[1])]
+                 f"the original {where} (and with the image itself, trained / random):"]
+        lines += [f"  {m:22s} {v:+.2f}   ({self.image_correlation[m][0]:+.2f} / {self.image_correlation[m][-1]:+.2f})"
+                  for m, v in sorted(last.items(), key=lambda kv: -kv[1])]
         if self.data_randomization:
             lines.append(f"data randomization ({self.random_label_model}): rank correlation of |map| "
                          "between the two models:")
             lines += [f"  {m:22s} {d['spearman_abs']:+.2f}" for m, d in sorted(
                 self.data_randomization.items(), key=lambda kv: -kv[1]["spearman_abs"])]
+        flat = {m: s for m, s in self.constant.items() if s}
+        if flat:
+            lines.append("note: constant maps (scored 0 by convention): " + "; ".join(
+                f"{m} at {', '.join(self.stages[i] for i in s)}" for m, s in flat.items()))
         return "\n".join(lines)
 
 
 def run(net, x, settings):
-    methods = method_list(settings.methods)
+    methods = method_list(settings.methods, net)
     other = None
     if settings.random_labels is not None:
         from ..io import load
@@ -128,26 +142,49 @@ def run(net, x, settings):
         if other.arch.spec != net.arch.spec or other.input_shape != net.input_shape:
             raise ArgumentError(f"{settings.random_labels}: not the same architecture as the model explained")
     c, probability, predicted = explained(net, x, settings.target)
-    plan = stages(net, settings.mode)
-    maps = []
+    plan, image = stages(net, settings.mode), brightness(net, x)
+    signed, absolute, similarity = [], [], {m: {k: [] for k in MEASURES} for m in methods}
+    original = None                                     # the trained model's attributions (stage 0)
     with progress_bar(desc=f"{settings.mode} randomization", progress=None, total=len(plan), unit="stages") as bar:
         for label, layers in plan:
             changed = randomized(net, set(layers), settings.seed) if layers else net
             with changed.frozen():
-                maps.append(maps_of(changed, x, c, methods, settings.quick, settings.seed))
+                found = attributions(changed, x, c, methods, settings.quick, settings.seed)
+            original = found if original is None else original
+            for m, a, a0 in zip(methods, found, original):
+                for k, v in compare(a0, a).items():
+                    similarity[m][k].append(v)
+            signed.append([signed_map(a) for a in found])
+            absolute.append([absolute_map(a) for a in found])
             bar.update(1)
-    maps = np.stack(maps, axis=1)                                         # (M, S, H, W)
-    similarity = {m: {k: [] for k in MEASURES} for m in methods}
-    for i, m in enumerate(methods):
-        for s in range(maps.shape[1]):
-            for k, v in compare(maps[i, 0], maps[i, s]).items():
-                similarity[m][k].append(v)
+    absolute = np.asarray(absolute).transpose(1, 0, 2, 3)                           # (M, S, H, W)
     data, other_maps = {}, np.zeros(0)
     if other is not None:
         with other.frozen():
-            other_maps = maps_of(other, x, c, methods, settings.quick, settings.seed)
-        data = {m: compare(maps[i, 0], other_maps[i]) for i, m in enumerate(methods)}
-    return Sanity(settings=settings, x=np.asarray(x), maps=maps.astype(np.float32), random_label_maps=other_maps,
-                  methods=list(methods), stages=[label for label, _ in plan], similarity=similarity,
-                  data_randomization=data, random_label_model=settings.random_labels, target=class_ref(net, c),
+            found = attributions(other, x, c, methods, settings.quick, settings.seed)
+        data = {m: compare(a0, a) for m, a0, a in zip(methods, original, found)}
+        other_maps = np.stack([absolute_map(a) for a in found]).astype(np.float32)
+    return Sanity(settings=settings, x=np.asarray(x), maps=np.asarray(signed, np.float32).transpose(1, 0, 2, 3),
+                  absolute_maps=absolute.astype(np.float32), random_label_maps=other_maps, methods=list(methods),
+                  stages=[label for label, _ in plan], randomized=[layers for _, layers in plan],
+                  similarity=similarity, image_correlation={m: [spearman(a, image) for a in absolute[i]]
+                                                            for i, m in enumerate(methods)},
+                  constant={m: [s for s in range(len(plan)) if not np.ptp(absolute[i, s]) > 0]
+                            for i, m in enumerate(methods)},
+                  data_randomization=data, random_label_model=settings.random_labels,
+                  method_settings=method_settings(net, methods, settings.quick), target=class_ref(net, c),
                   probability=probability, predicted=class_ref(net, predicted))
+
+
+def method_settings(net, methods, quick):
+    """{method: the settings attribute() runs it with}, for the sidecar."""
+    from . import gradcam
+    out = {m: dict((QUICK if quick else SETTINGS).get(m, {})) for m in methods}
+    for m in methods:
+        if "gradcam" in m:
+            out[m]["layer"] = gradcam.default_layer(net)
+        if m == "integrated-gradients":
+            out[m].update(baseline="black", rule="trapezoid")
+        if m == "lrp":
+            out[m].update(rule="composite", pool="wta")
+    return out

@@ -64,12 +64,15 @@ def hog_similarity(a, b):
 
 
 def compare(original, other):
-    """Every measure between two (H, W) maps of the same image: Spearman of the absolute maps
-    and of the signed ones, SSIM and HOG of the absolute maps. {name: float}."""
-    original, other = _pair(original, other)
-    magnitude, magnitude_other = np.abs(original), np.abs(other)
+    """Every measure between two attributions of the same image, (C, H, W) or (H, W): Spearman
+    of the absolute maps (sum over channels of |a|) and of the signed ones (sum of a), SSIM and
+    HOG of the absolute maps. {name: float}."""
+    original, other = (np.asarray(a, np.float64) for a in (original, other))
+    original, other = (a[None] if a.ndim == 2 else a for a in (original, other))
+    signed, signed_other = _pair(original.sum(axis=0), other.sum(axis=0))
+    magnitude, magnitude_other = np.abs(original).sum(axis=0), np.abs(other).sum(axis=0)
     return {"spearman_abs": spearman(magnitude, magnitude_other),
-            "spearman_signed": spearman(original, other),
+            "spearman_signed": spearman(signed, signed_other),
             "ssim": ssim(magnitude, magnitude_other),
             "hog": hog_similarity(magnitude, magnitude_other)}
 
