@@ -263,16 +263,20 @@ show(display.gradcam(net, g))""",
         """r = viz.run("sanity", net, x, quick=True)
 show(display.sanity(net, r), size=6)
 print(r.summary())""",
-        """last = {m: r.similarity[m]["spearman_abs"][-1] for m in r.methods}
-print("rank correlation with the original map once every layer is random:")
-for m, v in sorted(last.items(), key=lambda kv: kv[1]):
-    print(f"  {m:22s} {v:+.2f}  {'passes: the map changed' if v < 0.3 else 'fails: it still looks the same'}")""",
-        md("Guided backpropagation (like deconvnet) keeps showing the digit's strokes whatever the weights above: "
-        "its ReLU rule lets only positive signals through, which reconstructs the image's edges. Gradient x input, "
-        "Integrated Gradients and LRP keep the digit too, because they multiply by the image. The plain gradient "
-        "and Grad-CAM change: they pass.\n\n## Data randomization\n\nThe same architecture trained on permuted "
-        "labels (`minicnn train --random-labels`) has learnt no digit at all. Its maps should look nothing like "
-        "the real model's."),
+        """print("rank correlation of |map| with the original once every layer is random, and with the image itself")
+for m in sorted(r.methods, key=lambda m: r.similarity[m]["spearman_abs"][-1]):
+    print(f"  {m:22s} {r.similarity[m]['spearman_abs'][-1]:+.2f}   image: trained {r.image_correlation[m][0]:+.2f}, "
+          f"random {r.image_correlation[m][-1]:+.2f}")""",
+        md("Read the two columns together. The plain gradient, SmoothGrad and Grad-CAM change when the weights do: "
+        "they pass. Guided backpropagation keeps showing the digit's strokes whatever the weights above: its ReLU "
+        "rule lets only positive signals through, which reconstructs the image's edges (on ImageNet networks "
+        "deconvnet does the same; on this small model its class map is noise from the start, so its low number "
+        "says nothing). Gradient x input, Integrated Gradients (from black) and LRP keep the digit too, for another "
+        "reason: they multiply by the image, and their correlation with the image itself is as high for the random "
+        "network as for the trained one. Integrated Gradients is exactly zero on every black pixel, whatever the "
+        "weights.\n\n## Data randomization\n\nThe same architecture trained on permuted labels "
+        "(`minicnn train --random-labels`) has learnt no digit at all. Its maps should look nothing like the real "
+        "model's."),
         """from minicnn.gallery import random_label_model
 path = random_label_model(net)
 if path:

@@ -83,3 +83,27 @@ def test_data_randomization_compares_with_a_model_of_the_same_architecture(digit
 def test_unknown_methods_are_refused():
     with pytest.raises(ArgumentError, match="unknown method 'saliancy'"):
         sanity.Settings(methods="saliency,saliancy")
+
+
+def test_a_model_without_maps_is_checked_without_grad_cam():
+    """Grad-CAM needs a spatial map: asked for, it is refused in one line; by default the checks
+    run every other method."""
+    from minicnn.images import ImageSpace
+    spec = [{"name": "fc", "type": "linear", "out_features": 3}, {"name": "prob", "type": "softmax"}]
+    net = Net(spec, (1, 6, 6), dtype=np.float64, seed=2, space=ImageSpace.identity((1, 6, 6)))
+    x = np.random.RandomState(0).rand(1, 1, 6, 6)
+    with pytest.raises(ArgumentError, match="Grad-CAM needs a layer with a spatial map"):
+        viz.run("gradcam", net, x)
+    r = viz.run("sanity", net, x, quick=True)
+    assert "gradcam" not in r.methods and "saliency" in r.methods and r.stages == ["original", "fc"]
+    # one linear layer: the gradient is the weight row, a new random row has nothing to do with it,
+    # but gradient x input keeps the image's pattern
+    assert r.method_settings["integrated-gradients"]["steps"] == 16
+
+
+def test_the_sidecar_says_what_each_stage_randomized(digits):
+    x = digits.space.preprocess(digits.samples.images[0])
+    r = viz.run("sanity", digits, x, methods="saliency", mode="independent", quick=True)
+    assert r.randomized == [[], ["fc4"], ["fc3"], ["conv2_2"], ["conv2_1"], ["conv1_2"], ["conv1_1"]]
+    assert "with only conv1_1 random" in r.summary()
+    assert r.sidecar()["constant"] == {"saliency": []}
