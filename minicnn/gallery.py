@@ -110,12 +110,13 @@ def sections(net, photos, quick, folder=None):
         Section("Linear classifiers", "Why a small aligned change moves a high-dimensional score: the lecture's "
                 "logistic regression, and a linear classifier of digits broken by its own templates.",
                 [Run("linear-example"), Run("break-linear", {"epochs": q(100, 300)})]),
-    ] + trust_sections(net, x0, x1, q)
+    ] + trust_sections(net, x0, x1, q, folder)
 
 
-def trust_sections(net, x0, x1, q):
+def trust_sections(net, x0, x1, q, folder=None):
     """After the lecture: can we trust a saliency map? The methods since 2016, each with its
-    axiom, then the checks that test every map."""
+    axiom, then the checks that test every map (folder: the photos, for the deletion curves'
+    set of images; None: the model's samples)."""
     random_labels = random_label_model(net)
     return [
         Section("After the lecture: Grad-CAM", "A layer's maps weighted by the class's average gradient (Grad-CAM), "
@@ -125,7 +126,7 @@ def trust_sections(net, x0, x1, q):
         Section("Integrated Gradients", "Each pixel's share of the score's change from a black image, summed "
                 "along the straight path between them; completeness says the shares add up to the change, and the "
                 "gap says how nearly the sum of steps got there. Gradient x input is the one-step version.",
-                [Run("integrated-gradients", {"steps": q("32", "64")}, x0[1], x0[0]),
+                [Run("integrated-gradients", {}, x0[1], x0[0]),
                  Run("integrated-gradients", {"baseline": "blur", "steps": "auto"}, x1[1], x1[0])]),
         Section("Layer-wise relevance propagation", "The score shared out layer by layer in proportion to each "
                 "input's contribution: the composite of rules (z^B on the pixels, gamma low, epsilon high, LRP-0 on "
@@ -144,7 +145,7 @@ def trust_sections(net, x0, x1, q):
         Section("Deletion and insertion", "How fast the class's probability falls as each method's most important "
                 "pixels are replaced by the mean image, and rises as they are put into a blurred copy, over a set "
                 "of images, against random orders.",
-                [Run("deletion", {"quick": quick_flag(q), "n": q(4, 8)}, x0[1], x0[0])]),
+                [Run("deletion", {"quick": quick_flag(q), "n": q(4, 8), "images": folder}, x0[1], x0[0])]),
     ]
 
 
