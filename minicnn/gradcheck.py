@@ -339,7 +339,48 @@ def cases(seed=0):
         _objective(rng, "tv_loss", (1, 2, 6, 5), beta=1.5),
         _objective(rng, "alpha_norm", (2, 3, 4, 4), alpha=6.0),
         _objective(rng, "l2_activation", (2, 3, 4, 5)),
+        *_feature_vis(rng),
     ]
+
+
+def _feature_vis(rng):
+    """Feature visualization's steps (viz/param.py, viz/transforms.py, viz/feature_vis.py): the
+    image parameterizations, the transforms, and the objectives with their diversity term."""
+    from .images import CAFFE, ImageSpace
+    from .viz import feature_vis as FV
+    from .viz import param as P
+    from .viz import transforms as T
+    out = []
+    for h, w in ((6, 8), (7, 5)):
+        scale = P.fourier_scale(h, w)
+        out.append(Case("fourier", f"{h}x{w}", {"spectrum": rng.randn(2, 3, 2, h, w // 2 + 1)},
+                        lambda spectrum, scale=scale, hw=(h, w): P.fourier_forward(spectrum, scale, hw),
+                        lambda d, c: {"spectrum": P.fourier_backward(d, c)}))
+    out.append(Case("decorrelate", "x 2x3x4x5", {"t": rng.randn(2, 3, 4, 5)}, P.decorrelate_forward,
+                    lambda d, c: {"t": P.decorrelate_backward(d, c)}))
+    out.append(Case("sigmoid", "x 2x3x4x5", {"t": rng.randn(2, 3, 4, 5)}, P.sigmoid_forward,
+                    lambda d, c: {"t": P.sigmoid_backward(d, c)}))
+    for kind in P.PARAMS:
+        param = P.Param(kind, ImageSpace(**CAFFE, size=(6, 7)))
+        out.append(Case("image param", f"{kind}, BGR", {"p": rng.randn(*param.shape(2, (6, 7)))},
+                        lambda p, param=param: param.forward(p, (6, 7)), lambda d, c, param=param: {"p": param.backward(d, c)}))
+    out.append(Case("pad", "x 2x3x5x6 by 2", {"x": rng.randn(2, 3, 5, 6)}, lambda x: T.pad_forward(x, 2, 0.5),
+                    lambda d, c: {"x": T.pad_backward(d, c)}))
+    out.append(Case("crop", "x 2x3x7x6 to 4x3", {"x": rng.randn(2, 3, 7, 6)},
+                    lambda x: T.crop_forward(x, 1, 2, (4, 3)), lambda d, c: {"x": T.crop_backward(d, c)}))
+    for scale, degrees, hw in ((1.1, 7.0, (7, 6)), (0.9, -10.0, (9, 8))):
+        grid = T.affine_grid((7, 6), hw, scale, degrees)
+        out.append(Case("resample", f"7x6 -> {hw[0]}x{hw[1]}, scale {scale}, {degrees:g} degrees",
+                        {"x": rng.randn(2, 3, 7, 6)}, lambda x, grid=grid: T.resample_forward(x, *grid),
+                        lambda d, c: {"x": T.resample_backward(d, c)}))
+    for name, objective in (("channel", FV.channel("f", 1)), ("neuron", FV.neuron("f", 2)),
+                            ("direction", FV.direction("f", rng.randn(3))), ("diversity", FV.diversity("f")),
+                            ("channel - 2 diversity", FV.channel("f", 0) - 2 * FV.diversity("f"))):
+        def forward(f, objective=objective):
+            value, grads = objective({"f": f})
+            return get_array_module(f).asarray(value), grads["f"]
+        out.append(Case("objective", name, {"f": rng.randn(3, 3, 4, 5)}, forward, lambda d, g: {"f": g * d}))
+    return out
 
 
 def run(seed=0):

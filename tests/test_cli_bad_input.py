@@ -271,6 +271,15 @@ TABLE = [
     (["deletion", *IMG, "--steps", "2000"], "more than the image's 1024 pixels"),
     (["deletion", *IMG, "--images", "{root}/nope"], "no such image file"),
     (["deletion", *IMG, "--toward", "black"], "invalid choice: 'black'"),
+    # feature visualization
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "spectral"], "invalid choice: 'spectral'"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--preset", "yosinski3"], "give one"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--batch", "2"], "go with --param"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--batch", "0"], "batch must be >= 1"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--batch", "65"], "batch must be <= 64"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--lr", "0"], "lr must be > 0"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--diversity", "-1"], "diversity must be >= 0"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--robust", "yes"], "invalid choice: 'yes'"),
 ]
 
 

@@ -43,7 +43,9 @@ def test_kink_helpers():
 def test_every_layer_type_and_objective_is_in_the_table():
     layers = {c.layer for c in gradcheck.cases()}
     assert layers == {"conv", "relu", "maxpool", "avgpool", "linear", "concat", "dropout", "softmax",
-                      "softmax_loss", "content_loss", "gram", "style_loss", "tv_loss", "alpha_norm", "l2_activation"}
+                      "softmax_loss", "content_loss", "gram", "style_loss", "tv_loss", "alpha_norm", "l2_activation",
+                      # feature visualization (viz/param.py, viz/transforms.py, viz/feature_vis.py)
+                      "fourier", "decorrelate", "sigmoid", "image param", "pad", "crop", "resample", "objective"}
 
 
 def test_run_passes_and_catches_a_broken_backward(monkeypatch):

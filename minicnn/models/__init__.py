@@ -53,6 +53,8 @@ class Model:
 
 
 KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications"
+# classviz on ImageNet networks: feature visualization (Olah et al. 2017) with Lucid's render defaults.
+FEATURE_VIS = {"param": "fourier"}
 TORCH_MODELS = "https://download.pytorch.org/models"
 
 MODELS = {
@@ -61,18 +63,18 @@ MODELS = {
                         "md5:64373286793e3c8b2b4e3219cbf3544b"),
         "torchvision": Source(vgg16, TORCHVISION, (224, 224), f"{TORCH_MODELS}/vgg16-397923af.pth",
                               "sha256-prefix:397923af"),
-    }, "keras", "VGG16 (Simonyan & Zisserman 2014), ImageNet"),
+    }, "keras", "VGG16 (Simonyan & Zisserman 2014), ImageNet", viz_defaults={"classviz": FEATURE_VIS}),
     "vgg19": Model({
         "keras": Source(vgg19, KERAS_VGG, (224, 224), f"{KERAS_APPS}/vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
                         "md5:cbe5617147190e668d6c5d5026f83318"),
         "torchvision": Source(vgg19, TORCHVISION, (224, 224), f"{TORCH_MODELS}/vgg19-dcbb9e9d.pth",
                               "sha256-prefix:dcbb9e9d"),
-    }, "keras", "VGG19 (Simonyan & Zisserman 2014), ImageNet"),
+    }, "keras", "VGG19 (Simonyan & Zisserman 2014), ImageNet", viz_defaults={"classviz": FEATURE_VIS}),
     "squeezenet1_1": Model({
         "torchvision": Source(squeezenet1_1, TORCHVISION, (224, 224), f"{TORCH_MODELS}/squeezenet1_1-b8a52dc0.pth",
                               "sha256-prefix:b8a52dc0"),
         "caffe": Source(squeezenet1_1, CAFFE, (227, 227)),       # DeepScale's release: prototxt + caffemodel
-    }, "torchvision", "SqueezeNet v1.1 (Iandola et al. 2016), ImageNet"),
+    }, "torchvision", "SqueezeNet v1.1 (Iandola et al. 2016), ImageNet", viz_defaults={"classviz": FEATURE_VIS}),
     DEFAULT_MODEL: Model({
         "minicnn": Source(digits, MNIST, (28, 28), resize=None, num_classes=10),     # `minicnn train`
     }, "minicnn", "a small VGG-style digit classifier trained by minicnn on 4,000 MNIST digits",

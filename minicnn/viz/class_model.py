@@ -27,6 +27,7 @@ from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
 from . import image_step, technique
+from .param import PARAMS
 from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
 
 
@@ -181,6 +182,7 @@ def settings_dict(settings, **overrides):
 
 @dataclass(frozen=True)
 class Settings(technique.Settings):
+    exclusive = (("preset", "param"),)      # one way of optimizing: a model's default yields to the caller's
     target: object = option(None, "the class to visualize: index or (part of) a name (or give --unit instead)",
                             kind="target")
     layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
@@ -192,8 +194,22 @@ class Settings(technique.Settings):
                                    "yosinski4 1000, simonyan 200, progress 300)", kind="int", ge=1, le=100_000)
     jitter: int = option(0, "random shift of up to this many pixels per step", ge=0, le=64)
     seed: int = option(0, "seed for jitter and restarts", ge=0, le=2**32 - 1)
+    param: str = option(None, "feature visualization (Olah et al. 2017): Adam on the pixels behind a sigmoid, or "
+                        "on a 1/f Fourier spectrum with decorrelated colours (feature_vis.py); not given: "
+                        "Yosinski's ascent (--preset)", kind="str", choices=PARAMS)
+    robust: str = option(None, "with --param: pad, jitter, scale and rotate the image at random before each "
+                         "step (Lucid's transforms; default on)", kind="str", choices=("on", "off"))
+    batch: int = option(1, "with --param: images optimized together", ge=1, le=64)
+    diversity: float = option(0.0, "with --param and --batch: weight of the term that pushes the images' Gram "
+                              "matrices apart (Lucid uses 100)", ge=0, le=1e6)
+    lr: float = option(0.05, "with --param: Adam's learning rate", gt=0, le=10)
 
     def check(self):
+        if self.param is not None and self.preset is not None:
+            raise ArgumentError("classviz: --preset is Yosinski's ascent on the pixels, --param the feature "
+                                "visualization: give one")
+        if self.param is None and (self.batch > 1 or self.diversity or self.robust is not None):
+            raise ArgumentError("classviz: --batch, --diversity and --robust go with --param pixel or fourier")
         if self.target is not None and self.layer is not None:
             raise ArgumentError("classviz: --target is a class of the class scores; for a unit of --layer give "
                                 "--unit (a channel or 'c,y,x')")
@@ -223,6 +239,9 @@ class ClassModel(technique.Result):
     final_value: float
     restarts: int              # restarts from noise when no gradient reached the image
     memory: int                # bytes a step was estimated to need (memory.py)
+    images: np.ndarray = None  # (N, C, H, W) every image of a --batch (x is the first)
+    param: str = None          # feature visualization's parameterization, or None (Yosinski's ascent)
+    robust: bool = False       # feature visualization's transforms
 
     def summary(self):
         what = self.target.name if self.target else f"{self.layer} unit {self.unit}"
@@ -237,6 +256,8 @@ def run(net, x, settings):
     unit = resolve_target(net, unit) if is_class else net.arch.check_unit(layer, unit, "classviz")
     unit = centre_unit(net, layer, unit)
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
+    if settings.param is not None:
+        return _feature_visualization(net, settings, layer, unit, is_class, pushed_layer, pushed_unit)
     preset = settings.preset or DEFAULT_PRESET
     ascent = settings.ascent(preset)
     image, history, restarts, memory = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None,
@@ -246,3 +267,26 @@ def run(net, x, settings):
                       pushed={"layer": pushed_layer, "unit": pushed_unit}, preset=preset, ascent=ascent,
                       history=history,
                       start_value=history[0], final_value=history[-1], restarts=restarts, memory=memory)
+
+
+FEATURE_VIS_STEPS = 512        # Lucid's and Lucent's render_vis default
+
+
+def _feature_visualization(net, settings, layer, unit, is_class, pushed_layer, pushed_unit):
+    """classviz with --param: feature_vis.render on the unit (a channel: its mean over the map,
+    as Olah et al. do, not its centre), with the diversity term when asked."""
+    from . import feature_vis
+    target_unit = pushed_unit[0] if np.ndim(pushed_unit) and settings.unit is not None and np.ndim(settings.unit) == 0 \
+        else pushed_unit
+    objective = feature_vis.unit_objective(net, pushed_layer, target_unit)
+    if settings.diversity and settings.batch > 1:
+        objective = objective - settings.diversity * feature_vis.diversity(pushed_layer)
+    robust = settings.robust != "off"
+    r = feature_vis.render(net, objective, settings.param, robust, settings.iterations or FEATURE_VIS_STEPS,
+                           settings.lr, settings.batch, settings.seed, progress=None)
+    memory = image_step.fits(net, pushed_layer, "classviz", keep=tuple(objective.layers))
+    return ClassModel(settings=settings, x=r.images[:1], layer=layer, unit=unit,
+                      target=class_ref(net, unit) if is_class else None,
+                      pushed={"layer": pushed_layer, "unit": target_unit}, preset=None, ascent=None,
+                      history=r.values, start_value=r.values[0], final_value=r.values[-1], restarts=0, memory=memory,
+                      images=r.images, param=settings.param, robust=robust)

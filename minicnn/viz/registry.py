@@ -113,6 +113,9 @@ def run(name, net, x=None, settings=None, **options):
         raise ArgumentError(f"unknown technique {name!r}; known: {', '.join(TECHNIQUES)}")
     t = TECHNIQUES[name]
     preferred = model_defaults(net, name)
+    for group in getattr(t.settings, "exclusive", ()):     # the caller chose one of them: the model chooses none
+        if any((options.get(k) if settings is None else getattr(settings, k)) is not None for k in group):
+            preferred = {k: v for k, v in preferred.items() if k not in group}
     if settings is None:
         settings = t.settings(**{**preferred, **options})
     else:                              # a Settings made elsewhere: the model fills only what it left open
