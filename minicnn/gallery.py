@@ -80,10 +80,14 @@ def sections(net, photos, quick, folder=None):
         Section("Deconvnet and guided backprop", "What single units respond to, under the three ReLU backward rules.",
                 [Run("neuron", {"layer": layer, "unit": strongest(net, x0[1], layer)}, x0[1], x0[0])
                  for layer in units]),
-        Section("Class models", "Images that maximize class scores, and units along the way to the top.",
-                [Run("classviz", {"target": c, "iterations": q(60, None)}) for c in classes(net, x0[1], q(2, 4))] +
-                [Run("classviz", {"layer": layer, "unit": strongest(net, x0[1], layer, centre=True),
-                                  "iterations": q(60, None)}) for layer in units[:q(2, 3)]]),
+        Section("Class models", "Images that maximize class scores, and units along the way to the top: each "
+                "first by Yosinski et al.'s regularized ascent on the pixels, then by feature visualization (Olah et "
+                "al. 2017: a Fourier spectrum with decorrelated colours, random transformations, Adam).",
+                [Run("classviz", dict(what, **how)) for what in
+                 [{"target": c} for c in classes(net, x0[1], q(2, 4))] +
+                 [{"layer": layer, "unit": strongest(net, x0[1], layer, centre=True)} for layer in units[:q(2, 3)]]
+                 for how in ({"preset": yosinski_preset(net), "iterations": q(60, None)},
+                             {"param": "fourier", "iterations": q(64, None)})]),
         Section("Feature inversion", "The image rebuilt from its codes at several depths, and from several random "
                 "starts at one depth.",
                 [Run("invert", {"iterations": q(80, 400)}, x0[1], x0[0]),
@@ -159,6 +163,13 @@ def random_label_model(net):
     from .io import model_dir
     path = model_dir() / f"{net.meta.get('name')}_random_labels.h5"
     return str(path) if path.is_file() else None
+
+
+def yosinski_preset(net):
+    """The model's own Yosinski preset for class models (the digits': "progress"), else yosinski3."""
+    from .viz.class_model import DEFAULT_PRESET
+    from .viz.registry import model_defaults
+    return model_defaults(net, "classviz").get("preset", DEFAULT_PRESET)
 
 
 def strongest(net, x, layer, centre=False):

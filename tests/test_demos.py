@@ -41,6 +41,7 @@ DEMO_ARGS = {     # the demos drawn with an ImageNet model, with settings that k
     "class_models.py": ["--iterations", "10"], "adversarial.py": [], "filters.py": [], "activations.py": [],
     "top_patches.py": ["--crops", "3", "--units", "1,2"], "deepdream.py": ["--iterations", "2"],
     "inversion.py": ["--iterations", "4"], "style.py": ["--iterations", "3"],
+    "feature_vis.py": ["--steps", "4", "--iterations", "4"],
 }
 STANDALONE = ["linear_adversarial.py", "tsne.py", "strip.py"]     # no ImageNet model needed
 
