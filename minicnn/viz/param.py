@@ -5,7 +5,7 @@ image -> the gradient at the parameters), written out like a layer and gradient-
 
     fourier       spectrum (N, C, 2, H, Wf) -> (N, C, H, W): the real and imaginary parts of a
                   2-D real FFT, each frequency scaled by 1 / max(f, 1/max(H, W)), times
-                  sqrt(H W) / 4 (Lucid's constants), through numpy.fft.irfft2. Low frequencies get
+                  sqrt(H W) / 4 (Lucid's constants), through an inverse real FFT (irfft2). Low frequencies get
                   large steps and high ones small: Adam's step is the same size for every
                   parameter, so in pixels it would make high-frequency noise; here it makes the
                   1/f spectrum of natural images.
@@ -21,6 +21,7 @@ image -> the gradient at the parameters), written out like a layer and gradient-
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 
 from ..backend import get_array_module
 from ..errors import ArgumentError
@@ -46,6 +47,18 @@ def fourier_scale(h, w, decay_power=1.0):
     return np.sqrt(h * w) / 4 / np.maximum(frequencies(h, w), 1.0 / max(h, w)) ** decay_power
 
 
+def _rfft2(a):
+    """rfft2 over the last two axes: scipy.fft's on the CPU (on every core: twice numpy.fft's
+    speed at 227x227), CuPy's on the GPU."""
+    xp = get_array_module(a)
+    return scipy.fft.rfft2(a, workers=-1) if xp is np else xp.fft.rfft2(a)
+
+
+def _irfft2(a, hw):
+    xp = get_array_module(a)
+    return scipy.fft.irfft2(a, s=hw, workers=-1) if xp is np else xp.fft.irfft2(a, s=hw)
+
+
 def fourier_forward(spectrum, scale, hw):
     """spectrum (N, C, 2, h, w // 2 + 1): real and imaginary parts; scale (h, w // 2 + 1).
     Returns the image (N, C, h, w) = irfft2(scale * (re + i im)) and a cache."""
@@ -53,7 +66,7 @@ def fourier_forward(spectrum, scale, hw):
         raise ArgumentError(f"fourier_forward: spectrum must be (N, C, 2) + {scale.shape}, got {spectrum.shape}")
     xp = get_array_module(spectrum)
     coefficients = xp.asarray(scale) * (spectrum[:, :, 0] + 1j * spectrum[:, :, 1])
-    return xp.fft.irfft2(coefficients, s=hw), (scale, hw)
+    return _irfft2(coefficients, tuple(hw)), (scale, hw)
 
 
 def fourier_backward(dimage, cache):
@@ -65,7 +78,7 @@ def fourier_backward(dimage, cache):
     column's) gets no gradient, and rfft2 of a real image gives it none."""
     scale, (h, w) = cache
     xp = get_array_module(dimage)
-    g = xp.fft.rfft2(dimage) / (h * w)
+    g = _rfft2(dimage) / (h * w)
     twice = xp.full(scale.shape[1], 2.0)
     twice[0] = 1.0
     if w % 2 == 0:
