@@ -97,3 +97,11 @@ def test_a_models_feature_visualization_default_yields_to_a_preset_given():
     assert viz.run("classviz", net, target=3, iterations=3).param == "fourier"
     r = viz.run("classviz", net, target=3, iterations=3, preset="yosinski3")
     assert r.param is None and r.preset == "yosinski3"
+
+
+def test_the_class_model_function_takes_a_param():
+    net = grey_net()
+    values = []
+    with net.frozen():
+        image = viz.class_model(net, "fc", 3, param="fourier", steps=15, history=values)
+    assert image.shape == (1, 1, 28, 28) and len(values) == 15 and values[-1] > values[0]

@@ -153,15 +153,25 @@ def centre_unit(net, layer, unit):
     return unit
 
 
-def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, history=None, **overrides):
+def class_model(net, layer, unit, settings="yosinski3", seed=0, progress=False, history=None, param=None,
+                **overrides):
     """Gradient ascent on the image for one unit. Returns the image (1, C, H, W) in input space.
 
     layer, unit: e.g. (score layer, class index), or ("conv5_3", 12): a channel of a conv layer
     is pushed at the centre of its map (as in Yosinski et al.), or give (c, y, x).
     settings: a PRESETS name or an Ascent; keyword overrides replace single fields.
+    param: "pixel" or "fourier" for feature visualization instead (feature_vis.render, with
+    Lucid's transforms; overrides: render's steps, lr, robust).
     history: a list to append the pushed value to at every step (the ClassModel result of
     ``run`` holds it too).
     """
+    if param is not None:
+        from . import feature_vis
+        r = feature_vis.render(net, feature_vis.unit_objective(net, layer, unit), param, seed=seed,
+                               progress=progress, **overrides)
+        if history is not None:
+            history.extend(r.values)
+        return r.images[:1]
     ascent = resolve_ascent(settings, **overrides)
     pushed_layer, pushed_unit = pre_activation(net, layer, centre_unit(net, layer, unit))
     image, values, _, _ = ascend(net, pushed_layer, pushed_unit, ascent, seed, progress)
