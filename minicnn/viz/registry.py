@@ -41,7 +41,8 @@ TECHNIQUES = {t.name: t for t in [
               "Zeiler & Fergus 2013, Visualizing and Understanding Convolutional Networks"),
     Technique("classviz", class_model.run, display.class_model, class_model.Settings, "none",
               "an image that maximizes a class score or any unit",
-              "Simonyan et al. 2014; Yosinski et al. 2015, Understanding Neural Networks Through Deep Visualization"),
+              "Simonyan et al. 2014; Yosinski et al. 2015, Understanding Neural Networks Through Deep Visualization; "
+              "with --param: Olah, Mordvintsev & Schubert 2017, Feature Visualization"),
     Technique("adversarial", adversarial.run, display.adversarial, adversarial.Settings, "required",
               "the smallest change that makes the network see --target",
               "Szegedy et al. 2014, Intriguing properties of neural networks"),
