@@ -249,7 +249,7 @@ class ClassModel(technique.Result):
     final_value: float
     restarts: int              # restarts from noise when no gradient reached the image
     memory: int                # bytes a step was estimated to need (memory.py)
-    images: np.ndarray = None  # (N, C, H, W) every image of a --batch (x is the first)
+    images: np.ndarray = None  # (N, C, H, W) every image of a --batch (x is the first; x itself without one)
     param: str = None          # feature visualization's parameterization, or None (Yosinski's ascent)
     robust: bool = False       # feature visualization's transforms
 
@@ -276,7 +276,8 @@ def run(net, x, settings):
                       target=class_ref(net, unit) if is_class else None,
                       pushed={"layer": pushed_layer, "unit": pushed_unit}, preset=preset, ascent=ascent,
                       history=history,
-                      start_value=history[0], final_value=history[-1], restarts=restarts, memory=memory)
+                      start_value=history[0], final_value=history[-1], restarts=restarts, memory=memory,
+                      images=image)
 
 
 FEATURE_VIS_STEPS = 512        # Lucid's and Lucent's render_vis default
