@@ -251,7 +251,8 @@ with exact.lrp_rule("epsilon"), exact.lrp_rule("gamma", upto="conv1_2"):
 print(f"score {s[0, c]:.4f} = relevance at the pixels {relevance.sum():.4f} "
       f"+ absorbed {sum(a[0] for a in exact.absorbed.values()):.4f}")
 for layer, a in exact.absorbed.items():
-    print(f"  {layer:8s} absorbed {a[0]:+.4f}")""",
+    if abs(a[0]) > 1e-12:                                # ReLUs, pooling (winner-take-all) keep nothing
+        print(f"  {layer:8s} absorbed {a[0]:+.4f}")""",
         """r = viz.run("lrp", net, x)
 show(display.lrp(net, r))
 print(r.summary())
@@ -283,7 +284,9 @@ if path:
     d = viz.run("sanity", net, x, quick=True, methods="saliency,guided,gradcam,integrated-gradients,lrp",
                 random_labels=path)
     show(display.sanity(net, d)[-1:], size=5)
-    print(d.summary().split("data randomization")[1])
+    lines = d.summary().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("data randomization"))
+    print("\\n".join(lines[start:start + 1 + len(d.methods)]))
 else:
     print("no random-label model is shipped here: minicnn train --random-labels makes one")""",
         md("## Faithfulness: deletion and insertion\n\nA last check asks the model itself: delete the pixels a "
