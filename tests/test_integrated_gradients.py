@@ -105,3 +105,19 @@ def test_auto_doubles_until_the_gap_is_small(digits):
 def test_bad_steps_are_refused(steps):
     with pytest.raises(ArgumentError, match="steps must be"):
         ig.Settings(steps=steps)
+
+
+@pytest.mark.parametrize("rule", ["left", "right", "trapezoid", "middle"])
+def test_auto_reuses_the_points_a_doubling_keeps(digits, rule):
+    """Doubling the steps of a nested rule evaluates only the new midpoints, and gives the sum a
+    direct run of the final steps gives (in float64: float32 sums depend on how points are batched)."""
+    net = digits.astype(np.float64)
+    x = net.space.preprocess(net.samples.images[5]).astype(np.float64)
+    x0 = ig.baseline(net, x, "black")
+    path, tried = ig.auto_steps(net, x, 5, x0, rule)
+    direct = ig.integrated_gradients(net, x, 5, x0, path.steps, rule)
+    np.testing.assert_allclose(path.attributions, direct.attributions, rtol=1e-9, atol=1e-12)
+    steps = [m for m, _ in tried]
+    fresh = sum(len(ig.quadrature(rule, m)[0]) for m in steps)
+    nested = len(ig.quadrature(rule, steps[0])[0]) + sum(m // 2 for m in steps[1:])
+    assert path.gradients == (nested if rule in ig.NESTED else fresh)

@@ -96,6 +96,12 @@ def integrated_gradients(net, x, c, x0, steps=64, rule="trapezoid", batch=16, pr
     "score" (S_c) or "logprob" (log softmax_c: smooth where the scores are). Returns a Path."""
     x, x0 = np.asarray(x, np.float64), np.asarray(x0, np.float64)
     points, weights = quadrature(rule, steps)
+    average = _weighted_gradients(net, x, c, x0, points, weights, batch, progress, objective)
+    return _path(net, x, c, x0, average, steps, len(points), objective)
+
+
+def _weighted_gradients(net, x, c, x0, points, weights, batch=16, progress=False, objective="score"):
+    """(C, H, W): sum_k w_k dS/dx at x0 + a_k (x - x0), evaluated in batches."""
     total = np.zeros(x.shape[1:])
     with progress_bar(desc="Integrated Gradients", progress=progress, total=len(points), unit="steps") as bar:
         for start in range(0, len(points), batch):
@@ -103,22 +109,40 @@ def integrated_gradients(net, x, c, x0, steps=64, rule="trapezoid", batch=16, pr
             g = class_gradient(net, x0 + a * (x - x0), c, objective)
             total += np.tensordot(weights[start:start + batch], to_numpy(g), axes=1)
             bar.update(len(a))
-    attributions = (x - x0)[0] * total
+    return total
+
+
+def _path(net, x, c, x0, average, steps, gradients, objective="score"):
+    """The Path of the path-averaged gradient ``average`` (C, H, W): attributions and their gap."""
+    attributions = (x - x0)[0] * average
     s = scores(net, np.concatenate([x, x0]))
     s = (s - logsumexp(s, axis=1, keepdims=True) if objective == "logprob" else s)[:, c]
     change, summed = float(s[0] - s[1]), float(attributions.sum())
     gap = abs(summed - change) / abs(change) if change != 0 else float("inf") if summed != 0 else 0.0
-    return Path(attributions, steps, len(points), float(s[0]), float(s[1]), summed, gap)
+    return Path(attributions, steps, gradients, float(s[0]), float(s[1]), summed, gap)
+
+
+NESTED = ("left", "right", "trapezoid")      # rules whose 2m points hold their m points
 
 
 def auto_steps(net, x, c, x0, rule="trapezoid", start=8, progress=False):
     """Integrated Gradients with the steps doubled from ``start`` until the completeness gap is
     under AUTO_GAP at two step counts running (a ReLU network's gap does not fall steadily: one
     count can land on a lucky cancellation), or AUTO_MAX_STEPS is reached. Returns (the last
-    Path, [(steps, gap) tried])."""
-    tried, m = [], start
+    Path, [(steps, gap) tried]). For the rules in NESTED the points of m steps are half of
+    those of 2m: the sum at 2m is half the sum at m plus half the midpoint rule's at m, so only
+    the m new midpoints are evaluated (Path.gradients counts all evaluated so far)."""
+    x, x0 = np.asarray(x, np.float64), np.asarray(x0, np.float64)
+    tried, m, average, evaluated = [], start, None, 0
     while True:
-        path = integrated_gradients(net, x, c, x0, m, rule, progress=progress)
+        if average is not None and rule in NESTED:
+            middle = _weighted_gradients(net, x, c, x0, *quadrature("middle", m // 2), progress=progress)
+            average, evaluated = (average + middle) / 2, evaluated + m // 2
+        else:
+            points, weights = quadrature(rule, m)
+            average = _weighted_gradients(net, x, c, x0, points, weights, progress=progress)
+            evaluated += len(points)
+        path = _path(net, x, c, x0, average, m, evaluated)
         tried.append((m, path.gap))
         if (len(tried) > 1 and max(g for _, g in tried[-2:]) < AUTO_GAP) or 2 * m > AUTO_MAX_STEPS:
             return path, tried
@@ -166,7 +190,7 @@ class IntegratedGradients(technique.Result):
     probability: float
     predicted: ClassRef
     steps: int                 # the steps of the result shown
-    gradients: int             # the gradients they took
+    gradients: int             # the gradients they took (with --steps auto: all the tries took)
     score: float               # S_c(x)
     baseline_score: float      # S_c(x')
     total: float               # sum of the attributions
