@@ -106,4 +106,6 @@ def test_the_sidecar_says_what_each_stage_randomized(digits):
     r = viz.run("sanity", digits, x, methods="saliency", mode="independent", quick=True)
     assert r.randomized == [[], ["fc4"], ["fc3"], ["conv2_2"], ["conv2_1"], ["conv1_2"], ["conv1_1"]]
     assert "with only conv1_1 random" in r.summary()
-    assert r.sidecar()["constant"] == {"saliency": []}
+    assert r.sidecar()["constant"] == {"saliency": []} and r.ig_gaps == []
+    r = viz.run("sanity", digits, x, methods="integrated-gradients", quick=True)
+    assert len(r.ig_gaps) == len(r.stages) and r.ig_gaps[0] < 0.05          # 16 steps on the trained model

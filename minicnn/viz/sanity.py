@@ -70,6 +70,16 @@ def attributions(net, x, c, methods, quick, seed):
     return [attribute(net, x, m, c, quick=quick, seed=seed) for m in methods]
 
 
+def completeness_gap(net, x, c, attributions):
+    """|sum IG - (S(x) - S(black))| / |S(x) - S(black)| for IG attributions from the black baseline
+    (attribute()'s), on this (perhaps randomized) net."""
+    from .integrated import baseline
+    from .targets import scores
+    s = scores(net, np.concatenate([np.asarray(x, np.float64), baseline(net, x, "black").astype(np.float64)]))[:, c]
+    change = float(s[0] - s[1])
+    return abs(float(np.sum(attributions)) - change) / abs(change) if change else 0.0
+
+
 def brightness(net, x):
     """(H, W) the image's pixel values summed over colour channels: what a map that only copies
     the image would look like (the floor the input-multiplied maps sit on)."""
@@ -108,6 +118,7 @@ class Sanity(technique.Result):
     data_randomization: dict   # {method: {measure: value}}: original model against the random-label one
     random_label_model: str    # the random-label model's name or path, or None
     method_settings: dict      # {method: its settings}: SmoothGrad samples, IG steps, Grad-CAM layer, LRP rules
+    ig_gaps: list              # Integrated Gradients' completeness gap at each stage (empty without IG)
     target: ClassRef
     probability: float
     predicted: ClassRef
@@ -126,6 +137,9 @@ class Sanity(technique.Result):
                          "between the two models:")
             lines += [f"  {m:22s} {d['spearman_abs']:+.2f}" for m, d in sorted(
                 self.data_randomization.items(), key=lambda kv: -kv[1]["spearman_abs"])]
+        loose = [f"{self.stages[i]} {100 * g:.1f} %" for i, g in enumerate(self.ig_gaps) if g >= 0.01]
+        if loose:
+            lines.append("note: Integrated Gradients' completeness gap is 1 % or more at " + ", ".join(loose))
         flat = {m: s for m, s in self.constant.items() if s}
         if flat:
             lines.append("note: constant maps (scored 0 by convention): " + "; ".join(
@@ -144,12 +158,14 @@ def run(net, x, settings):
     c, probability, predicted = explained(net, x, settings.target)
     plan, image = stages(net, settings.mode), brightness(net, x)
     signed, absolute, similarity = [], [], {m: {k: [] for k in MEASURES} for m in methods}
-    original = None                                     # the trained model's attributions (stage 0)
+    original, ig_gaps = None, []                        # the trained model's attributions (stage 0)
     with progress_bar(desc=f"{settings.mode} randomization", progress=None, total=len(plan), unit="stages") as bar:
         for label, layers in plan:
             changed = randomized(net, set(layers), settings.seed) if layers else net
             with changed.frozen():
                 found = attributions(changed, x, c, methods, settings.quick, settings.seed)
+                if "integrated-gradients" in methods:
+                    ig_gaps.append(completeness_gap(changed, x, c, found[methods.index("integrated-gradients")]))
             original = found if original is None else original
             for m, a, a0 in zip(methods, found, original):
                 for k, v in compare(a0, a).items():
@@ -172,7 +188,8 @@ def run(net, x, settings):
                   constant={m: [s for s in range(len(plan)) if not np.ptp(absolute[i, s]) > 0]
                             for i, m in enumerate(methods)},
                   data_randomization=data, random_label_model=settings.random_labels,
-                  method_settings=method_settings(net, methods, settings.quick), target=class_ref(net, c),
+                  method_settings=method_settings(net, methods, settings.quick), ig_gaps=ig_gaps,
+                  target=class_ref(net, c),
                   probability=probability, predicted=class_ref(net, predicted))
 
 
