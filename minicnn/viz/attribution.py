@@ -12,11 +12,9 @@ quick gallery); the technique modules hold the methods themselves.
 """
 import numpy as np
 
-from ..backend import to_numpy
 from ..errors import ArgumentError
 from . import gradcam, integrated, lrp
 from .saliency import image_gradient, noisy_copies
-from .targets import class_gradient
 
 METHODS = ("saliency", "smoothgrad", "deconvnet", "guided", "gradient-input", "integrated-gradients", "gradcam",
            "guided-gradcam", "lrp")
@@ -33,7 +31,7 @@ def attribute(net, x, method, c, quick=False, seed=0):
     if method == "smoothgrad":
         return smoothgrad(net, x, c, seed=seed, **options)
     if method in ("deconvnet", "guided"):
-        return to_numpy(class_gradient(net, x, c, mode=method))[0] * net.space.pixel_step()[0]
+        return image_gradient(net, x, c, mode=method)[0]
     if method == "gradient-input":
         return integrated.gradient_input(net, x, c)
     if method == "integrated-gradients":

@@ -20,7 +20,8 @@ from PIL import Image
 
 from ..backend import to_device, to_numpy
 from . import technique
-from .targets import ClassRef, class_gradient, class_ref, explained, in_numbers, map_layers, score_layer
+from .saliency import image_gradient
+from .targets import ClassRef, class_ref, explained, in_numbers, map_layers, score_layer
 from ..settings import option
 
 
@@ -78,7 +79,7 @@ def enlarge(m, hw):
 
 def guided_backprop(net, x, c):
     """(C, H, W) guided backpropagation of class c's score to the image x, in pixel units."""
-    return to_numpy(class_gradient(net, x, c, mode="guided"))[0] * net.space.pixel_step()[0]
+    return image_gradient(net, x, c, mode="guided")[0]
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from .targets import ClassRef, class_gradient, class_ref, explained, in_numbers,
 from ..settings import option
 
 
-def image_gradient(net, x, target):
-    """dS_target / dx in pixel units: (1, C, H, W) NumPy array (backprop ReLU rule)."""
-    return to_numpy(class_gradient(net, x, resolve_target(net, target))) * net.space.pixel_step()
+def image_gradient(net, x, target, mode="backprop"):
+    """dS_target / dx in pixel units: (N, C, H, W) NumPy array, with the ReLU rule ``mode``
+    (backprop: the gradient; deconvnet and guided: their images)."""
+    return to_numpy(class_gradient(net, x, resolve_target(net, target), mode=mode)) * net.space.pixel_step()
 
 
 def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10, progress=False):

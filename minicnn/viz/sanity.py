@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import to_numpy
 from ..errors import ArgumentError
 from ..net import Net
+from ..params import make_params
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
@@ -42,16 +42,10 @@ def blocks(net):
 
 
 def randomized(net, layers, seed=0):
-    """A copy of ``net`` whose ``layers`` have new random weights (He-normal, each from the seed
-    and the layer's position) and zero biases; every other parameter is the original's."""
-    params = {}
-    for name, p in net.params.items():
-        if name in layers:
-            rng = np.random.default_rng([seed, net.layer_names.index(name)])
-            W = rng.standard_normal(p["W"].shape) * np.sqrt(2.0 / int(np.prod(p["W"].shape[1:])))
-            params[name] = {"W": W.astype(net.dtype), "b": np.zeros(p["b"].shape, net.dtype)}
-        else:
-            params[name] = {k: to_numpy(v) for k, v in p.items()}
+    """A copy of ``net`` whose ``layers`` have new random weights and zero biases, drawn as a new
+    network's are (params.make_params: He-normal, each from the seed and the layer's position);
+    every other parameter is the original's. Drawn in float64, then cast to the net's dtype."""
+    params = make_params(net.arch, {n: None if n in layers else p for n, p in net.params.items()}, np.float64, seed)
     return Net(net.arch, params=params, dtype=net.dtype, space=net.space, classes=net.classes, meta=net.meta)
 
 
