@@ -221,7 +221,7 @@ class Net:
         """Within the block, ReLUs backpropagate with ``mode`` ("backprop", "deconvnet", "guided"):
         all of them, or with ``upto`` those at or below that layer. The previous rules come back after."""
         checks.choice("relu_mode", "mode", mode, RELU_MODES)
-        below = None if upto is None else self.arch.ancestors[self.arch.check_layer(upto, "relu_mode")] | {upto}
+        below = self._at_or_below(upto, "relu_mode")
         saved = dict(self._relu_modes)
         for name in self._relu_modes:
             if below is None or name in below:
@@ -233,6 +233,11 @@ class Net:
 
     relu_modes = property(lambda self: dict(self._relu_modes))     # {relu layer: its current backward rule}
 
+    def _at_or_below(self, upto, what):
+        """The layers a rule block with ``upto`` reaches: that layer and every one it reads from
+        (None: all layers)."""
+        return None if upto is None else self.arch.ancestors[self.arch.check_layer(upto, what)] | {upto}
+
     @contextlib.contextmanager
     def lrp_rule(self, rule, upto=None, **options):
         """Within the block, relevance() uses ``rule`` at every layer it applies to (a rule of
@@ -242,7 +247,7 @@ class Net:
         ranges inside it. The previous rules come back after."""
         checks.choice("lrp_rule", "rule", rule, WEIGHTED_RULES + POOL_RULES)
         kinds = ("conv", "linear") if rule in WEIGHTED_RULES else ("maxpool",)
-        below = None if upto is None else self.arch.ancestors[self.arch.check_layer(upto, "lrp_rule")] | {upto}
+        below = self._at_or_below(upto, "lrp_rule")
         saved = dict(self._lrp_rules)
         for name in self._lrp_rules:
             if self.layers[name]["type"] in kinds and (below is None or name in below):

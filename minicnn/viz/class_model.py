@@ -295,9 +295,8 @@ def _feature_visualization(net, settings, layer, unit, is_class, pushed_layer, p
     robust = settings.robust != "off"
     r = feature_vis.render(net, objective, settings.param, robust, settings.iterations or FEATURE_VIS_STEPS,
                            settings.lr, settings.batch, settings.seed, progress=None)
-    memory = image_step.fits(net, pushed_layer, "classviz", keep=tuple(objective.layers))
     return ClassModel(settings=settings, x=r.images[:1], layer=layer, unit=unit,
                       target=class_ref(net, unit) if is_class else None,
                       pushed={"layer": pushed_layer, "unit": target_unit}, preset=None, ascent=None,
-                      history=r.values, start_value=r.values[0], final_value=r.values[-1], restarts=0, memory=memory,
+                      history=r.values, start_value=r.values[0], final_value=r.values[-1], restarts=0, memory=r.memory,
                       images=r.images, param=settings.param, robust=robust)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import get_array_module, to_device, to_numpy
+from ..objectives import gram_backward, gram_forward
 from ..progress import progress_bar
 from ..train.optim import adam
 from . import image_step
@@ -102,18 +103,15 @@ def diversity(layer):
     normalization dG = (dU - U <U, dU>) / |G|; through the Gram matrix dV = (dG + dG^T) V."""
     def fn(out):
         f = out[layer]
-        xp = get_array_module(f)
-        N, C = f.shape[:2]
-        V = f.reshape(N, C, -1).astype(np.float64)
-        G = xp.matmul(V, V.transpose(0, 2, 1))
+        xp, N = get_array_module(f), f.shape[0]
+        G, cache = gram_forward(f.astype(np.float64))
         norm = xp.sqrt((G * G).sum(axis=(1, 2), keepdims=True)) + 1e-10
         U = G / norm
         S = U.sum(axis=0, keepdims=True)
         value = ((S * S).sum() - (U * U).sum()) / N
         dU = 2 * (S - U) / N
         dG = (dU - U * (U * dU).sum(axis=(1, 2), keepdims=True)) / norm
-        dV = xp.matmul(dG + dG.transpose(0, 2, 1), V)
-        return value, {layer: dV.reshape(f.shape).astype(f.dtype)}
+        return value, {layer: gram_backward(dG, cache).astype(f.dtype)}
     return Objective([layer], fn, f"diversity {layer}")
 
 
@@ -131,6 +129,7 @@ class Rendered:
     images: np.ndarray         # (N, C, H, W) input space, without the transforms
     values: list               # the objective at every step
     steps: int
+    memory: int                # bytes a step was estimated to need (memory.py), checked before the first
 
 
 def render(net, objective, param="fourier", robust=True, steps=512, lr=0.05, batch=1, seed=0, progress=False,
@@ -143,7 +142,7 @@ def render(net, objective, param="fourier", robust=True, steps=512, lr=0.05, bat
     transforms = transforms or Robust.for_size(hw)
     layers = objective.layers
     end = max(layers, key=net.layer_names.index)
-    image_step.fits(net, end, "feature visualization", keep=tuple(layers))
+    memory = image_step.fits(net, end, "feature visualization", keep=tuple(layers))
     rng = np.random.default_rng(seed)
     p = to_device(parameterization.init(batch, hw, rng))
     grey = to_device(parameterization._to_input(np.full((1, net.space.n_channels, 1, 1), 0.5)))
@@ -154,8 +153,8 @@ def render(net, objective, param="fourier", robust=True, steps=512, lr=0.05, bat
         net.forward(view.astype(net.dtype), end=end, keep=tuple(layers))
         value, grads = objective({layer: net.outputs[layer] for layer in layers})
         values.append(value)
-        dview = net.backward({k: g for k, g in grads.items()}, once=True).astype(np.float64)
+        dview = net.backward(grads, once=True).astype(np.float64)
         dp = parameterization.backward(transforms.backward(dview, tc) if robust else dview, pc)
         p, state = adam(p, -dp, state, lr)
     images, _ = parameterization.forward(p, hw)
-    return Rendered(to_numpy(images), [float(to_numpy(v)) for v in values], steps)
+    return Rendered(to_numpy(images), [float(to_numpy(v)) for v in values], steps, memory)
