@@ -3,7 +3,7 @@ feature visualization (Olah et al. 2017: a 1/f Fourier spectrum, decorrelated co
 transformations, Adam), for the same classes and units, with the time each took.
 
     python demos/feature_vis.py [--model squeezenet1_1] [-o out] [--steps 512]
-    python demos/feature_vis.py --model digits       # the default model: digits 0, 3, 7, 8 and its own preset
+    python demos/feature_vis.py --model digits       # the default model: digits 0, 3, 7, 8, its own settings
 """
 import time
 
@@ -38,7 +38,9 @@ def main():
         old.append(viz.run("classviz", net, preset=preset, iterations=args.iterations, **what))
         seconds[preset] += time.perf_counter() - start
         start = time.perf_counter()
-        new_what = what if "target" in what else {"layer": what["layer"], "unit": what["unit"][0]}
+        # A unit: its channel's mean over the map (Olah et al.) on ImageNet; on the digits' 28x28
+        # maps a channel's best image is a flat field or a texture, so the same centre neuron.
+        new_what = what if "target" in what or not imagenet else {"layer": what["layer"], "unit": what["unit"][0]}
         new.append(viz.run("classviz", net, param="fourier", iterations=args.steps, **new_what))
         seconds["fourier"] += time.perf_counter() - start
     n = len(old)

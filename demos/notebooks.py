@@ -147,14 +147,21 @@ for r in fooled:
         SETUP + """
 net = minicnn.load()""",
         md("## One image per class (Simonyan et al. 2014; Yosinski et al. 2015)\n\nStarting from the mean "
-        "image, steps along the gradient of the class score, with the regularization of the model's "
-        "preset (`progress` for the digits: decay, blur, clipping of small pixels)."),
-        """models = [viz.run("classviz", net, target=c, iterations=150) for c in range(10)]
+        "image, steps along the gradient of the class score, with the regularization of the `progress` "
+        "preset (decay, blur, clipping of small pixels)."),
+        """models = [viz.run("classviz", net, target=c, preset="progress", iterations=150) for c in range(10)]
 show([display.class_model(net, r)[0] for r in models], size=1.2)
 for r in models[:3]:
     print(r.summary())""",
+        md("## The same classes by feature visualization (Olah et al. 2017)\n\nAdam on a Fourier spectrum "
+        "of the image, which is padded, jittered, scaled and rotated at random before every step, with an "
+        "L1 prior that keeps each pixel at the background unless the class needs it: the digits model's "
+        "default. Drawn as the image itself, not stretched."),
+        """rendered = [viz.run("classviz", net, target=c, iterations=256) for c in range(10)]
+show([display.class_model(net, r)[0] for r in rendered], size=1.2)
+print(rendered[0].summary())""",
         md("## Units along the way to the top"),
-        """units = [viz.run("classviz", net, layer=layer, unit=u, iterations=150)
+        """units = [viz.run("classviz", net, layer=layer, unit=u, preset="progress", iterations=150)
          for layer, u in [("relu1_2", 3), ("relu2_1", 5), ("relu2_2", 7), ("relu3", 9)]]
 show([display.class_model(net, r)[0] for r in units], size=1.6)""",
         md("## DeepDream (Mordvintsev et al. 2015)\n\nAmplify whatever a layer sees in the image: the "

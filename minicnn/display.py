@@ -178,7 +178,7 @@ def class_model(net, r):
     where = f"#{r.unit[0]} at ({r.unit[1]}, {r.unit[2]})" if isinstance(r.unit, tuple) else f"#{r.unit}"
     what = _short(r.target.name) if r.target else f"{r.layer} {where}"
     if r.param is not None:                   # feature visualization: the image itself, every one of a batch
-        how = f"{r.param}{', robust' if r.robust else ''}"
+        how = f"{r.param}{', robust' if r.robust else ''}{f', L1 {r.settings.l1:g}' if r.settings.l1 else ''}"
         return [Panel(f"{what} ({how})" if i == 0 else f"image {i + 1}", net.space.deprocess(image[None]))
                 for i, image in enumerate(r.images)]
     return [Panel(f"{what} (stretched)", centered(r.x, net.space)), Panel("as pixels", net.space.deprocess(r.x))]

@@ -380,6 +380,13 @@ def _feature_vis(rng):
             value, grads = objective({"f": f})
             return get_array_module(f).asarray(value), grads["f"]
         out.append(Case("objective", name, {"f": rng.randn(3, 3, 4, 5)}, forward, lambda d, g: {"f": g * d}))
+    l1 = FV.l1(rng.uniform(size=3))
+
+    def l1_forward(u):
+        value, grads = l1({FV.INPUT: u})
+        return get_array_module(u).asarray(value), grads[FV.INPUT]
+    out.append(Case("objective", "L1 to a colour (the image)", {"u": rng.randn(2, 3, 4, 5)}, l1_forward,
+                    lambda d, g: {"u": g * d}))
     return out
 
 

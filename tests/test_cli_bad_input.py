@@ -280,6 +280,9 @@ TABLE = [
     (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--lr", "0"], "lr must be > 0"),
     (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--diversity", "-1"], "diversity must be >= 0"),
     (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--robust", "yes"], "invalid choice: 'yes'"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--param", "fourier", "--l1", "-1"], "l1 must be >= 0"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--preset", "simonyan", "--l1", "0.1"], "go with --param"),
+    (["classviz", "--model", "{model}", "--target", "3", "-o", "{out}", "--l1", "0.1"], "default is Yosinski's ascent"),
 ]
 
 

@@ -11,7 +11,9 @@ from minicnn.viz import feature_vis as FV
 from minicnn.viz import param as P
 from minicnn.viz import transforms as T
 
-from nets import grey_net
+from minicnn.gradcheck import numerical_gradient, rel_error
+
+from nets import grey_net, make
 
 
 def test_a_constant_spectrum_is_a_flat_image_and_high_frequencies_are_damped():
@@ -67,6 +69,53 @@ def test_objectives_add_and_scale_and_diversity_has_known_values():
     assert FV.diversity("L")({"L": apart})[0] == pytest.approx(0.0)
 
 
+@pytest.mark.parametrize("kind", P.PARAMS)
+def test_a_whole_step_is_the_gradient_of_its_objective(kind):
+    """Parameters -> image -> random transforms -> net -> a unit minus the L1 prior, backward by
+    hand through all of it: equal to the numerical gradient in float64 (the same transforms)."""
+    net = make("vgg_style", space=ImageSpace(**CAFFE, size=(8, 8)))
+    param, robust = P.Param(kind, net.space), T.Robust.for_size((8, 8))
+    border = param._to_input(np.full((1, 3, 1, 1), 0.5))
+    objective = FV.channel("conv2_1", 1) - 0.01 * FV.l1(P.mean_colour(net.space))
+    p = np.random.default_rng(0).standard_normal(param.shape(1, (8, 8)))
+
+    def value(p):
+        return FV.step_gradient(net, objective, param, p, robust, np.random.default_rng(3), border)[0]
+    _, dp = FV.step_gradient(net, objective, param, p, robust, np.random.default_rng(3), border)
+    assert rel_error(dp, numerical_gradient(value, p)) < 1e-7
+
+
+def test_the_l1_prior_pulls_towards_the_mean_colour_and_only_there():
+    space = ImageSpace(**CAFFE, size=(4, 4))
+    mean = P.mean_colour(space)
+    np.testing.assert_allclose(mean, np.array([123.0, 117.0, 104.0]) / 255)          # Caffe's BGR mean, as RGB
+    param = P.Param("pixel", space)
+    np.testing.assert_allclose(param._to_input(mean.reshape(1, 3, 1, 1)), 0.0, atol=1e-12)   # input 0 is the mean
+    u = np.random.default_rng(0).uniform(size=(1, 3, 4, 4))
+    np.testing.assert_allclose(param.to_unit(param._to_input(u)), u)
+    value, grads = FV.l1(mean)({FV.INPUT: u})
+    assert value == pytest.approx(np.abs(u - mean.reshape(1, 3, 1, 1)).sum())
+    assert (-0.1 * FV.l1(mean)).name == "-0.1 L1" and (FV.channel("c", 1) - FV.l1(mean)).name == "c:1 - L1"
+    with pytest.raises(ArgumentError, match="reads no layer"):
+        FV.render(grey_net(), FV.l1([0.0]), steps=1)
+
+
+def test_the_l1_prior_draws_digits_as_strokes_on_the_background():
+    """On the digits model the render without the prior fills the image with ink; with the
+    digits' default (0.1) most pixels stay at the background and the class still wins."""
+    from minicnn import load
+    from minicnn.models import DEFAULT_MODEL, MODELS
+    net = load(DEFAULT_MODEL)
+    assert MODELS[DEFAULT_MODEL].viz_defaults["classviz"]["l1"] == 0.1
+    with net.frozen():
+        ink = {}
+        for l1 in (0.0, 0.1):
+            r = viz.run("classviz", net, target=3, l1=l1, iterations=128)
+            ink[l1] = np.mean(P.Param("fourier", net.space).to_unit(r.x) > 0.5)
+            assert int(np.argmax(net.forward(r.x.astype(net.dtype)))) == 3
+    assert ink[0.1] < 0.3 < ink[0.0]
+
+
 def test_render_raises_the_objective_and_diversity_makes_different_images():
     net = grey_net()
     with net.frozen():
@@ -97,6 +146,20 @@ def test_a_models_feature_visualization_default_yields_to_a_preset_given():
     assert viz.run("classviz", net, target=3, iterations=3).param == "fourier"
     r = viz.run("classviz", net, target=3, iterations=3, preset="yosinski3")
     assert r.param is None and r.preset == "yosinski3"
+
+
+def test_a_model_names_a_default_for_each_way_and_the_callers_way_wins():
+    """The digits name the render with its L1 prior and a Yosinski preset: without a choice the
+    render; a preset drops the render's settings; one of the render's keeps the others."""
+    net = grey_net()
+    net.meta["name"] = "digits"
+    def used(**given):
+        s = viz.run("classviz", net, target=3, iterations=2, **given).settings
+        return s.param, s.l1, s.preset
+    assert used() == ("fourier", 0.1, None)
+    assert used(preset="yosinski3") == (None, None, "yosinski3")
+    assert used(l1=0.5) == ("fourier", 0.5, None)
+    assert used(param="pixel") == ("pixel", 0.1, None)
 
 
 def test_the_class_model_function_takes_a_param():

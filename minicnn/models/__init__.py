@@ -79,8 +79,9 @@ MODELS = {
         "minicnn": Source(digits, MNIST, (28, 28), resize=None, num_classes=10),     # `minicnn train`
     }, "minicnn", "a small VGG-style digit classifier trained by minicnn on 4,000 MNIST digits",
         # Its pixel gradients are ~1e-5 (a constant step barely moves the image), and sharp strokes on
-        # 28x28 pixels make a natural image's TV prior blur them away.
-        viz_defaults={"classviz": {"preset": "progress"}, "invert": {"tv_scale": 0.05},
+        # 28x28 pixels make a natural image's TV prior blur them away. Without the L1 prior the
+        # render fills the image with strokes; with it, they are drawn on the dark background.
+        viz_defaults={"classviz": {"param": "fourier", "l1": 0.1, "preset": "progress"}, "invert": {"tv_scale": 0.05},
                       # 28x28 digits: fewer, stronger octaves; steps of whole grey levels
                       "deepdream": {"octaves": 2, "step_size": 4.0}, "adversarial": {"step": 2.0},
                       "fgsm": {"epsilon": 64.0},            # 0.25 of the range, Goodfellow et al.'s MNIST epsilon

@@ -27,7 +27,7 @@ from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
 from . import image_step, technique
-from .param import PARAMS
+from .param import PARAMS, mean_colour
 from .targets import ClassRef, class_ref, resolve_target, score_layer, unit_gradient
 
 
@@ -192,7 +192,9 @@ def settings_dict(settings, **overrides):
 
 @dataclass(frozen=True)
 class Settings(technique.Settings):
-    exclusive = (("preset", "param"),)      # one way of optimizing: a model's default yields to the caller's
+    # Two ways of optimizing: the caller's choice of one drops a model's defaults for the other;
+    # without one, the first the model names is used.
+    exclusive = ((("param", "l1"), ("preset",)),)
     target: object = option(None, "the class to visualize: index or (part of) a name (or give --unit instead)",
                             kind="target")
     layer: str = option(None, "layer of the unit (default: the class scores)", kind="str")
@@ -213,19 +215,27 @@ class Settings(technique.Settings):
     diversity: float = option(0.0, "with --param and --batch: weight of the term that pushes the images' Gram "
                               "matrices apart (Lucid uses 100)", ge=0, le=1e6)
     lr: float = option(0.05, "with --param: Adam's learning rate", gt=0, le=10)
+    l1: float = option(None, "with --param: weight of a prior that pulls every pixel towards the dataset's mean "
+                       "colour (Lucid's L1 on the input; the digits model uses 0.1)", kind="float", ge=0, le=1e6)
 
     def check(self):
         if self.param is not None and self.preset is not None:
             raise ArgumentError("classviz: --preset is Yosinski's ascent on the pixels, --param the feature "
                                 "visualization: give one")
-        if self.param is None and (self.batch > 1 or self.diversity or self.robust is not None):
-            raise ArgumentError("classviz: --batch, --diversity and --robust go with --param pixel or fourier")
+        if self.preset is not None:
+            self.feature_vis_only()
         if self.target is not None and self.layer is not None:
             raise ArgumentError("classviz: --target is a class of the class scores; for a unit of --layer give "
                                 "--unit (a channel or 'c,y,x')")
         if (self.target is None) == (self.unit is None):
             raise ArgumentError("classviz: give either --target (a class) or --unit (of --layer, default the "
                                 "class scores), not " + ("neither" if self.target is None else "both"))
+
+    def feature_vis_only(self, why=""):
+        """Refuse the feature visualization's options on Yosinski's ascent."""
+        if self.batch > 1 or self.diversity or self.l1 or self.robust is not None:
+            raise ArgumentError("classviz: --batch, --diversity, --l1 and --robust go with --param pixel or "
+                                "fourier" + why)
 
     def ascent(self, preset):
         overrides = {"iterations": self.iterations} if self.iterations else {}
@@ -244,8 +254,8 @@ class ClassModel(technique.Result):
     pushed: dict               # {"layer", "unit"}: for a unit after a ReLU, the value before it
     preset: str                # the preset used
     ascent: Ascent             # every setting of the ascent actually used
-    history: list              # the pushed value at every step
-    start_value: float
+    history: list              # the pushed value (feature visualization: the whole objective) at every step
+    start_value: float         # the pushed value on the first image, at the start and the end
     final_value: float
     restarts: int              # restarts from noise when no gradient reached the image
     memory: int                # bytes a step was estimated to need (memory.py)
@@ -268,6 +278,7 @@ def run(net, x, settings):
     pushed_layer, pushed_unit = pre_activation(net, layer, unit)
     if settings.param is not None:
         return _feature_visualization(net, settings, layer, unit, is_class, pushed_layer, pushed_unit)
+    settings.feature_vis_only(f" ({net.meta.get('name') or 'this model'}'s default is Yosinski's ascent)")
     preset = settings.preset or DEFAULT_PRESET
     ascent = settings.ascent(preset)
     image, history, restarts, memory = ascend(net, pushed_layer, pushed_unit, ascent, settings.seed, progress=None,
@@ -289,14 +300,17 @@ def _feature_visualization(net, settings, layer, unit, is_class, pushed_layer, p
     from . import feature_vis
     target_unit = pushed_unit[0] if np.ndim(pushed_unit) and settings.unit is not None and np.ndim(settings.unit) == 0 \
         else pushed_unit
-    objective = feature_vis.unit_objective(net, pushed_layer, target_unit)
+    objective = pushed = feature_vis.unit_objective(net, pushed_layer, target_unit)
     if settings.diversity and settings.batch > 1:
         objective = objective - settings.diversity * feature_vis.diversity(pushed_layer)
+    if settings.l1:                         # None or 0: none
+        objective = objective - settings.l1 * feature_vis.l1(mean_colour(net.space))
     robust = settings.robust != "off"
     r = feature_vis.render(net, objective, settings.param, robust, settings.iterations or FEATURE_VIS_STEPS,
-                           settings.lr, settings.batch, settings.seed, progress=None)
+                           settings.lr, settings.batch, settings.seed, progress=None, measure=pushed)
     return ClassModel(settings=settings, x=r.images[:1], layer=layer, unit=unit,
                       target=class_ref(net, unit) if is_class else None,
                       pushed={"layer": pushed_layer, "unit": target_unit}, preset=None, ascent=None,
-                      history=r.values, start_value=r.values[0], final_value=r.values[-1], restarts=0, memory=r.memory,
+                      history=r.values, start_value=r.measured[0], final_value=r.measured[1], restarts=0,
+                      memory=r.memory,
                       images=r.images, param=settings.param, robust=robust)

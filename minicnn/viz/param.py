@@ -112,6 +112,12 @@ def sigmoid_backward(dout, cache):
     return dout * cache * (1 - cache)
 
 
+def mean_colour(space):
+    """(C,) the dataset's mean colour of an ImageSpace in [0, 1], RGB order (or grey)."""
+    m = np.asarray(space.mean, np.float64) / space.pixel_max
+    return m[::-1] if space.channels == "BGR" else m
+
+
 @dataclass(frozen=True)
 class Param:
     """An image as parameters: kind "pixel" (the values before the sigmoid) or "fourier" (the
@@ -171,6 +177,16 @@ class Param:
         """(N, C, H, W) values in [0, 1] in RGB order (or grey) -> the model's input space."""
         order, a, b = self._factors(get_array_module(rgb))
         return (rgb[:, order] if order else rgb) * a + b
+
+    def to_unit(self, x):
+        """The inverse of _to_input: an input-space image -> values in [0, 1], RGB order (or grey)."""
+        order, a, b = self._factors(get_array_module(x))
+        u = (x - b) / a
+        return u[:, order] if order else u
+
+    def to_unit_backward(self, du):
+        order, a, _ = self._factors(get_array_module(du))
+        return (du[:, order] if order else du) / a
 
     def _to_input_backward(self, dx):
         order, a, _ = self._factors(get_array_module(dx))

@@ -114,9 +114,12 @@ def run(name, net, x=None, settings=None, **options):
         raise ArgumentError(f"unknown technique {name!r}; known: {', '.join(TECHNIQUES)}")
     t = TECHNIQUES[name]
     preferred = model_defaults(net, name)
-    for group in getattr(t.settings, "exclusive", ()):     # the caller chose one of them: the model chooses none
-        if any((options.get(k) if settings is None else getattr(settings, k)) is not None for k in group):
-            preferred = {k: v for k, v in preferred.items() if k not in group}
+    def given(k):
+        return (options.get(k) if settings is None else getattr(settings, k)) is not None
+    for ways in getattr(t.settings, "exclusive", ()):      # ways of doing one thing: the caller's way, or
+        chosen = [way for way in ways if any(given(k) for k in way)] or [       # the first the model names;
+            next((way for way in ways if any(k in preferred for k in way)), ())]  # the model's others go
+        preferred = {k: v for k, v in preferred.items() if not any(k in way for way in ways if way not in chosen)}
     if settings is None:
         settings = t.settings(**{**preferred, **options})
     else:                              # a Settings made elsewhere: the model fills only what it left open
