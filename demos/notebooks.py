@@ -79,7 +79,10 @@ except AssertionError as e:
         """scores, y = rng.randn(5, 10), rng.randint(0, 10, 5)
 loss, dscores = softmax_loss(scores, y)
 num = numerical_gradient(lambda s: np.array(softmax_loss(s, y)[0]), scores.copy())
-print(f"loss {loss:.4f} (about log 10 = {np.log(10):.4f} for random scores); gradient error {rel_error(dscores, num):.1e}")""",
+equal = softmax_loss(np.zeros((5, 10)), y)[0]
+print(f"loss {loss:.4f}; with all ten scores equal it is log 10 = {equal:.4f} ({np.log(10):.4f}); "
+      f"gradient error {rel_error(dscores, num):.1e}")
+assert abs(equal - np.log(10)) < 1e-12 and rel_error(dscores, num) < 1e-7""",
         md("## The three ReLU backward rules\n\nBackprop passes the gradient where the forward input was "
         "positive; the deconvnet where the gradient is positive; guided backprop where both are."),
         """x, dout = rng.randn(1, 1, 1, 6), rng.randn(1, 1, 1, 6)
@@ -120,11 +123,15 @@ print("the network says", net.class_name(int(p.argmax())), f"({p.max():.3f}); th
 smooth = viz.run("saliency", net, x, samples=25)
 show([display.saliency(net, plain), display.saliency(net, smooth)])
 print(plain.summary())""",
-        md("The map is an ordinary backward pass: the same numbers, by hand."),
+        md("The map is an ordinary backward pass: the same numbers, by hand. The backward pass gives the "
+        "gradient in the network's input units; the map is per pixel unit (one grey level of 0..255), so "
+        "it is multiplied by how far one grey level moves the input."),
         """scores = net.forward(x, end="fc4")
 d = np.zeros_like(scores); d[0, plain.target.index] = 1
-g = net.backward(d)
-print("max difference:", np.abs(np.abs(g).max(axis=1)[0] - plain.map).max())""",
+g = minicnn.to_numpy(net.backward(d)) * net.space.pixel_step()
+difference = np.abs(np.abs(g).max(axis=1)[0] - plain.map).max()
+print("max difference:", difference)
+assert difference <= 1e-6 * plain.map.max()""",
         md("## One unit under three ReLU rules\n\nThe gradient of one unit of a deeper layer, under backprop, "
         "the deconvnet and guided backprop; the first panel shows which pixels the unit can see."),
         """r = viz.run("neuron", net, x, layer="relu2_2", unit=int(minicnn.to_numpy(net.forward(x, end="relu2_2"))[0].max(axis=(1, 2)).argmax()))
@@ -183,8 +190,8 @@ from minicnn.objectives import gram_forward, gram_backward, style_loss
 from minicnn.gradcheck import numerical_gradient, rel_error
 net = minicnn.load()
 rng = np.random.RandomState(0)""",
-        md("## The Gram matrix and its gradient\n\nG = F F^T / (H W) for features F (C, H W); "
-        "checked against centered differences."),
+        md("## The Gram matrix and its gradient\n\nG = F F^T for features F (C, H W), not divided by the "
+        "map's size (the style loss divides); checked against centered differences."),
         """f = rng.randn(1, 4, 5, 6)
 G, cache = gram_forward(f)
 dG = rng.randn(*G.shape)
