@@ -64,9 +64,29 @@ def cmd_gradcheck(args):
           "backward pass against centered differences of its forward pass.\n")
     rows, ok = gradcheck.run(seed=args.seed)
     print(gradcheck.format_table(rows))
-    failed = sum(max(e.values()) > gradcheck.THRESHOLD for _, _, e in rows)
-    print(f"\n{len(rows) - failed} passed, {failed} failed")
+    failed = sum(max(e.values()) > gradcheck.THRESHOLD for _, _, e in rows if isinstance(e, dict))
+    missing = sum(isinstance(e, str) for _, _, e in rows)
+    print(f"\n{len(rows) - failed - missing} passed, {failed} failed" + (f", {missing} not written yet" * bool(missing)))
     return 0 if ok else 1
+
+
+def grade_assignment(args):
+    from pathlib import Path
+
+    from .assignment import grade
+    from .files import check_output
+    if args.folder is None:
+        raise ArgumentError("assignment grade: give the student's folder: minicnn assignment grade DIR")
+    if not args.points > 0 or not 0 < args.timeout <= 86_400:
+        raise ArgumentError("assignment grade: --points must be > 0 and --timeout from 1 to 86400 seconds")
+    if not Path(args.folder).is_dir():
+        raise ArgumentError(f"assignment grade: no folder {args.folder}")
+    out = check_output(args.json or Path(args.folder) / "grade.json", suffix=".json")
+    rows = grade.grade(args.folder, args.points, args.timeout)
+    print(grade.table(rows))
+    grade.save(rows, out)
+    print(f"wrote {out}")
+    return 0
 
 
 def cmd_convert(args):
@@ -174,6 +194,11 @@ def cmd_gallery(args):
 
 def cmd_assignment(args):
     from . import assignment
+    if args.out == "grade":
+        return grade_assignment(args)
+    if args.folder is not None:
+        raise ArgumentError(f"assignment: give one folder (OUT_DIR), not {args.out!r} and {args.folder!r}; "
+                            "to grade one: minicnn assignment grade DIR")
     layers = None if args.layers is None else [name.strip() for name in args.layers.split(",") if name.strip()]
     chosen = assignment.write(args.out, layers, im2col=args.im2col, gram=args.gram, optimizers=args.optimizers)
     print(f"wrote {args.out}: a copy of minicnn with {', '.join(chosen)} to write; its README says what to do, "
@@ -373,8 +398,13 @@ def build_parser():
 
     from .assignment import LAYERS
     p = sub.add_parser("assignment", help="write a student's copy of minicnn with chosen backward passes to "
-                                          "implement, and the tests that grade them")
-    p.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
+                                          "implement, and the tests that grade them; or grade one "
+                                          "(minicnn assignment grade DIR)")
+    p.add_argument("out", metavar="OUT_DIR", help="a new or empty folder (or: grade)")
+    p.add_argument("folder", metavar="DIR", nargs="?", help="with grade: the student's folder")
+    p.add_argument("--points", type=float, default=10.0, help="with grade: points per part (default 10)")
+    p.add_argument("--timeout", type=int, default=600, help="with grade: seconds the tests may run (default 600)")
+    p.add_argument("--json", help="with grade: where to write the grades as JSON (default DIR/grade.json)")
     p.add_argument("--layers", help=f"comma-separated, from {','.join(LAYERS)} (default: all of them)")
     p.add_argument("--im2col", action="store_true", help="also the reference im2col and col2im")
     p.add_argument("--gram", action="store_true", help="also the Gram matrix's backward pass (neural style)")

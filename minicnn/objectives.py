@@ -36,8 +36,8 @@ def gram_forward(f):
 
 
 def gram_backward(dG, cache):
-    """dG (N, C, C) -> df (N, C, H, W). G = V V^T gives dV = (dG + dG^T) V."""
-    V, shape = cache
+    """dG (N, C, C) -> df (N, C, H, W), for G = V V^T with V = f[n] as (C, H*W)."""
+    V, shape = cache              # G_ij = sum_k V_ik V_jk: each V_ik meets dG in row i and column i
     checks.same_shape("gram_backward", "dG", dG, (shape[0], shape[1], shape[1]))
     xp = get_array_module(dG)
     return xp.matmul(dG + dG.transpose(0, 2, 1), V).reshape(shape)

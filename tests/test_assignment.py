@@ -1,6 +1,7 @@
 """`minicnn assignment`: the student's copy fails exactly the chosen parts' tests, passes them
 all with the real functions back, and a wrong backward fails naming its configuration."""
 import ast
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from minicnn import assignment
+from minicnn.assignment.grade import part_of
 from minicnn.errors import ArgumentError
 
 from cli_helpers import assert_one_line_error, run_cli
@@ -21,7 +23,8 @@ ALL_PARTS = list(assignment.PARTS)
 
 def grade(folder):
     """Run the student's tests from their folder, as the README says: {test id: (part, failure
-    message or None)}. The installed minicnn (this one) is on the path too."""
+    message, or None when it passed, or "skipped")}. The installed minicnn (this one) is on the
+    path too."""
     report = folder / "report.xml"
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
                        cwd=folder, capture_output=True, text=True, timeout=600)
@@ -30,17 +33,9 @@ def grade(folder):
     for case in ET.parse(report).getroot().iter("testcase"):
         name = case.get("name")
         failure = case.find("failure")
-        results[name] = (part_of(case.get("classname"), name), None if failure is None else failure.get("message"))
+        message = "skipped" if case.find("skipped") is not None else None if failure is None else failure.get("message")
+        results[name] = (part_of(case.get("classname"), name), message)
     return results, r.stdout
-
-
-def part_of(classname, name):
-    """The assignment part a test grades: its file for im2col and the optimizers, else its id."""
-    if classname.endswith("test_im2col"):
-        return "im2col"
-    if classname.endswith("test_optimizers"):
-        return "optimizers"
-    return name[name.index("[") + 1:name.index(":")]
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +46,13 @@ def everything(tmp_path_factory):
 
 
 def test_a_chosen_im2col_fails_only_its_own_tests(tmp_path):
-    """The layers of the copy take the Numba im2col while the student writes the reference one:
-    a convolution's backward is graded whether or not im2col is written yet."""
+    """No working im2col is left in the copy (the fast kernels would give it away): the layers
+    that run it wait, skipped and saying why, until the student's im2col is written."""
     out = tmp_path / "hw"
     assignment.write(out, layers=["relu"], im2col=True)
     results, _ = grade(out)
-    assert {part for part, message in results.values() if message is not None} == {"relu", "im2col"}
+    assert {part for part, message in results.values() if message not in (None, "skipped")} == {"relu", "im2col"}
+    assert {part for part, message in results.values() if message == "skipped"} == {"conv", "maxpool", "avgpool"}
 
 
 def test_the_copy_fails_exactly_the_chosen_parts_with_not_implemented(tmp_path):
@@ -72,8 +68,15 @@ def test_the_copy_fails_exactly_the_chosen_parts_with_not_implemented(tmp_path):
 
 
 def test_every_part_stubbed_and_then_every_real_function_put_back(everything, tmp_path):
-    results, _ = grade(everything)
-    assert all(message and "NotImplementedError" in message for _, message in results.values())
+    """With im2col not written, the layers that run it are skipped, saying so; every other test
+    fails with NotImplementedError."""
+    results, printed = grade(everything)
+    skipped = {part for part, message in results.values() if message == "skipped"}
+    assert skipped == {"conv", "maxpool", "avgpool"}
+    assert all("NotImplementedError" in message for _, message in results.values() if message != "skipped")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"], cwd=everything,
+                       capture_output=True, text=True, timeout=600)
+    assert "write im2col/reference.py first" in r.stdout
     student = tmp_path / "hw"
     shutil.copytree(everything, student)
     for rel, _ in assignment.PARTS.values():
@@ -114,8 +117,9 @@ def test_the_stub_keeps_signature_and_docstring_and_nothing_of_the_body():
 def test_the_copy_is_the_whole_package_and_imports_on_its_own(everything):
     copied = {p.relative_to(everything / "minicnn") for p in (everything / "minicnn").rglob("*")
               if p.is_file() and "__pycache__" not in p.parts}
-    source = {p.relative_to(PACKAGE) for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-    assert copied == source
+    assert copied == set(assignment.package_files())
+    assert not any(p.parts[:2] == ("assignment", "grading") for p in copied)     # its tests hold answers
+    assert {"answers.py", "references.py"}.isdisjoint(p.name for p in copied if p.parts[0] == "assignment")
     readme = (everything / "README.md").read_text()
     assert "`layers/conv.py`: `conv_backward`" in readme and "`train/optim.py`: `sgd`, `adam`" in readme
     r = subprocess.run([sys.executable, "-c", "import minicnn, sys; print(minicnn.__file__)"], cwd=everything,
@@ -123,9 +127,17 @@ def test_the_copy_is_the_whole_package_and_imports_on_its_own(everything):
     assert Path(r.stdout.strip()).resolve() == (everything / "minicnn" / "__init__.py").resolve()
 
 
+@pytest.fixture(scope="module")
+def layers_only(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hw") / "hw"
+    assignment.write(out, layers=["conv", "relu", "maxpool"])
+    return out
+
+
 @pytest.mark.cpu
-def test_the_copys_net_runs_the_students_layers(everything):
+def test_the_copys_net_runs_the_students_layers(layers_only):
     """The fast paths would run instead of the student's backward passes: the copy turns them off."""
+    everything = layers_only
     code = ("import numpy as np, minicnn\n"
             "net = minicnn.Net([{'name': 'c', 'type': 'conv', 'out_channels': 16, 'kernel': 3, 'pad': 1},"
             " {'name': 'r', 'type': 'relu'}], (16, 64, 64))\n"
@@ -170,3 +182,172 @@ def test_the_output_must_be_new_or_empty(tmp_path):
     assignment.write(tmp_path / "empty-but-there", layers=["relu"])
     assert (tmp_path / "empty-but-there" / "README.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy", "empty-but-there", "file"]
+
+
+def body_lines(rel, names):
+    """The statements of the functions ``names`` in the package's ``rel``, after their docstrings,
+    as lines without comments; not the unpacking of a cache or a shape, nor the choice of array
+    module, which any function may share."""
+    source = (PACKAGE / rel).read_text()
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            for statement in node.body[1:]:
+                for sub in ast.walk(statement):
+                    if isinstance(sub, ast.stmt) and not isinstance(sub, (ast.If, ast.For, ast.With)) \
+                            and not generic(sub):
+                        for line in lines[sub.lineno - 1:sub.end_lineno]:
+                            line = line.split("#")[0].strip()
+                            if len(line) >= 12 and not line.startswith(("if ", "for ", "else", "return dx")):
+                                yield line
+
+
+def generic(statement):
+    value = getattr(statement, "value", None)
+    return isinstance(statement, ast.Assign) and (isinstance(value, (ast.Name, ast.Attribute)) or (
+        isinstance(value, ast.Call) and getattr(value.func, "id", "") == "get_array_module"))
+
+
+def test_no_answer_is_left_anywhere_in_the_copy(everything):
+    """With every part blanked, no file of the copy holds a statement of a blanked body, or a
+    text that gives a part's answer away (answers.FINGERPRINTS); nothing is compiled."""
+    from minicnn.assignment.answers import FINGERPRINTS
+    files = [p for p in everything.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert not [p for p in files if p.suffix in (".pyc", ".so", ".pyd")]
+    texts = {p.relative_to(everything): p.read_text("utf-8") for p in files if p.suffix not in (".npz", ".h5")}
+    leaks = [(part, text, str(where)) for part, prints in FINGERPRINTS.items() for text in prints
+             for where, t in texts.items() if text in t]
+    for part, (rel, names) in assignment.PARTS.items():
+        statements = set(body_lines(rel, names))
+        assert statements, part
+        leaks += [(part, line, str(where)) for line in statements for where, t in texts.items() if line in t]
+    assert not leaks
+
+
+def test_the_fingerprints_are_in_the_package_they_guard():
+    """Each fingerprint is found in this package, so that the test above can fail."""
+    from minicnn.assignment.answers import FINGERPRINTS
+    sources = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py") if "assignment" not in p.parts)
+    assert [t for prints in FINGERPRINTS.values() for t in prints if t not in sources] == []
+
+
+WRONG = {   # part: (file, right text, the common mistake, what the failure must say)
+    "maxpool": ("layers/maxpool.py", "wins = (cols[:, r] == out) & unclaimed", "wins = (cols[:, r] == out)",
+                "known mistake: the gradient goes to every tied maximum, not the first"),
+    "relu": ("layers/relu.py", "return xp.where(dout > 0, dout, 0)", "return xp.where(mask & (dout > 0), dout, 0)",
+             "that is the guided rule, not the deconvnet rule"),
+    "optimizers": ("train/optim.py", "m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)", "m_hat, v_hat = m, v",
+                   "known mistake: no bias correction"),
+    "im2col": ("im2col/reference.py", "dxp[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw] += cols[:, :, i, j]",
+               "dxp[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw] = cols[:, :, i, j]",
+               "known mistake: overlapping windows overwrite instead of adding up"),
+    "conv": ("layers/conv.py", "return dx, dw, db", "return dx, dw",
+             "conv_backward returned 2 values; it should return 3: (dx, dw, db)"),
+    "linear": ("layers/linear.py", "dx = (dout @ w).reshape(x.shape)", "dx = dout @ w",
+               "dx should have x's shape (2, 3, 4, 5), but it has shape (2, 60)"),
+}
+
+
+def test_common_mistakes_fail_saying_which(everything, tmp_path):
+    """A wrong version of each part, of a kind students write: the failure names the part and
+    the input, and says which mistake it is where it is a known one."""
+    student = tmp_path / "hw"
+    shutil.copytree(everything, student)
+    for rel, _ in assignment.PARTS.values():
+        shutil.copy(PACKAGE / rel, student / "minicnn" / rel)
+    for rel, right, wrong, _ in WRONG.values():
+        path = student / "minicnn" / rel
+        assert path.read_text().count(right) == 1, right
+        path.write_text(path.read_text().replace(right, wrong))
+    results, printed = grade(student)
+    for part, (_, _, _, says) in WRONG.items():
+        messages = [m for p, m in results.values() if p == part and m not in (None, "skipped")]
+        assert messages and any(says in m for m in messages), (part, messages[:2])
+        assert all(m.startswith(("AssertionError: " + part, "AssertionError: ")) for m in messages)
+    assert "maxpool: maxpool_backward with ties" in printed
+
+
+def test_gradcheck_and_a_picture_in_a_fresh_copy(layers_only):
+    """`python -m minicnn gradcheck` lists what is not written yet and checks the rest; the copy
+    ships the default model, so the student's layers draw a picture once written."""
+    r = subprocess.run([sys.executable, "-m", "minicnn", "gradcheck"], cwd=layers_only, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "not written yet: conv_backward" in r.stdout and "not written yet: maxpool_backward" in r.stdout
+    assert r.stdout.strip().splitlines()[-1].endswith("not written yet") and " 0 failed" in r.stdout
+    assert (layers_only / "weights" / "digits.h5").is_file()
+    r = subprocess.run([sys.executable, "-m", "minicnn", "saliency", "sample:0", "-o", str(layers_only / "s.png")],
+                       cwd=layers_only, capture_output=True, text=True, timeout=300)
+    assert "relu_backward is yours to write" in r.stderr or "is yours to write" in r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def handed_in(tmp_path_factory):
+    """A student's folder: maxpool blind to ties, linear right, relu not written, and the tests
+    and the gradient check edited so that everything would pass."""
+    out = tmp_path_factory.mktemp("student") / "hw"
+    assignment.write(out, layers=["maxpool", "linear", "relu"])
+    for rel in ("layers/maxpool.py", "layers/linear.py"):
+        shutil.copy(PACKAGE / rel, out / "minicnn" / rel)
+    maxpool = out / "minicnn" / "layers" / "maxpool.py"
+    maxpool.write_text(maxpool.read_text().replace(*WRONG["maxpool"][1:3]))
+    (out / "tests" / "test_backward.py").write_text("def test_nothing():\n    pass\n")          # edited away
+    gradcheck = out / "minicnn" / "gradcheck.py"
+    gradcheck.write_text(gradcheck.read_text() + "\ndef assert_backward(*args, **kwargs):\n    pass\n")
+    return out
+
+
+def test_grade_uses_the_teachers_tests_and_only_the_students_functions(handed_in, tmp_path):
+    out = tmp_path / "grades.json"
+    rc, printed, err = run_cli("assignment", "grade", handed_in, "--json", out)
+    assert rc == 0, err
+    grades = json.loads(out.read_text())
+    rows = {r["part"]: r for r in grades["parts"]}
+    assert list(rows) == ["maxpool", "linear", "relu"]
+    assert rows["linear"]["points"] == 10 and rows["linear"]["failed"] == 0
+    assert rows["relu"]["points"] == 0 and "relu_backward is yours to write" in rows["relu"]["first_failure"]
+    assert 0 < rows["maxpool"]["points"] < 10 and rows["maxpool"]["failed"] == 3
+    assert "every tied maximum" in rows["maxpool"]["first_failure"]
+    assert grades["points"] == sum(r["points"] for r in rows.values()) and grades["max_points"] == 30
+    assert "total" in printed and "every tied maximum" in printed
+
+
+def test_grade_a_part_that_does_not_parse_or_lacks_its_function(handed_in, tmp_path):
+    student = tmp_path / "hw"
+    shutil.copytree(handed_in, student)
+    (student / "minicnn" / "layers" / "linear.py").write_text("def linear_backward(dout, cache:\n")
+    relu = student / "minicnn" / "layers" / "relu.py"
+    relu.write_text(relu.read_text().replace("def relu_backward(", "def relu_backwards("))
+    rows = {r["part"]: r for r in grade_module().grade(student)}
+    assert rows["linear"]["points"] == 0 and "linear.py does not parse" in rows["linear"]["first_failure"]
+    assert rows["relu"]["points"] == 0 and "has no function relu_backward" in rows["relu"]["first_failure"]
+
+
+def grade_module():
+    from minicnn.assignment import grade
+    return grade
+
+
+GRADE_BAD = [(["grade"], "give the student's folder"),
+             (["grade", "{root}/nowhere"], "no folder"),
+             (["grade", "{root}"], "is not a copy made by `minicnn assignment`"),
+             (["grade", "{damaged}"], "is damaged"),
+             (["one", "two"], "give one folder"),
+             (["grade", "{endless}", "--timeout", "3"], "took over 3 s"),
+             (["grade", "{endless}", "--points", "0"], "--points must be > 0")]
+
+
+@pytest.mark.parametrize("args,message", GRADE_BAD, ids=[m for _, m in GRADE_BAD])
+def test_grade_bad_input_is_one_line(handed_in, tmp_path, args, message):
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "assignment.json").write_text('{"parts": ["lstm"]}')
+    endless = tmp_path / "endless"
+    if "{endless}" in " ".join(args):
+        shutil.copytree(handed_in, endless)
+        linear = endless / "minicnn" / "layers" / "linear.py"
+        linear.write_text(linear.read_text().replace("    x, w = cache\n    N, (M, D)", "    while True:\n"
+                                                     "        pass\n    x, w = cache\n    N, (M, D)", 1))
+    rc, _, err = run_cli("assignment", *[a.format(root=tmp_path, damaged=damaged, endless=endless) for a in args])
+    assert_one_line_error(rc, err, message)
+    assert not (endless / "grade.json").exists()

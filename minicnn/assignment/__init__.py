@@ -9,6 +9,7 @@ and docstring (with every shape) stay. Beside it, ``tests/`` grades the work wit
 tells the student what to do. The tests import the copy, never an installed minicnn.
 """
 import ast
+import json
 from pathlib import Path
 
 from ..errors import ArgumentError
@@ -50,7 +51,13 @@ def parts(layers=None, im2col=False, gram=False, optimizers=False):
                                          (("im2col", im2col), ("gram", gram), ("optimizers", optimizers)) if on]
 
 
-def stub(source, names, path="?"):
+# How each part is graded, as its TODO says.
+GRADED_BY = {"im2col": "against reference arrays, and col2im as im2col's adjoint",
+             "optimizers": "against reference arrays of its first steps"}
+NUMERICAL = "against numerical gradients in float64"
+
+
+def stub(source, names, path="?", graded_by=NUMERICAL):
     """``source`` with the body of each function in ``names`` after its docstring replaced by a
     TODO and ``raise NotImplementedError``."""
     tree = ast.parse(source)
@@ -64,7 +71,7 @@ def stub(source, names, path="?"):
             raise ArgumentError(f"assignment: {path}: {node.name} has no docstring to keep")
         indent = " " * node.body[0].col_offset
         todo = [f"{indent}# TODO: write {node.name}. The docstring above gives every shape;\n",
-                f"{indent}# `python -m pytest -q` (in this folder) checks it against numerical gradients.\n",
+                f"{indent}# `python -m pytest -q` (in this folder) checks it {graded_by}.\n",
                 f"{indent}raise NotImplementedError(\"{node.name} is yours to write\")\n"]
         lines[node.body[0].end_lineno:node.end_lineno] = todo                 # keep the docstring
     return "".join(lines)
@@ -77,25 +84,27 @@ def write(out, layers=None, im2col=False, gram=False, optimizers=False):
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ArgumentError(f"assignment: {out} {'is a file' if not out.is_dir() else 'is not empty'}; "
                             "give a new or empty folder")
-    files = {}
-    for path in sorted(PACKAGE.rglob("*")):
-        rel = path.relative_to(PACKAGE)
-        if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc":
-            files[Path("minicnn") / rel] = path.read_bytes()
+    files = {Path("minicnn") / rel: (PACKAGE / rel).read_bytes() for rel in package_files()}
     for part in chosen:
         rel, names = PARTS[part]
-        files[Path("minicnn") / rel] = stub((PACKAGE / rel).read_text("utf-8"), names, rel).encode()
+        files[Path("minicnn") / rel] = stub((PACKAGE / rel).read_text("utf-8"), names, rel,
+                                            GRADED_BY.get(part, NUMERICAL)).encode()
+    hide_answers(files, chosen)
     for part in chosen:
         if part in TWINS:
             files[Path("minicnn") / TWINS[part]] = (TWIN_STANDINS / Path(TWINS[part]).name).read_bytes()
     files[Path("minicnn/backend.py")] = readable_by_default(files[Path("minicnn/backend.py")])
-    if "im2col" in chosen:
-        files[Path("minicnn/im2col/__init__.py")] = kernels_for_the_layers(files[Path("minicnn/im2col/__init__.py")])
     for path in sorted(GRADING.iterdir()):
         if path.suffix in (".py", ".ini"):
-            files[(Path("tests") if path.name.startswith(("test_", "conftest")) else Path(".")) / path.name] = \
-                path.read_bytes()
+            files[(Path(".") if path.suffix == ".ini" else Path("tests")) / path.name] = path.read_bytes()
+    from . import references
+    for part in references.PARTS:
+        files[Path("tests/reference") / f"{part}.npz"] = references.npz(part)
     files[Path("README.md")] = readme(chosen).encode()
+    files[Path("assignment.json")] = (json.dumps({"parts": chosen}) + "\n").encode()      # for the grader
+    files[Path("setup.py")] = SETUP.encode()
+    model = default_model()
+    files[Path("weights") / model.name] = model.read_bytes()
 
     def build(folder):
         for rel, data in files.items():
@@ -114,14 +123,70 @@ def readable_by_default(backend_source):
     return backend_source.replace(line, b"FAST_BY_DEFAULT = False")
 
 
-def kernels_for_the_layers(dispatch_source):
-    """The copy's im2col/__init__.py sending every CPU array to the Numba kernels: while the
-    student writes im2col/reference.py, the layers (and the grading of the other parts) use
-    kernels that work."""
-    line = b"    return cpu if fast() else reference"
-    if dispatch_source.count(line) != 1:
-        raise ArgumentError("assignment: im2col/__init__.py has no dispatch line to change")
-    return dispatch_source.replace(line, b"    return cpu          # in this copy reference.py is an exercise")
+# The copy is a checkout (model_dir() finds weights/ beside a setup.py): `python -m minicnn
+# saliency sample:0` runs the student's layers on the default model.
+SETUP = '''"""A student's copy of minicnn: `pip install -e .` is optional (the tests and `python -m minicnn`
+work from this folder)."""
+from setuptools import find_packages, setup
+
+setup(name="minicnn", version="0.1.0+assignment", packages=find_packages(include=["minicnn", "minicnn.*"]),
+      package_data={"minicnn.models": ["imagenet_classes.txt"]})
+'''
+
+
+def default_model():
+    """The file of the default model, which the copy ships."""
+    from ..io.modelfile import resolve
+    from ..models import DEFAULT_MODEL
+    path = resolve(DEFAULT_MODEL)
+    if not path.is_file():
+        raise ArgumentError(f"assignment: the default model {DEFAULT_MODEL} is not at {path}; the copy ships it")
+    return path
+
+
+def package_files():
+    """The package's files as the copy has them: all but the assignment's own grading, stand-ins
+    and answers (they hold the answers), and compiled files."""
+    own = ("assignment/grading", "assignment/twins", "assignment/answers.py", "assignment/references.py")
+    return [path.relative_to(PACKAGE) for path in sorted(PACKAGE.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+            and not str(path.relative_to(PACKAGE).as_posix()).startswith(own)]
+
+
+def hide_answers(files, chosen):
+    """Take out of the copy (``files``: path -> bytes) every other place that gives a chosen
+    part's answer away (answers.py)."""
+    from .answers import EDITS, REMOVED, STAND_INS
+    for part in chosen:
+        for rel, edits in EDITS.get(part, {}).items():
+            text = files[Path("minicnn") / rel].decode("utf-8")
+            for old, new in edits:
+                if old not in text:
+                    raise ArgumentError(f"assignment: {rel} no longer has the text to take out for {part}: "
+                                        f"{old.strip().splitlines()[0]!r}")
+                text = text.replace(old, new)
+            files[Path("minicnn") / rel] = text.encode()
+        for rel, names in REMOVED.get(part, {}).items():
+            files[Path("minicnn") / rel] = remove_functions(files[Path("minicnn") / rel].decode("utf-8"),
+                                                            names, rel).encode()
+        for rel, text in STAND_INS.get(part, {}).items():
+            files[Path("minicnn") / rel] = text.encode()
+
+
+def remove_functions(source, names, path="?"):
+    """``source`` without the functions ``names`` (decorators and the blank lines after them)."""
+    tree = ast.parse(source)
+    found = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in names}
+    if set(names) - set(found):
+        raise ArgumentError(f"assignment: {path} has no function {', '.join(sorted(set(names) - set(found)))}")
+    lines = source.splitlines(keepends=True)
+    for node in sorted(found.values(), key=lambda n: -n.lineno):
+        start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+        end = node.end_lineno
+        while end < len(lines) and not lines[end].strip():
+            end += 1
+        lines[start:end] = []
+    return "".join(lines)
 
 
 def readme(chosen):

@@ -3,7 +3,8 @@
     out[n, f, oh, ow] = b[f] + sum_{c,i,j} w[f, c, i, j] * xpad[n, c, oh*sh + i, ow*sw + j]
 
 im2col copies every receptive window of x into a column, so the whole layer is one matrix
-product per image: (F, C*kh*kw) @ (C*kh*kw, Ho*Wo). The backward pass is two more products:
+product per image: (F, C*kh*kw) @ (C*kh*kw, Ho*Wo).
+The backward pass is two more products:
     dcols = w^T @ dout   (then col2im adds the columns back onto the pixels -> dx)
     dw    = dout @ cols^T
 Relevance (LRP, relevance.py) goes back the way dx does, in proportion to each input's share:
@@ -110,7 +111,7 @@ def conv_relevance(R, cache, b, rule="0", **rule_options):
     """Relevance propagation through a convolution: R (N, F, Ho, Wo) at the output -> R_in
     (N, C, H, W) at the input, under ``rule`` (relevance.py; rule_options: eps, gamma, alpha,
     low, high). The same two halves as backward: this layer's forward with the rule's weights,
-    and the product with w'^T + col2im that turns output values into input values."""
+    and conv_backward's way from output values back to input values."""
     x, w, stride, pad = cache
     checks.same_shape("conv_relevance", "R", R, (x.shape[0], w.shape[0]) + conv_output_size(
         x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, pad))

@@ -4,8 +4,8 @@ w has shape (M, D), outputs first, like a conv's (F, C, kh, kw): a fully connect
 convolution whose kernel covers its whole input. An (N, C, H, W) input is flattened in
 C, H, W order (row-major), the order Caffe and PyTorch use.
 
-Backward: dx = dout @ w. Relevance (LRP, relevance.py): R_in = x * ((R / z') @ w') with
-z' = x w'^T + b' for the rule's weights w'.
+Backward: dx = dout @ w.
+Relevance (LRP, relevance.py): R_in = x * ((R / z') @ w'), z' = x w'^T + b' (the rule's w').
 """
 from .. import checks
 from ..errors import ShapeError

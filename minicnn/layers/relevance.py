@@ -1,7 +1,7 @@
 """Layer-wise relevance propagation (Bach et al. 2015; Montavon et al. 2019): the rules that
 share relevance out through a layer that sums weighted inputs (convolution, fully connected).
 
-Backward sends a gradient through such a layer as dx = W^T dout. A relevance rule sends the
+Backward sends a gradient back through such a layer's weights. A relevance rule sends the
 relevance R of each output back in proportion to what each input contributed to it:
 
     R_in = x * W'^T (R / z')        z' = x W' + b'   (the layer's forward with weights W')
@@ -42,7 +42,7 @@ def divide(R, z):
 def weighted_relevance(R, x, w, b, forward, transpose, rule="0", eps=0.25, gamma=0.25, alpha=2.0,
                        low=None, high=None, rms=False):
     """Relevance at the input x of a layer out = forward(x, w, b), from the relevance R at its
-    output (shaped like out). transpose(s, w): W^T s shaped like x (the backward pass to x).
+    output (shaped like out). transpose(s, w): the backward pass to x of s, shaped like x.
     Returns R_in, shaped like x."""
     checks.choice("weighted_relevance", "rule", rule, WEIGHTED_RULES)
     xp = get_array_module(x)

@@ -122,7 +122,7 @@ def diversity(layer):
 
     With G_n = V_n V_n^T (V_n: the map as (C, H W)) and U_n = G_n / |G_n|, the value is
     (|sum_n U_n|^2 - sum_n |U_n|^2) / N; d/dU_n = 2 (S - U_n) / N with S = sum U; through the
-    normalization dG = (dU - U <U, dU>) / |G|; through the Gram matrix dV = (dG + dG^T) V."""
+    normalization dG = (dU - U <U, dU>) / |G|; through the Gram matrix by gram_backward."""
     def fn(out):
         f = out[layer]
         xp, N = get_array_module(f), f.shape[0]
