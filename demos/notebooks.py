@@ -238,7 +238,7 @@ print("same as viz.saliency:", np.allclose(by_hand, viz.saliency(net, x, c), rto
         md("## Integrated Gradients adds up\n\nIG (Sundararajan et al. 2017) integrates the gradient along the "
         "straight path from a baseline x' (here black) to the image and multiplies by x - x'. Its axiom, "
         "*completeness*, says the attributions add up to S(x) - S(x'). Summed by the trapezoid rule with m steps:"),
-        """from minicnn.viz.targets import class_gradient
+        """from minicnn.viz.saliency import class_gradient
 x0 = np.broadcast_to(net.space.bounds()[0], x.shape)      # black, in input space
 for m in (4, 16, 64):
     alphas = np.linspace(0, 1, m + 1)

@@ -303,13 +303,16 @@ def _objective(rng, name, shape, **kw):
     """An objective (value, gradient) of one array, as a Case: forward gives the value as an array."""
     from . import objectives as O
     x = rng.randn(*shape)
-    others = {"content_loss": lambda: (rng.randn(*shape),),
-              "style_loss": lambda: (O.gram_forward(rng.randn(*shape))[0],)}.get(name, lambda: ())()
+    other = rng.randn(*shape) if name in ("content_loss", "style_loss") else None
     fn = getattr(O, name)
 
     def forward(x):
         xp = get_array_module(x)                       # the targets go where x is (the GPU, say)
-        value, grad = fn(x, *(xp.asarray(o) for o in others), **kw)
+        # style_loss's target Gram matrix is made here, not before: in an assignment's copy
+        # gram_forward may not be written yet when the cases are listed
+        others = () if other is None else (xp.asarray(other),) if name == "content_loss" else (
+            O.gram_forward(xp.asarray(other))[0],)
+        value, grad = fn(x, *others, **kw)
         return xp.asarray(value), grad
     what = " ".join(f"{k} {v}" for k, v in kw.items())
     return Case(name, f"x {'x'.join(map(str, shape))}" + (f"  {what}" if what else ""), {"x": x}, forward,

@@ -13,7 +13,8 @@ from ..backend import get_array_module, to_device, to_numpy
 from ..progress import progress_bar
 from ..settings import option
 from . import image_step, technique
-from .targets import ClassRef, class_gradient, class_ref, probabilities, resolve_target, score_layer
+from .saliency import class_gradient
+from .targets import ClassRef, class_ref, probabilities, resolve_target, score_layer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,15 +105,32 @@ def to_target(net, x, target, step=0.25, max_steps=200, progress=False):
     c = resolve_target(net, target)
     memory = fits(net, "adversarial")
     x0 = to_numpy(x).astype(np.float64)
+    x, steps = fool(net, to_device(x0), c, step, max_steps, progress)
+    return result(net, settings, x0, to_numpy(x), steps, c, lambda p: p == c, memory=memory)
+
+
+def fool(net, x, c, step, max_steps, progress=False):
+    """The loop of to_target: x (1, C, H, W), input space, float64 on the net's device, pushed by
+    sign_step of ``step`` pixel units toward class c, until the net predicts c (checked before
+    every step: an image already of class c takes no step) or ``max_steps`` steps are taken.
+    Returns (the image, on the device; the number of steps taken)."""
     # The image stays on the net's device; each step reads back one number, the predicted class.
-    x = to_device(x0)
-    unit, low, high = image_step.pixel_units(net.space)
-    xp = get_array_module(x)
     for i in progress_bar(range(max_steps), "adversarial", progress, unit="steps"):
         if int(probabilities(net, x, on_device=True)[0].argmax()) == c:
-            return result(net, settings, x0, to_numpy(x), i, c, lambda p: p == c, memory=memory)
-        x = xp.clip(x + step * unit * xp.sign(class_gradient(net, x, c, "logprob")), low, high)
-    return result(net, settings, x0, to_numpy(x), max_steps, c, lambda p: p == c, memory=memory)
+            return x, i
+        x = sign_step(net, x, c, step)
+    return x, max_steps
+
+
+def sign_step(net, x, c, size, toward=True):
+    """x (N, C, H, W), input space, float64 on the net's device, moved by ``size`` pixel units in
+    every pixel along the sign of the gradient of class c's log-probability (class_gradient):
+    toward c, or away from it with toward=False; then clipped to valid pixels
+    (image_step.pixel_units gives a pixel unit's size and the bounds)."""
+    unit, low, high = image_step.pixel_units(net.space)
+    xp = get_array_module(x)
+    g = class_gradient(net, x, c, "logprob")
+    return xp.clip(x + (size if toward else -size) * unit * xp.sign(g), low, high)
 
 
 def run(net, x, settings):

@@ -94,6 +94,32 @@ def objective_gradient(net, p, step, layer, unit):
     return image_step.gradient(net, p, activation, layer, step)
 
 
+def regularized_step(p, g, lr, ascent, it):
+    """One step of Yosinski et al.'s regularized ascent: p (1, C, H, W), pixel-unit offsets from
+    the mean image, on the net's device; g the objective's gradient there (its L2 term included);
+    lr the step's size; ascent an Ascent; it the step's index (0-based). In this order:
+
+        p + lr * g                       the ascent step
+        times (1 - ascent.decay)         L2 decay
+        a Gaussian blur of sigma ascent.blur_radius over H and W (ndimage(p).gaussian_filter),
+                                         at the steps where it % ascent.blur_every == 0
+        0 where a pixel's norm over its colour channels is below the ascent.norm_pct percentile
+        0 where a pixel's contribution |sum over channels of -p g| is below the
+                                         ascent.contrib_pct percentile
+    (a setting of 0 skips its part). Returns the new p."""
+    xp, nd = get_array_module(p), ndimage(p)
+    p = (p + lr * g) * (1 - ascent.decay)
+    if ascent.blur_every and ascent.blur_radius > 0 and it % ascent.blur_every == 0:
+        p = nd.gaussian_filter(p, sigma=(0, 0, ascent.blur_radius, ascent.blur_radius))
+    if ascent.norm_pct > 0:
+        norms = xp.sqrt((p * p).sum(axis=1, keepdims=True))
+        p = p * (norms >= xp.percentile(norms, ascent.norm_pct))
+    if ascent.contrib_pct > 0:
+        contribution = xp.abs((-p * g).sum(axis=1, keepdims=True))
+        p = p * (contribution >= xp.percentile(contribution, ascent.contrib_pct))
+    return p
+
+
 def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model"):
     """Gradient ascent on the image for one unit (see the module docstring).
 
@@ -109,7 +135,7 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model")
     s = ascent
     rng = np.random.RandomState(seed)
     p = to_device(s.init_std * rng.randn(1, *net.input_shape))   # pixel-unit offset from the mean image
-    xp, nd = get_array_module(p), ndimage(p)
+    xp = get_array_module(p)
     history, restarts = [], 0
     for it in progress_bar(range(s.iterations), f"{what} {layer} {unit}", progress):
         dy, dx = (int(v) for v in rng.randint(-s.jitter, s.jitter + 1, size=2)) if s.jitter else (0, 0)
@@ -129,16 +155,7 @@ def ascend(net, layer, unit, ascent, seed=0, progress=False, what="class model")
                 p = xp.clip(p * step, low, high) / step
             continue
         lr = xp.minimum(s.max_lr, s.progress / norm2) if s.progress > 0 else s.lr
-        p = p + lr * g
-        p *= 1 - s.decay
-        if s.blur_every and s.blur_radius > 0 and it % s.blur_every == 0:
-            p = nd.gaussian_filter(p, sigma=(0, 0, s.blur_radius, s.blur_radius))
-        if s.norm_pct > 0:
-            norms = xp.sqrt((p * p).sum(axis=1, keepdims=True))
-            p = p * (norms >= xp.percentile(norms, s.norm_pct))
-        if s.contrib_pct > 0:
-            contribution = xp.abs((-p * g).sum(axis=1, keepdims=True))
-            p = p * (contribution >= xp.percentile(contribution, s.contrib_pct))
+        p = regularized_step(p, g, lr, s, it)
         p = xp.roll(p, (-dy, -dx), axis=(2, 3))
         if s.clip:
             p = xp.clip(p * step, low, high) / step

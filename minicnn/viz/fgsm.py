@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import to_numpy
+from ..backend import to_device, to_numpy
 from ..errors import ArgumentError
 from . import technique
-from .adversarial import clip, fits, result
-from .targets import class_gradient, resolve_target, target_or_predicted
+from .adversarial import fits, result, sign_step
+from .targets import resolve_target, target_or_predicted
 from ..settings import option
 
 
@@ -36,11 +36,11 @@ def fgsm(net, x, label, epsilon=2.0, target=None):
     x0 = to_numpy(x).astype(np.float64)
     label = resolve_target(net, label)
     if target is None:
-        g, success = -to_numpy(class_gradient(net, x0, label, "logprob")), (lambda p: p != label)
+        x_adv, success = sign_step(net, to_device(x0), label, epsilon, toward=False), (lambda p: p != label)
     else:
         target = resolve_target(net, target)
-        g, success = to_numpy(class_gradient(net, x0, target, "logprob")), (lambda p: p == target)
-    x_adv = clip(net.space, x0 + epsilon * net.space.pixel_step() * np.sign(g))
+        x_adv, success = sign_step(net, to_device(x0), target, epsilon), (lambda p: p == target)
+    x_adv = to_numpy(x_adv)
     return result(net, settings, x0, x_adv, 1, target, success, label=None if target is not None else label,
                   memory=memory)
 

@@ -12,7 +12,8 @@ from ..progress import progress_bar
 from ..settings import option
 from . import image_step, technique
 from .adversarial import fits, result
-from .targets import class_gradient, probabilities, resolve_target
+from .saliency import class_gradient
+from .targets import probabilities, resolve_target
 
 STARTS = ("noise", "zeros", "image")
 

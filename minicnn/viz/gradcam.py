@@ -20,7 +20,7 @@ from PIL import Image
 
 from ..backend import to_device, to_numpy
 from . import technique
-from .saliency import image_gradient
+from .saliency import image_gradient, score_gradient
 from .targets import ClassRef, class_ref, explained, in_numbers, map_layers, score_layer
 from ..settings import option
 
@@ -49,9 +49,7 @@ def layer_and_gradient(net, x, c, layer):
     c's score there, each (K, h, w) float64 NumPy."""
     end = score_layer(net)
     scores = net.forward(to_device(x, net.dtype), end=end, keep=[layer])
-    onehot = np.zeros(scores.shape)
-    onehot.reshape(len(onehot), -1)[:, c] = 1
-    grad = net.backward(to_device(onehot, net.dtype), until=layer)
+    grad = net.backward(score_gradient(scores, c).astype(net.dtype), until=layer)
     return to_numpy(net.outputs[layer])[0].astype(np.float64), to_numpy(grad)[0].astype(np.float64)
 
 

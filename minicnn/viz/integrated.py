@@ -32,7 +32,8 @@ from ..errors import ArgumentError
 from ..progress import progress_bar
 from ..settings import option
 from . import technique
-from .targets import ClassRef, class_gradient, class_ref, explained, in_numbers, scores
+from .saliency import class_gradient
+from .targets import ClassRef, class_ref, explained, in_numbers, scores
 
 BASELINES = ("black", "mean", "blur", "noise")
 RULES = ("left", "right", "middle", "trapezoid", "gauss-legendre")

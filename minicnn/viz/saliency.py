@@ -14,11 +14,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import to_numpy
+from ..backend import get_array_module, is_gpu_array, to_device, to_numpy
+from ..layers import softmax_forward
 from ..progress import progress_bar
-from . import technique
-from .targets import ClassRef, class_gradient, class_ref, explained, in_numbers, resolve_target
+from . import image_step, technique
+from .targets import ClassRef, class_ref, explained, in_numbers, refuse_overflow, resolve_target, score_layer
 from ..settings import option
+
+
+def score_gradient(scores, c, objective="score"):
+    """The gradient, at the class scores (N, K) (or (N, K, 1, 1)), of class c's unnormalized
+    score (objective "score") or of its log-probability ("logprob"), for every example; shaped
+    like scores, on their device."""
+    s = scores.reshape(scores.shape[0], -1)
+    d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
+    d[:, c] += 1                                  # d log p_c / ds = onehot(c) - softmax(s)
+    return d.reshape(scores.shape)
+
+
+def class_gradient(net, x, c, objective="score", mode="backprop"):
+    """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 array
+    on the net's device (NumPy on the CPU), with the ReLU rule ``mode`` (backprop: the gradient).
+    objective: as score_gradient. One forward pass to the class scores and one backward pass
+    from score_gradient there (image_step.gradient does both, in float64)."""
+    def at_the_scores(out):
+        if not is_gpu_array(out):
+            refuse_overflow(out)
+        return None, score_gradient(out, c, objective)
+    return image_step.gradient(net, to_device(x, np.float64), at_the_scores, score_layer(net), mode=mode)[1]
+
+
+def saliency_map(g):
+    """g (N, C, H, W): image gradients -> (N, H, W): each pixel's largest |gradient| over its
+    colour channels."""
+    return np.abs(g).max(axis=1)
 
 
 def image_gradient(net, x, target, mode="backprop"):
@@ -33,11 +62,11 @@ def saliency(net, x, target, samples=0, noise=0.15, seed=0, batch=10, progress=F
     over them, progress.py)."""
     c = resolve_target(net, target)
     if not samples:
-        return np.abs(image_gradient(net, x, c)[0]).max(axis=0)
+        return saliency_map(image_gradient(net, x, c))[0]
     total = 0.0
     with progress_bar(desc="SmoothGrad", progress=progress, total=samples, unit="copies") as bar:
         for noisy in noisy_copies(net, x, samples, noise, seed, batch):
-            total = total + np.abs(image_gradient(net, noisy, c)).max(axis=1).sum(axis=0)
+            total = total + saliency_map(image_gradient(net, noisy, c)).sum(axis=0)
             bar.update(len(noisy))
     return total / samples
 

@@ -9,7 +9,6 @@ from ..backend import get_array_module, is_gpu_array, to_device, to_numpy
 from ..errors import ArgumentError
 from ..layers import softmax_forward
 from ..settings import plain_int
-from . import image_step
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def scores(net, x, keep=None):
     overflow (a model whose weights are too large for float32) are refused here, before they
     turn every picture into NaN. keep: the other layers' outputs to keep (Net.forward)."""
     s = to_numpy(scores_on_device(net, x, keep))
-    _refuse_overflow(s)
+    refuse_overflow(s)
     return s
 
 
@@ -117,11 +116,11 @@ def scores_on_device(net, x, keep=None):
     out = net.forward(to_device(x, net.dtype), end=score_layer(net), keep=keep)
     s = out.reshape(out.shape[0], -1).astype(np.float64)
     if not is_gpu_array(s):
-        _refuse_overflow(s)
+        refuse_overflow(s)
     return s
 
 
-def _refuse_overflow(s):
+def refuse_overflow(s):
     if not np.isfinite(s).all():
         raise ArgumentError("the model's class scores overflow to inf or NaN on this input "
                             "(are its weights sane?)")
@@ -132,21 +131,6 @@ def probabilities(net, x, on_device=False):
     if on_device:
         return softmax_forward(scores_on_device(net, x))[0]
     return softmax_forward(scores(net, x))[0]
-
-
-def class_gradient(net, x, c, objective="score", mode="backprop"):
-    """d(objective)/dx in input space for images x (N, C, H, W), each its own, as a float64 array
-    on the net's device (NumPy on the CPU), with the ReLU rule ``mode`` (backprop: the gradient).
-    objective: "score" (class c's unnormalized score) or "logprob" (its log-probability, whose
-    gradient at the scores is onehot(c) - softmax)."""
-    def at_the_scores(out):
-        s = out.reshape(out.shape[0], -1)
-        if not is_gpu_array(s):
-            _refuse_overflow(s)
-        d = get_array_module(s).zeros_like(s) if objective == "score" else -softmax_forward(s)[0]
-        d[:, c] += 1
-        return None, d.reshape(out.shape)
-    return image_step.gradient(net, to_device(x, np.float64), at_the_scores, score_layer(net), mode=mode)[1]
 
 
 def unit_gradient(out, unit, n=0):
