@@ -199,8 +199,10 @@ def cmd_assignment(args):
     if args.folder is not None:
         raise ArgumentError(f"assignment: give one folder (OUT_DIR), not {args.out!r} and {args.folder!r}; "
                             "to grade one: minicnn assignment grade DIR")
-    layers = None if args.layers is None else [name.strip() for name in args.layers.split(",") if name.strip()]
-    chosen = assignment.write(args.out, layers, im2col=args.im2col, gram=args.gram, optimizers=args.optimizers)
+    layers, lecture = ([name.strip() for name in text.split(",") if name.strip()] if text is not None else None
+                       for text in (args.layers, args.parts))
+    chosen = assignment.write(args.out, layers, im2col=args.im2col, gram=args.gram, optimizers=args.optimizers,
+                              lecture=lecture)
     print(f"wrote {args.out}: a copy of minicnn with {', '.join(chosen)} to write; its README says what to do, "
           f"and `python -m pytest -q` in {args.out} grades it")
     return 0
@@ -396,7 +398,7 @@ def build_parser():
                                                             "already there is replaced when the new one is complete")
     p.set_defaults(run=cmd_gallery)
 
-    from .assignment import LAYERS
+    from .assignment import LAYERS, LECTURE
     p = sub.add_parser("assignment", help="write a student's copy of minicnn with chosen backward passes to "
                                           "implement, and the tests that grade them; or grade one "
                                           "(minicnn assignment grade DIR)")
@@ -405,7 +407,9 @@ def build_parser():
     p.add_argument("--points", type=float, default=10.0, help="with grade: points per part (default 10)")
     p.add_argument("--timeout", type=int, default=600, help="with grade: seconds the tests may run (default 600)")
     p.add_argument("--json", help="with grade: where to write the grades as JSON (default DIR/grade.json)")
-    p.add_argument("--layers", help=f"comma-separated, from {','.join(LAYERS)} (default: all of them)")
+    p.add_argument("--layers", help=f"comma-separated, from {','.join(LAYERS)} (default: all of them, unless "
+                                    "--parts is given)")
+    p.add_argument("--parts", help=f"the lecture's homework, comma-separated, from {','.join(LECTURE)}")
     p.add_argument("--im2col", action="store_true", help="also the reference im2col and col2im")
     p.add_argument("--gram", action="store_true", help="also the Gram matrix's backward pass (neural style)")
     p.add_argument("--optimizers", action="store_true", help="also the SGD and Adam updates")

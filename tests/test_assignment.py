@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from minicnn import assignment
+import minicnn.assignment.notebook  # noqa: F401  (assignment.notebook below)
 from minicnn.assignment.grade import part_of
 from minicnn.errors import ArgumentError
 
@@ -19,6 +20,7 @@ from cli_helpers import assert_one_line_error, run_cli
 
 PACKAGE = Path(assignment.__file__).resolve().parents[1]
 ALL_PARTS = list(assignment.PARTS)
+NET = {"saliency", "fooling", "deepdream"}      # the lecture's parts that run the network: they wait for its layers
 
 
 def grade(folder):
@@ -52,7 +54,7 @@ def test_a_chosen_im2col_fails_only_its_own_tests(tmp_path):
     assignment.write(out, layers=["relu"], im2col=True)
     results, _ = grade(out)
     assert {part for part, message in results.values() if message not in (None, "skipped")} == {"relu", "im2col"}
-    assert {part for part, message in results.values() if message == "skipped"} == {"conv", "maxpool", "avgpool"}
+    assert {part for part, message in results.values() if message == "skipped"} == {"conv", "maxpool", "avgpool"} | NET
 
 
 def test_the_copy_fails_exactly_the_chosen_parts_with_not_implemented(tmp_path):
@@ -61,10 +63,12 @@ def test_the_copy_fails_exactly_the_chosen_parts_with_not_implemented(tmp_path):
     assert rc == 0, err
     results, _ = grade(out)
     assert {part for part, _ in results.values()} == set(ALL_PARTS)      # every part is graded
-    failed = {part for part, message in results.values() if message is not None}
+    failed = {part for part, message in results.values() if message not in (None, "skipped")}
     assert failed == {"conv", "maxpool", "softmax", "gram"}
-    assert all("NotImplementedError" in message for _, message in results.values() if message is not None)
-    assert all(message is None for part, message in results.values() if part not in failed)
+    assert all("NotImplementedError" in message for _, message in results.values() if message not in (None, "skipped"))
+    assert all(message is None for part, message in results.values() if part not in failed | NET | {"style"})
+    # the lecture's parts that run the network, or the Gram matrix, wait for them, saying so
+    assert {part for part, message in results.values() if message == "skipped"} == NET | {"style"}
 
 
 def test_every_part_stubbed_and_then_every_real_function_put_back(everything, tmp_path):
@@ -72,8 +76,10 @@ def test_every_part_stubbed_and_then_every_real_function_put_back(everything, tm
     fails with NotImplementedError."""
     results, printed = grade(everything)
     skipped = {part for part, message in results.values() if message == "skipped"}
-    assert skipped == {"conv", "maxpool", "avgpool"}
-    assert all("NotImplementedError" in message for _, message in results.values() if message != "skipped")
+    assert skipped == {"conv", "maxpool", "avgpool", "style"} | NET
+    assert all("NotImplementedError" in message for part, message in results.values()
+               if message != "skipped" and part in assignment.parts(im2col=True, gram=True, optimizers=True))
+    assert all(message is None for part, message in results.values() if part == "class-model")
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"], cwd=everything,
                        capture_output=True, text=True, timeout=600)
     assert "write im2col/reference.py first" in r.stdout
@@ -96,8 +102,9 @@ def test_a_wrong_backward_fails_naming_the_configuration(everything, tmp_path):
     # correlation and convolution confused: the kernel flipped (transposed in both axes) in dx
     conv.write_text(conv.read_text().replace(right, "dcols = xp.matmul(w[:, :, ::-1, ::-1].reshape(F, -1).T, d)"))
     results, printed = grade(student)
-    failed = {name: message for name, (part, message) in results.items() if message is not None}
-    assert failed and all(results[name][0] == "conv" for name in failed)
+    failed = {name: message for name, (part, message) in results.items() if message not in (None, "skipped")}
+    # a wrong convolution breaks the lecture's techniques on the network too, and nothing else
+    assert failed and {results[name][0] for name in failed} - NET == {"conv"}
     assert all("1x1" in name for name, (part, message) in results.items() if part == "conv" and message is None)
     assert "for conv x 2x3x7x7  w 4x3x3x3  stride 1 pad 1" in printed and "dx: shape (2, 3, 7, 7)" in printed
 
@@ -159,6 +166,7 @@ def test_the_copys_net_runs_the_students_layers(layers_only):
 
 
 BAD = [(["--layers", "conv,lstm"], "unknown layer 'lstm'"),
+       (["--parts", "saliency,lstm"], "unknown part 'lstm'; the lecture's parts are saliency, relu-rules"),
        (["--layers", ","], "unknown layer (none given)"),
        (["--layers", "conv", "--bogus"], "unrecognized arguments")]
 
@@ -204,21 +212,31 @@ def body_lines(rel, names):
 
 def generic(statement):
     value = getattr(statement, "value", None)
-    return isinstance(statement, ast.Assign) and (isinstance(value, (ast.Name, ast.Attribute)) or (
-        isinstance(value, ast.Call) and getattr(value.func, "id", "") == "get_array_module"))
+    names = isinstance(value, ast.Name) or isinstance(value, ast.Tuple) and all(
+        isinstance(e, ast.Name) for e in value.elts)
+    return isinstance(statement, ast.Return) and names or isinstance(statement, ast.Assign) and (
+        isinstance(value, (ast.Name, ast.Attribute)) or (
+            isinstance(value, ast.Call) and getattr(value.func, "id", "") == "get_array_module"))
+
+
+# Statements of a blanked body that other code shares, and that its docstring already names:
+# not an answer (fooling.py's loop takes the log-probability's gradient too).
+SHARED = {'g = class_gradient(net, x, c, "logprob")'}
 
 
 def test_no_answer_is_left_anywhere_in_the_copy(everything):
     """With every part blanked, no file of the copy holds a statement of a blanked body, or a
     text that gives a part's answer away (answers.FINGERPRINTS); nothing is compiled."""
     from minicnn.assignment.answers import FINGERPRINTS
+    chosen = json.loads((everything / "assignment.json").read_text())["parts"]
     files = [p for p in everything.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert not [p for p in files if p.suffix in (".pyc", ".so", ".pyd")]
     texts = {p.relative_to(everything): p.read_text("utf-8") for p in files if p.suffix not in (".npz", ".h5")}
-    leaks = [(part, text, str(where)) for part, prints in FINGERPRINTS.items() for text in prints
+    leaks = [(part, text, str(where)) for part, prints in FINGERPRINTS.items() if part in chosen for text in prints
              for where, t in texts.items() if text in t]
-    for part, (rel, names) in assignment.PARTS.items():
-        statements = set(body_lines(rel, names))
+    for part in chosen:
+        rel, names = assignment.PARTS[part]
+        statements = set(body_lines(rel, names)) - SHARED
         assert statements, part
         leaks += [(part, line, str(where)) for line in statements for where, t in texts.items() if line in t]
     assert not leaks
@@ -351,3 +369,109 @@ def test_grade_bad_input_is_one_line(handed_in, tmp_path, args, message):
     rc, _, err = run_cli("assignment", *[a.format(root=tmp_path, damaged=damaged, endless=endless) for a in args])
     assert_one_line_error(rc, err, message)
     assert not (endless / "grade.json").exists()
+
+
+LECTURE_PARTS = ["saliency", "relu-rules", "fooling", "class-model", "deepdream", "style"]
+
+# Two common mistakes per part of the lecture: (file, right text, the mistake, what the failure must say)
+LECTURE_WRONG = [{
+    "saliency": ("viz/saliency.py", "return np.abs(g).max(axis=1)", "return g.max(axis=1)",
+                 "known mistake: no absolute value"),
+    "fooling": ("viz/adversarial.py", "* xp.sign(g), low, high)", "* g, low, high)",
+                "known mistake: the gradient itself, not its sign"),
+    "class-model": ("viz/class_model.py", "p = (p + lr * g) * (1 - ascent.decay)", "p = p + lr * g",
+                    "known mistake: no L2 decay"),
+    "deepdream": ("viz/deepdream.py", "return xp.roll(p, (-oy, -ox), axis=(2, 3)), value", "return p, value",
+                  "known mistake: the jitter not undone"),
+    "style": ("objectives.py", "return (diff * diff).sum() / scale, gram_backward(diff * (2.0 / scale), cache)",
+              "return (diff * diff).sum(), gram_backward(diff * 2.0, cache)",
+              "known mistake: not divided by 4 C^2 (H W)^2"),
+}, {
+    "saliency": ("viz/saliency.py", 'zeros_like(s) if objective == "score" else -softmax_forward(s)[0]',
+                 "zeros_like(s) - softmax_forward(s)[0]",
+                 "known mistake: the log-probability's gradient, not the unnormalized score's"),
+    "fooling": ("viz/adversarial.py", "if int(probabilities(net, x, on_device=True)[0].argmax()) == c:",
+                "if int(probabilities(net, x, on_device=True)[0].argmax()) == c and i >= 40:",
+                "the net already predicts 3 after"),
+    "class-model": ("viz/class_model.py", " and it % ascent.blur_every == 0:", ":",
+                    "known mistake: the blur at every step, not every blur_every steps"),
+    "deepdream": ("viz/deepdream.py",
+                  "p = p + xp.where(scale > 0, step_size / xp.where(scale > 0, scale, 1.0), 0.0) * g",
+                  "p = p + step_size * g", "known mistake: the step not normalized by the mean of |g|"),
+    "style": ("objectives.py", "matmul(V, V.transpose(0, 2, 1))", "matmul(V, V.transpose(0, 2, 1)) / (H * W)",
+              "known mistake: divided by the map's size H W (style_loss divides)"),
+}]
+
+
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hw3") / "hw3"
+    assignment.write(out, lecture=LECTURE_PARTS)
+    return out
+
+
+def solved(folder, tmp_path):
+    """A copy of ``folder`` with every chosen part's real functions put back."""
+    student = tmp_path / "solved"
+    shutil.copytree(folder, student)
+    for part in json.loads((folder / "assignment.json").read_text())["parts"]:
+        rel, _ = assignment.PARTS[part]
+        shutil.copy(PACKAGE / rel, student / "minicnn" / rel)
+    return student
+
+
+def test_the_lectures_parts_fail_until_written_and_pass_when_they_are(lecture, tmp_path):
+    """Every part of the lecture fails (or waits, saying for what) until written; with the real
+    functions back every test passes, and the grader gives full points."""
+    assert json.loads((lecture / "assignment.json").read_text())["parts"] == [
+        "saliency", "relu", "fooling", "class-model", "deepdream", "style"]
+    results, _ = grade(lecture)
+    failing = {part for part, message in results.values() if message not in (None, "skipped")}
+    assert failing == {"saliency", "relu", "class-model", "style"}        # the others wait for relu_backward
+    assert {part for part, message in results.values() if message == "skipped"} >= {"fooling", "deepdream"}
+    student = solved(lecture, tmp_path)
+    results, _ = grade(student)
+    assert all(message is None for _, message in results.values())
+    rows = grade_module().grade(student)
+    assert [r["part"] for r in rows] == ["saliency", "relu", "fooling", "class-model", "deepdream", "style"]
+    assert all(r["points"] == 10 and r["tests"] >= 2 for r in rows)
+
+
+@pytest.mark.parametrize("wrong", LECTURE_WRONG, ids=["first mistakes", "second mistakes"])
+def test_the_lectures_common_mistakes_fail_saying_which(lecture, tmp_path, wrong):
+    student = solved(lecture, tmp_path)
+    for rel, right, mistake, _ in wrong.values():
+        path = student / "minicnn" / rel
+        assert path.read_text().count(right) == 1, right
+        path.write_text(path.read_text().replace(right, mistake))
+    results, _ = grade(student)
+    for part, (_, _, _, says) in wrong.items():
+        messages = [m for p, m in results.values() if p == part and m not in (None, "skipped")]
+        assert any(says in m for m in messages), (part, messages[:3])
+
+
+def test_no_answer_of_the_lectures_parts_is_left_in_the_copy(lecture):
+    test_no_answer_is_left_anywhere_in_the_copy(lecture)
+
+
+def test_the_notebook_has_no_outputs_and_runs_once_the_parts_are_written(lecture, tmp_path):
+    """assignment.ipynb: a section per part, no outputs in the copy (they could show an answer),
+    and top to bottom without an error on the solved copy, drawing the lecture's figures."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(lecture / "assignment.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+    text = "\n".join(cell.source for cell in nb.cells)
+    for call in ('viz.run("saliency"', 'viz.run("neuron"', 'viz.run("adversarial"', 'viz.run("classviz"',
+                 'viz.run("deepdream"', 'viz.run("style"'):
+        assert call in text
+    student = solved(lecture, tmp_path)
+    nb = nbformat.read(student / "assignment.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(student)}}).execute()
+    images = sum("image/png" in output.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
+                 for output in cell.outputs)
+    assert images >= 7
+    backprop = nbformat.reads(assignment.notebook.notebook(["conv", "optimizers"], "Backward passes"), as_version=4)
+    assert "gradcheck.run()" in "\n".join(c.source for c in backprop.cells)

@@ -31,8 +31,16 @@ PARTS = {
     "im2col": ("im2col/reference.py", ["im2col", "col2im"]),
     "gram": ("objectives.py", ["gram_backward"]),
     "optimizers": ("train/optim.py", ["sgd", "adam"]),
+    # the lecture's own homework (CS231n assignment 3): the techniques, on the student's code
+    "saliency": ("viz/saliency.py", ["score_gradient", "class_gradient", "saliency_map"]),
+    "fooling": ("viz/adversarial.py", ["sign_step", "fool"]),
+    "class-model": ("viz/class_model.py", ["regularized_step"]),
+    "deepdream": ("viz/deepdream.py", ["make_step"]),
+    "style": ("objectives.py", ["content_loss", "gram_forward", "gram_backward", "style_loss", "tv_loss"]),
 }
 LAYERS = list(PARTS)[:8]
+LECTURE = ["saliency", "relu-rules", "fooling", "class-model", "deepdream", "style"]
+ALIASES = {"relu-rules": "relu"}          # the lecture's name for the ReLU part: its deconvnet and guided rules
 
 # The fast CPU twin of a layer holds its backward pass too. In the copy, twins/ replaces it with
 # the student's own layer: it gives nothing away, and with MINICNN_FAST=1 the Net still runs it.
@@ -40,20 +48,34 @@ TWINS = {"conv": "fast/conv_winograd.py", "relu": "fast/relu.py", "maxpool": "fa
 TWIN_STANDINS = Path(__file__).resolve().parent / "twins"
 
 
-def parts(layers=None, im2col=False, gram=False, optimizers=False):
-    """The chosen parts, checked: layer names (default: all eight layers) and the extras."""
-    layers = LAYERS if layers is None else layers
+def parts(layers=None, im2col=False, gram=False, optimizers=False, lecture=None):
+    """The chosen parts, checked: layer names (default: all eight layers, unless lecture parts are
+    given), the extras, and the lecture's parts (LECTURE; "relu-rules" is the ReLU part)."""
+    layers = (LAYERS if not lecture else []) if layers is None else layers
     unknown = [name for name in layers if name not in LAYERS]
-    if unknown or not layers:
+    if unknown or not (layers or lecture):
         raise ArgumentError(f"assignment: unknown layer {', '.join(map(repr, unknown)) or '(none given)'}; "
                             f"choose from {', '.join(LAYERS)}")
-    return list(dict.fromkeys(layers)) + [name for name, on in
-                                         (("im2col", im2col), ("gram", gram), ("optimizers", optimizers)) if on]
+    unknown = [name for name in lecture or [] if name not in LECTURE]
+    if unknown:
+        raise ArgumentError(f"assignment: unknown part {', '.join(map(repr, unknown))}; the lecture's parts are "
+                            f"{', '.join(LECTURE)}")
+    chosen = list(dict.fromkeys(list(layers) + [name for name, on in (("im2col", im2col), ("gram", gram),
+                                                                       ("optimizers", optimizers)) if on]
+                                + [ALIASES.get(name, name) for name in lecture or []]))
+    return [part for part in chosen if not (part == "gram" and "style" in chosen)]     # style holds gram
 
 
 # How each part is graded, as its TODO says.
 GRADED_BY = {"im2col": "against reference arrays, and col2im as im2col's adjoint",
-             "optimizers": "against reference arrays of its first steps"}
+             "optimizers": "against reference arrays of its first steps",
+             "saliency": "against numerical gradients of the class score and reference arrays",
+             "fooling": "on what a right answer must do (the target predicted, at the first step it is) and "
+                        "reference arrays",
+             "class-model": "against reference arrays of steps under each preset",
+             "deepdream": "on what a right answer must do (a small step raises the objective) and reference "
+                          "arrays",
+             "style": "against numerical gradients and reference values"}
 NUMERICAL = "against numerical gradients in float64"
 
 
@@ -77,17 +99,20 @@ def stub(source, names, path="?", graded_by=NUMERICAL):
     return "".join(lines)
 
 
-def write(out, layers=None, im2col=False, gram=False, optimizers=False):
+def write(out, layers=None, im2col=False, gram=False, optimizers=False, lecture=None):
     """Write the assignment into the folder ``out`` (new or empty). Returns the parts chosen."""
-    chosen = parts(layers, im2col, gram, optimizers)
+    if not GRADING.is_dir():
+        raise ArgumentError("assignment: this minicnn is a student's copy (it has no grading tests); write or "
+                            "grade assignments with the minicnn they came from")
+    chosen = parts(layers, im2col, gram, optimizers, lecture)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ArgumentError(f"assignment: {out} {'is a file' if not out.is_dir() else 'is not empty'}; "
                             "give a new or empty folder")
     files = {Path("minicnn") / rel: (PACKAGE / rel).read_bytes() for rel in package_files()}
-    for part in chosen:
+    for part in chosen:                   # one part after another: two may share a file
         rel, names = PARTS[part]
-        files[Path("minicnn") / rel] = stub((PACKAGE / rel).read_text("utf-8"), names, rel,
+        files[Path("minicnn") / rel] = stub(files[Path("minicnn") / rel].decode("utf-8"), names, rel,
                                             GRADED_BY.get(part, NUMERICAL)).encode()
     hide_answers(files, chosen)
     for part in chosen:
@@ -102,6 +127,8 @@ def write(out, layers=None, im2col=False, gram=False, optimizers=False):
         files[Path("tests/reference") / f"{part}.npz"] = references.npz(part)
     files[Path("README.md")] = readme(chosen).encode()
     files[Path("assignment.json")] = (json.dumps({"parts": chosen}) + "\n").encode()      # for the grader
+    from .notebook import notebook
+    files[Path("assignment.ipynb")] = notebook(chosen, title(chosen)).encode()
     files[Path("setup.py")] = SETUP.encode()
     model = default_model()
     files[Path("weights") / model.name] = model.read_bytes()
@@ -189,7 +216,14 @@ def remove_functions(source, names, path="?"):
     return "".join(lines)
 
 
+def title(chosen):
+    """What the assignment is about: the lecture's techniques, or backward passes."""
+    techniques = [part for part in chosen if part in LECTURE]
+    return "Understanding and visualizing convolutional networks" if techniques else "Backward passes"
+
+
 def readme(chosen):
     """The student's instructions: what to write, where, and how it is graded."""
     tasks = "\n".join(f"- `{PARTS[p][0]}`: {', '.join(f'`{n}`' for n in PARTS[p][1])}" for p in chosen)
-    return (GRADING / "README.md").read_text("utf-8").format(tasks=tasks, parts=", ".join(chosen))
+    return (GRADING / "README.md").read_text("utf-8").format(tasks=tasks, parts=", ".join(chosen),
+                                                               title=title(chosen))

@@ -53,6 +53,11 @@ EDITS = {
             ("Backward of the layer, for any upstream gradient g:  ds = p * (g - sum(g * p)).\n",
              "Backward of the layer, for any upstream gradient g: softmax_backward (yours to write).\n")],
     },
+    "style": {
+        "objectives.py": [
+            ("1/2 sum (f - target)^2 over every entry; the gradient is f - target.",
+             "1/2 sum (f - target)^2 over every entry, and its gradient.")],
+    },
     "optimizers": {
         "train/optim.py": [
             ("    v = momentum * v - lr * (dw + wd * w)          SGD with momentum; Nesterov looks ahead:\n"
@@ -94,4 +99,10 @@ FINGERPRINTS = {
     "im2col": ["cols[:, :, i, j] = xp[", "+= cols[:, :, i, j]", "def _im2col(x, kh, kw", "def _col2im(cols, kh, kw"],
     "gram": ["dG + dG.transpose", "dG.transpose(0, 2, 1)"],
     "optimizers": ["m_hat", "1 - beta1", "1 - b1", "momentum * v", "momentum * state"],
+    "saliency": ["d[:, c] += 1", "np.abs(g).max(axis=1)", "-softmax_forward(s)[0]"],
+    "fooling": ["xp.sign(g)", "return x, i", "(size if toward else -size)"],
+    "class-model": ["(norms >= xp.percentile", "(-p * g)", "p = (p + lr * g)"],
+    "deepdream": ["xp.roll(p, (-oy, -ox)", "step_size / xp.where(scale > 0"],
+    "style": ["(diff * diff).sum() / 2, diff", "diff * (2.0 / scale)", "dx[:, :, :-1, 1:] += da",
+              "matmul(V, V.transpose(0, 2, 1))", "the gradient is f - target"],
 }

@@ -24,7 +24,7 @@ RECORD = "assignment.json"          # in the copy: the parts chosen, for the gra
 def grade(folder, points=10.0, timeout=600):
     """Grade the copy in ``folder``: [{"part", "points", "max_points", "passed", "failed",
     "skipped", "tests", "first_failure"}], one per part chosen, in the assignment's order."""
-    from . import LAYERS, PARTS, write
+    from . import LAYERS, LECTURE, PARTS, write
     folder = Path(folder)
     record = folder / RECORD
     if not folder.is_dir():
@@ -39,7 +39,8 @@ def grade(folder, points=10.0, timeout=600):
         raise ArgumentError(f"assignment grade: {record} is damaged (it should list the parts chosen)") from None
     with tempfile.TemporaryDirectory(prefix="minicnn-grade-") as tmp:
         fresh = Path(tmp) / "copy"
-        write(fresh, [p for p in chosen if p in LAYERS], **{p: p in chosen for p in ("im2col", "gram", "optimizers")})
+        write(fresh, [p for p in chosen if p in LAYERS], **{p: p in chosen for p in ("im2col", "gram", "optimizers")},
+              lecture=[p for p in chosen if p in LECTURE])
         problems = {}
         for part in chosen:
             rel, names = PARTS[part]
@@ -105,10 +106,10 @@ def _run(fresh, timeout):
 
 
 def part_of(classname, name):
-    """The part a test grades: its file for im2col and the optimizers, else the start of its id."""
-    for part in ("im2col", "optimizers"):
-        if classname.endswith(f"test_{part}"):
-            return part
+    """The part a test grades: its file's (test_PART.py), except in test_backward.py, which
+    grades several: there, the start of the test's id ("conv: ...")."""
+    if not classname.endswith("test_backward"):
+        return classname.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
     return name[name.index("[") + 1:name.index(":")] if "[" in name and ":" in name else "?"
 
 

@@ -6,6 +6,7 @@ an answer. Where a common mistake is known, what it gives on the same inputs is 
 Each function returns {name: array}; the grading tests (grading/) read the same names.
 """
 import io
+from dataclasses import replace
 
 import numpy as np
 
@@ -116,7 +117,126 @@ def _adam_uncorrected(w, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * m / (np.sqrt(v) + eps), {"m": m, "v": v}
 
 
-PARTS = {"im2col": im2col, "relu": relu, "maxpool": maxpool, "optimizers": optimizers}
+def digits():
+    """The default model in float64 (the copy ships it), and two of its sample images, their
+    contrast lowered a little (to 90 %, inside the valid range) and noise of 1 % of the range
+    added: a digit's flat background makes exact ties in max pooling, where no numerical
+    gradient is the gradient. Of 20 noise draws, the one farthest from any ReLU or pooling kink."""
+    from ..gradcheck import kink_distance
+    from ..io.modelfile import load
+    net = load(dtype=np.float64)
+    low, high = (np.asarray(b, np.float64) for b in net.space.bounds())
+    images = []
+    for i in (0, 1):
+        x0 = low + 0.9 * (net.space.preprocess(net.samples.images[i]).astype(np.float64) - low)
+        draws = [x0 + (high - low) * (0.05 + 0.01 * np.random.RandomState(seed).randn(*x0.shape))
+                 for seed in range(20)]
+        images.append(max(draws, key=lambda x: (net.forward(x), kink_distance(net))[1]))
+    return net, images
+
+
+def saliency():
+    from ..layers import softmax_forward
+    from ..viz.saliency import class_gradient, saliency_map, score_gradient
+    from ..viz.targets import score_layer
+    net, (x, _) = digits()
+    rng = np.random.RandomState(0)
+    scores, g = rng.randn(2, 10), rng.randn(2, 3, 5, 6)
+    p = softmax_forward(scores)[0]
+    out = {"scores": scores, "g": g, "x": x}
+    for objective in ("score", "logprob"):
+        out[f"score_gradient {objective}"] = score_gradient(scores, 3, objective)
+    prob = p * (np.eye(10)[3] - p[:, 3:4])                            # d p_3 / ds: the mistake
+    out["score_gradient score/mistake: the probability's gradient, not the unnormalized score's"] = prob
+    out["score_gradient logprob/mistake: the probability's gradient, not the log-probability's"] = prob
+    out["score_gradient score/mistake: the log-probability's gradient, not the unnormalized score's"] = \
+        out["score_gradient logprob"]
+    for mode in ("backprop", "guided", "deconvnet"):
+        out[f"class_gradient {mode}"] = class_gradient(net, x, 3, mode=mode)
+    q = softmax_forward(net.forward(x, end=score_layer(net)))[0]
+    out["class_gradient backprop/mistake: the probability's gradient, not the unnormalized score's"] = \
+        net.backward(q * (np.eye(10)[3] - q[:, 3:4]))
+    out["saliency_map"] = saliency_map(g)
+    out["saliency_map/mistake: no absolute value (the largest signed gradient)"] = g.max(axis=1)
+    out["saliency_map/mistake: the sum over the channels, not the largest"] = np.abs(g).sum(axis=1)
+    return out
+
+
+def fooling():
+    from ..viz import adversarial as A
+    net, (x, _) = digits()
+    out = {"x": x}
+    for toward, name in ((True, "toward"), (False, "away")):
+        out[f"sign_step {name}"] = A.sign_step(net, x, 3, 2.0, toward=toward)
+    unit, low, high = (np.asarray(a) for a in A.image_step.pixel_units(net.space))
+    g = A.class_gradient(net, x, 3, "logprob")
+    out["sign_step toward/mistake: the gradient itself, not its sign"] = np.clip(x + 2.0 * unit * g, low, high)
+    out["sign_step toward/mistake: not clipped to valid pixels"] = x + 2.0 * unit * np.sign(g)
+    out["sign_step toward/mistake: away from the class, not toward it"] = out["sign_step away"]
+    out["sign_step away/mistake: toward the class, not away from it"] = out["sign_step toward"]
+    image, steps = A.fool(net, x, 3, 1.0, 200)
+    out["fool image"], out["fool steps"] = image, np.array(steps)
+    return out
+
+
+def class_model():
+    from ..viz.class_model import PRESETS, regularized_step
+    rng = np.random.RandomState(0)
+    p, g = rng.randn(1, 3, 16, 16), rng.randn(1, 3, 16, 16)
+    out = {"p": p, "g": g}
+    for name in ("yosinski1", "yosinski2", "yosinski3", "yosinski4", "simonyan"):
+        for it in (0, 1):
+            out[f"{name} step {it}"] = regularized_step(p, g, 0.5, PRESETS[name], it)
+            ascent = PRESETS[name]
+            if ascent.decay:
+                out[f"{name} step {it}/mistake: no L2 decay"] = regularized_step(p, g, 0.5, replace(ascent, decay=0.0), it)
+            if ascent.blur_every > 1 and it % ascent.blur_every:
+                out[f"{name} step {it}/mistake: the blur at every step, not every blur_every steps"] = \
+                    regularized_step(p, g, 0.5, ascent, 0)
+    return out
+
+
+def deepdream():
+    from ..objectives import l2_activation
+    from ..viz.deepdream import make_step
+    from ..viz.image_step import pixel_units
+    net, (x, _) = digits()
+    step = np.asarray(pixel_units(net.space)[0])
+    p = x / step                                          # pixel-unit offsets from the mean image
+    out = {"p": p}
+    for jitter in (0, 2):
+        new, value = make_step(net, p, step, "relu2_1", l2_activation, 1.5, jitter, np.random.RandomState(0))
+        out[f"jitter {jitter}"], out[f"jitter {jitter} value"] = new, np.asarray(value)
+    # the mistakes, on the same draws: the jitter kept; the raw gradient as the step
+    oy, ox = np.random.RandomState(0).randint(-2, 3, size=2)
+    unrolled, _ = make_step(net, np.roll(p, (oy, ox), axis=(2, 3)), step, "relu2_1", l2_activation, 1.5, 0, None)
+    out["jitter 2/mistake: the jitter not undone"] = unrolled
+    from ..viz.image_step import gradient
+    _, g = gradient(net, p, l2_activation, "relu2_1", step)
+    out["jitter 0/mistake: the step not normalized by the mean of |g|"] = p + 1.5 * g
+    return out
+
+
+def style():
+    from .. import objectives as O
+    rng = np.random.RandomState(0)
+    f, target, dG = rng.randn(2, 3, 4, 5), rng.randn(2, 3, 4, 5), rng.randn(2, 3, 3)
+    out = {"f": f, "target": target, "dG": dG}
+    out["content_loss value"], out["content_loss gradient"] = (np.asarray(v) for v in O.content_loss(f, target))
+    out["content_loss value/mistake: without the 1/2"] = 2 * out["content_loss value"]
+    G, cache = O.gram_forward(f)
+    out["gram_forward"], out["gram_backward"] = G, O.gram_backward(dG, cache)
+    out["gram_forward/mistake: divided by the map's size H W (style_loss divides)"] = G / 20
+    A = O.gram_forward(target)[0]
+    out["style_loss value"], out["style_loss gradient"] = (np.asarray(v) for v in O.style_loss(f, A))
+    out["style_loss value/mistake: not divided by 4 C^2 (H W)^2"] = ((G - A) ** 2).sum()
+    for beta in (2.0, 1.5):
+        out[f"tv_loss {beta} value"], out[f"tv_loss {beta} gradient"] = (np.asarray(v) for v in O.tv_loss(f, beta))
+    return out
+
+
+PARTS = {"im2col": im2col, "relu": relu, "maxpool": maxpool, "optimizers": optimizers, "saliency": saliency,
+         "fooling": fooling, "class-model": class_model, "deepdream": deepdream, "style": style}
 
 
 def npz(part):

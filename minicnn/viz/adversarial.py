@@ -115,19 +115,21 @@ def fool(net, x, c, step, max_steps, progress=False):
     every step: an image already of class c takes no step) or ``max_steps`` steps are taken.
     Returns (the image, on the device; the number of steps taken)."""
     # The image stays on the net's device; each step reads back one number, the predicted class.
+    units = image_step.pixel_units(net.space)            # copied to the device once, not every step
     for i in progress_bar(range(max_steps), "adversarial", progress, unit="steps"):
         if int(probabilities(net, x, on_device=True)[0].argmax()) == c:
             return x, i
-        x = sign_step(net, x, c, step)
+        x = sign_step(net, x, c, step, units=units)
     return x, max_steps
 
 
-def sign_step(net, x, c, size, toward=True):
+def sign_step(net, x, c, size, toward=True, units=None):
     """x (N, C, H, W), input space, float64 on the net's device, moved by ``size`` pixel units in
     every pixel along the sign of the gradient of class c's log-probability (class_gradient):
-    toward c, or away from it with toward=False; then clipped to valid pixels
-    (image_step.pixel_units gives a pixel unit's size and the bounds)."""
-    unit, low, high = image_step.pixel_units(net.space)
+    toward c, or away from it with toward=False; then clipped to valid pixels. units: (a pixel
+    unit's size, the low and the high bound), image_step.pixel_units(net.space), which a loop
+    passes once for all its steps."""
+    unit, low, high = image_step.pixel_units(net.space) if units is None else units
     xp = get_array_module(x)
     g = class_gradient(net, x, c, "logprob")
     return xp.clip(x + (size if toward else -size) * unit * xp.sign(g), low, high)

@@ -5,13 +5,15 @@ error, and the entry where your gradient and the numerical one differ most. The 
 that are not gradients, and max pooling's ties, are compared with reference arrays."""
 import pytest
 
-from grading import assert_matches, mistakes, needs_im2col, reference
+from grading import assert_matches, chosen_parts, mistakes, needs_im2col, reference
 from minicnn.gradcheck import assert_backward, cases
 
-# which part of the assignment each configuration tests (a Gram matrix's backward is also used
-# by the style loss)
+# which part of the assignment each configuration tests: the Gram matrix's backward (and the
+# style loss, which runs it) is the gram part's, or the style part's where the copy has it
+STYLE = "style" if "style" in chosen_parts() else "gram"
 PART = {"conv": "conv", "relu": "relu", "maxpool": "maxpool", "avgpool": "avgpool", "linear": "linear",
-        "concat": "concat", "dropout": "dropout", "softmax": "softmax", "gram": "gram", "style_loss": "gram"}
+        "concat": "concat", "dropout": "dropout", "softmax": "softmax", "gram": STYLE, "style_loss": STYLE,
+        "content_loss": "style", "tv_loss": "style"}
 CASES = [c for c in cases() if c.layer in PART]
 
 
