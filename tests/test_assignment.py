@@ -20,7 +20,8 @@ from cli_helpers import assert_one_line_error, run_cli
 
 PACKAGE = Path(assignment.__file__).resolve().parents[1]
 ALL_PARTS = list(assignment.PARTS)
-NET = {"saliency", "fooling", "deepdream"}      # the lecture's parts that run the network: they wait for its layers
+# the lecture's parts with tests that run the network: they wait for its layers
+NET = {"saliency", "fooling", "deepdream", "occlusion", "inversion", "grad-cam", "integrated-gradients"}
 
 
 def grade(folder):
@@ -214,14 +215,15 @@ def generic(statement):
     value = getattr(statement, "value", None)
     names = isinstance(value, ast.Name) or isinstance(value, ast.Tuple) and all(
         isinstance(e, ast.Name) for e in value.elts)
+    shape = isinstance(value, ast.Subscript) and getattr(value.value, "attr", "") == "shape"     # H, W = x.shape[2:]
     return isinstance(statement, ast.Return) and names or isinstance(statement, ast.Assign) and (
-        isinstance(value, (ast.Name, ast.Attribute)) or (
+        isinstance(value, (ast.Name, ast.Attribute)) or shape or (
             isinstance(value, ast.Call) and getattr(value.func, "id", "") == "get_array_module"))
 
 
 # Statements of a blanked body that other code shares, and that its docstring already names:
 # not an answer (fooling.py's loop takes the log-probability's gradient too).
-SHARED = {'g = class_gradient(net, x, c, "logprob")'}
+SHARED = {'g = class_gradient(net, x, c, "logprob")', "end = score_layer(net)"}
 
 
 def test_no_answer_is_left_anywhere_in_the_copy(everything):
@@ -371,7 +373,9 @@ def test_grade_bad_input_is_one_line(handed_in, tmp_path, args, message):
     assert not (endless / "grade.json").exists()
 
 
-LECTURE_PARTS = ["saliency", "relu-rules", "fooling", "class-model", "deepdream", "style"]
+LECTURE_PARTS = list(assignment.LECTURE)
+CHOSEN = ["saliency", "relu", "occlusion", "fooling", "class-model", "deepdream", "inversion", "style", "grad-cam",
+          "integrated-gradients"]
 
 # Two common mistakes per part of the lecture: (file, right text, the mistake, what the failure must say)
 LECTURE_WRONG = [{
@@ -386,6 +390,16 @@ LECTURE_WRONG = [{
     "style": ("objectives.py", "return (diff * diff).sum() / scale, gram_backward(diff * (2.0 / scale), cache)",
               "return (diff * diff).sum(), gram_backward(diff * 2.0, cache)",
               "known mistake: not divided by 4 C^2 (H W)^2"),
+    "occlusion": ("viz/occlusion.py", "xs[i, :, t:t + size, l:l + size] = 0",
+                  "xs[i, :, t:t + size, l:l + size] = (0 - 0.1307) / 0.3081",
+                  "known mistake: the square filled with black, not the mean colour"),
+    "inversion": ("viz/inversion.py", "return 2 * code / target_norm2 + (lambda_alpha * a + lambda_tv * tv) / prior",
+                  "return 2 * code + (lambda_alpha * a + lambda_tv * tv) / prior",
+                  "known mistake: the code's error not divided by |Phi_0|^2"),
+    "grad-cam": ("viz/gradcam.py", "return np.maximum(np.tensordot(channel_weights(g), A, axes=1), 0)",
+                 "return np.tensordot(channel_weights(g), A, axes=1)", "known mistake: no ReLU"),
+    "integrated-gradients": ("viz/integrated.py", "w[[0, -1]] /= 2", "w[[0, -1]] /= 1",
+                             "known mistake: the end weights not halved"),
 }, {
     "saliency": ("viz/saliency.py", 'zeros_like(s) if objective == "score" else -softmax_forward(s)[0]',
                  "zeros_like(s) - softmax_forward(s)[0]",
@@ -400,6 +414,15 @@ LECTURE_WRONG = [{
                   "p = p + step_size * g", "known mistake: the step not normalized by the mean of |g|"),
     "style": ("objectives.py", "matmul(V, V.transpose(0, 2, 1))", "matmul(V, V.transpose(0, 2, 1)) / (H * W)",
               "known mistake: divided by the map's size H W (style_loss divides)"),
+    "occlusion": ("viz/occlusion.py", "np.arange(0, H - size + 1, stride)", "np.arange(0, H - size, stride)",
+                  "occlusion: the squares' corners are at rows"),
+    "inversion": ("viz/inversion.py", "prior = 2 * sigma ** 2", "prior = 1.0",
+                  "known mistake: the priors not divided by 2 sigma^2"),
+    "grad-cam": ("viz/gradcam.py", "return g.mean(axis=(1, 2))", "return g.sum(axis=(1, 2))",
+                 "known mistake: the gradients summed over positions, not averaged"),
+    "integrated-gradients": ("viz/integrated.py", "return (k + 0.5) / m, np.full(m, 1 / m)",
+                             "return k / m, np.full(m, 1 / m)",
+                             "known mistake: the points at k/m, not the middles (k + 1/2)/m"),
 }]
 
 
@@ -423,17 +446,17 @@ def solved(folder, tmp_path):
 def test_the_lectures_parts_fail_until_written_and_pass_when_they_are(lecture, tmp_path):
     """Every part of the lecture fails (or waits, saying for what) until written; with the real
     functions back every test passes, and the grader gives full points."""
-    assert json.loads((lecture / "assignment.json").read_text())["parts"] == [
-        "saliency", "relu", "fooling", "class-model", "deepdream", "style"]
+    assert json.loads((lecture / "assignment.json").read_text())["parts"] == CHOSEN
     results, _ = grade(lecture)
     failing = {part for part, message in results.values() if message not in (None, "skipped")}
-    assert failing == {"saliency", "relu", "class-model", "style"}        # the others wait for relu_backward
-    assert {part for part, message in results.values() if message == "skipped"} >= {"fooling", "deepdream"}
+    # these wait for relu_backward; the others have tests that need no network
+    assert failing == set(CHOSEN) - {"fooling", "deepdream", "occlusion", "inversion"}
+    assert {part for part, message in results.values() if message == "skipped"} == NET
     student = solved(lecture, tmp_path)
     results, _ = grade(student)
     assert all(message is None for _, message in results.values())
     rows = grade_module().grade(student)
-    assert [r["part"] for r in rows] == ["saliency", "relu", "fooling", "class-model", "deepdream", "style"]
+    assert [r["part"] for r in rows] == CHOSEN
     assert all(r["points"] == 10 and r["tests"] >= 2 for r in rows)
 
 
@@ -464,7 +487,8 @@ def test_the_notebook_has_no_outputs_and_runs_once_the_parts_are_written(lecture
     assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
     text = "\n".join(cell.source for cell in nb.cells)
     for call in ('viz.run("saliency"', 'viz.run("neuron"', 'viz.run("adversarial"', 'viz.run("classviz"',
-                 'viz.run("deepdream"', 'viz.run("style"'):
+                 'viz.run("deepdream"', 'viz.run("style"', 'viz.run("occlusion"', 'viz.run("invert"',
+                 'viz.run("gradcam"', 'viz.run("integrated-gradients"'):
         assert call in text
     student = solved(lecture, tmp_path)
     nb = nbformat.read(student / "assignment.ipynb", as_version=4)
@@ -472,6 +496,72 @@ def test_the_notebook_has_no_outputs_and_runs_once_the_parts_are_written(lecture
                             resources={"metadata": {"path": str(student)}}).execute()
     images = sum("image/png" in output.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
                  for output in cell.outputs)
-    assert images >= 7
+    assert images >= 11
     backprop = nbformat.reads(assignment.notebook.notebook(["conv", "optimizers"], "Backward passes"), as_version=4)
     assert "gradcheck.run()" in "\n".join(c.source for c in backprop.cells)
+
+
+WRONG_AGAIN = {   # a second mistake for each backward pass: part: (file, right text, mistake, what the failure says)
+    "conv": ("layers/conv.py", "dw = xp.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)",
+             "dw = xp.matmul(d[:1], cols[:1].transpose(0, 2, 1)).sum(axis=0)", "dw: shape (4, 3, 3, 3), relative error"),
+    "relu": ("layers/relu.py", "return xp.where(mask, dout, 0)", "return xp.where(dout > 0, dout, 0)",
+             "that is the deconvnet rule, not the backprop rule"),
+    "maxpool": ("layers/maxpool.py", "for r in range(cols.shape[1]):", "for r in reversed(range(cols.shape[1])):",
+                "maxpool: maxpool_backward with ties"),
+    "avgpool": ("layers/avgpool.py", "share = dout.reshape(N * C, 1, Ho * Wo) / div",
+                "share = dout.reshape(N * C, 1, Ho * Wo)", "for avgpool"),
+    "linear": ("layers/linear.py", "return dx, dout.T @ x.reshape(N, D), dout.sum(axis=0)",
+               "return dx, dout.T @ x.reshape(N, D), dout.sum(axis=1)", "db should have b's shape"),
+    "concat": ("layers/concat.py", "pieces.append(dout[:, start:start + c])", "pieces.insert(0, dout[:, start:start + c])",
+               "dx0 should have x0's shape"),
+    "dropout": ("layers/dropout.py", "return dout if mask is None else dout * mask", "return dout", "for dropout"),
+    "softmax": ("layers/softmax.py", "return p * (dout - (dout * p).sum(axis=axis, keepdims=True))",
+                "return p * dout", "for softmax"),
+    "gram": ("objectives.py", "return xp.matmul(dG + dG.transpose(0, 2, 1), V).reshape(shape)",
+             "return xp.matmul(dG, V).reshape(shape)", "for gram"),
+    "im2col": ("im2col/reference.py", "xp = np.full((N, C, Hp, Wp), fill, dtype=x.dtype)",
+               "xp = np.full((N, C, Hp, Wp), 0.0, dtype=x.dtype)", "known mistake: padding read as 0, not fill"),
+    "optimizers": ("train/optim.py", '    t = state.get("t", 0) + 1\n', '    dw = dw + weight_decay * w\n    t = state.get("t", 0) + 1\n',
+                   "known mistake: weight decay added to the gradient (L2), not decoupled"),
+}
+
+
+def test_second_mistakes_fail_saying_where(everything, tmp_path):
+    """Another wrong version of each backward pass, extra: the failure names the part, the
+    configuration or input, and the output that is wrong (or the mistake)."""
+    student = solved(everything, tmp_path)
+    for rel, right, wrong, _ in WRONG_AGAIN.values():
+        path = student / "minicnn" / rel
+        assert path.read_text().count(right) == 1, right
+        path.write_text(path.read_text().replace(right, wrong))
+    optim = student / "minicnn" / "train" / "optim.py"             # and the decoupled step taken out
+    optim.write_text(optim.read_text().replace("        w = w - lr * weight_decay * w\n", "        pass\n"))
+    results, printed = grade(student)
+    for part, (_, _, _, says) in WRONG_AGAIN.items():
+        messages = [m for p, m in results.values() if p == part and m not in (None, "skipped")]
+        assert any(says in m for m in messages) or (messages and says in printed), (part, messages[:2])
+
+
+@pytest.mark.parametrize("part", ALL_PARTS)
+def test_each_part_alone_fails_only_its_own_tests(part, tmp_path):
+    """A copy that blanks one part fails that part's tests and no other's; a test of another
+    part may only wait (skipped, saying why) for it."""
+    out = tmp_path / "hw"
+    lecture = part in assignment.PARTS and part not in assignment.LAYERS + ["im2col", "gram", "optimizers"]
+    assignment.write(out, layers=[] if part not in assignment.LAYERS else [part], lecture=[part] if lecture else None,
+                     **{p: p == part for p in ("im2col", "gram", "optimizers")})
+    results, _ = grade(out)
+    failing = {p for p, message in results.values() if message not in (None, "skipped")}
+    assert failing == {part}
+    waiting = {p for p, message in results.values() if message == "skipped"}
+    assert waiting <= {"conv", "maxpool", "avgpool", "style"} | NET
+
+
+def test_a_whole_assignment_solved_is_graded_in_full(tmp_path):
+    """Every part at once, solved with the real functions, graded on a fresh copy: full points."""
+    out = tmp_path / "all"
+    chosen = assignment.write(out, im2col=True, gram=True, optimizers=True, lecture=list(assignment.LECTURE))
+    assert "gram" not in chosen and "style" in chosen                  # the style part holds the Gram matrix
+    rows = grade_module().grade(solved(out, tmp_path))
+    assert [r["part"] for r in rows] == chosen and all(r["points"] == 10 for r in rows), \
+        [(r["part"], r["first_failure"]) for r in rows if r["points"] < 10]

@@ -37,9 +37,14 @@ PARTS = {
     "class-model": ("viz/class_model.py", ["regularized_step"]),
     "deepdream": ("viz/deepdream.py", ["make_step"]),
     "style": ("objectives.py", ["content_loss", "gram_forward", "gram_backward", "style_loss", "tv_loss"]),
+    "occlusion": ("viz/occlusion.py", ["occlude"]),
+    "inversion": ("viz/inversion.py", ["inversion_objective"]),
+    "grad-cam": ("viz/gradcam.py", ["layer_and_gradient", "channel_weights", "gradcam_map", "gradcam_pp_map"]),
+    "integrated-gradients": ("viz/integrated.py", ["quadrature", "path_average"]),
 }
 LAYERS = list(PARTS)[:8]
-LECTURE = ["saliency", "relu-rules", "fooling", "class-model", "deepdream", "style"]
+LECTURE = ["saliency", "relu-rules", "occlusion", "fooling", "class-model", "deepdream", "inversion", "style",
+           "grad-cam", "integrated-gradients"]
 ALIASES = {"relu-rules": "relu"}          # the lecture's name for the ReLU part: its deconvnet and guided rules
 
 # The fast CPU twin of a layer holds its backward pass too. In the copy, twins/ replaces it with
@@ -53,7 +58,7 @@ def parts(layers=None, im2col=False, gram=False, optimizers=False, lecture=None)
     given), the extras, and the lecture's parts (LECTURE; "relu-rules" is the ReLU part)."""
     layers = (LAYERS if not lecture else []) if layers is None else layers
     unknown = [name for name in layers if name not in LAYERS]
-    if unknown or not (layers or lecture):
+    if unknown or not (layers or lecture or im2col or gram or optimizers):
         raise ArgumentError(f"assignment: unknown layer {', '.join(map(repr, unknown)) or '(none given)'}; "
                             f"choose from {', '.join(LAYERS)}")
     unknown = [name for name in lecture or [] if name not in LECTURE]
@@ -75,7 +80,11 @@ GRADED_BY = {"im2col": "against reference arrays, and col2im as im2col's adjoint
              "class-model": "against reference arrays of steps under each preset",
              "deepdream": "on what a right answer must do (a small step raises the objective) and reference "
                           "arrays",
-             "style": "against numerical gradients and reference values"}
+             "style": "against numerical gradients and reference values",
+             "occlusion": "against reference arrays and an image-sized square",
+             "inversion": "against numerical gradients and reference arrays",
+             "grad-cam": "against reference arrays and the forward pass",
+             "integrated-gradients": "against reference arrays, a linear model and completeness"}
 NUMERICAL = "against numerical gradients in float64"
 
 

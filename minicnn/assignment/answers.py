@@ -103,6 +103,11 @@ FINGERPRINTS = {
     "fooling": ["xp.sign(g)", "return x, i", "(size if toward else -size)"],
     "class-model": ["(norms >= xp.percentile", "(-p * g)", "p = (p + lr * g)"],
     "deepdream": ["xp.roll(p, (-oy, -ox)", "step_size / xp.where(scale > 0"],
+    "occlusion": ["t:t + size, l:l + size] = 0"],
+    "inversion": ["2 * code / target_norm2", "2 * dp / target_norm2"],
+    "grad-cam": ["g.mean(axis=(1, 2))", "np.tensordot(alpha, A, axes=1)", "np.tensordot(channel_weights(g), A",
+                 "until=layer)"],
+    "integrated-gradients": ["w[[0, -1]] /= 2", "leggauss(m)", "(k + 0.5) / m", "tensordot(weights[start:"],
     "style": ["(diff * diff).sum() / 2, diff", "diff * (2.0 / scale)", "dx[:, :, :-1, 1:] += da",
               "matmul(V, V.transpose(0, 2, 1))", "the gradient is f - target"],
 }

@@ -79,6 +79,31 @@ unit = int(f.max(axis=(1, 2)).argmax())
 r = viz.run("neuron", net, x, layer="relu2_2", unit=unit)
 show(display.neuron(net, r))
 print(r.summary())""")],
+    "occlusion": [
+        ("## Occlusion (Zeiler & Fergus 2014)\n\nYour `occlude` slides a mean-coloured square over the "
+         "digit; where covering it makes the class improbable, the network was looking.",
+         """occ = viz.run("occlusion", net, x)
+show(display.occlusion(net, occ))
+print(occ.summary())""")],
+    "inversion": [
+        ("## Feature inversion (Mahendran & Vedaldi 2015)\n\nAn image whose code at a layer matches the "
+         "digit's, found by descending your `inversion_objective` from noise.",
+         """inv = viz.run("invert", net, x, iterations=200)
+show(display.inversion(net, inv))
+print(inv.summary())""")],
+    "grad-cam": [
+        ("## Grad-CAM (Selvaraju et al. 2017)\n\nYour `layer_and_gradient`, `channel_weights` and "
+         "`gradcam_map`: the class's evidence at the last convolutional layer, and guided Grad-CAM.",
+         """cam = viz.run("gradcam", net, x)
+show(display.gradcam(net, cam))
+print(cam.summary())""")],
+    "integrated-gradients": [
+        ("## Integrated Gradients (Sundararajan et al. 2017)\n\nYour `quadrature` and `path_average`: the "
+         "gradient averaged on the way from a black image to the digit, times the change; the attributions "
+         "add up to the change of the score (the gap says how nearly).",
+         """ig = viz.run("integrated-gradients", net, x)
+show(display.integrated_gradients(net, ig))
+print(ig.summary())""")],
     "fooling": [
         ("## Fooling images (Szegedy et al. 2014)\n\nYour `fool` pushes a digit, one `sign_step` at a "
          "time, until the network calls it a 3, and stops there.",

@@ -235,8 +235,95 @@ def style():
     return out
 
 
+def occlusion():
+    from ..viz.occlusion import occlude
+    from ..viz.targets import probabilities
+    net, (x, _) = digits()
+    c = int(probabilities(net, x)[0].argmax())
+    out = {"x": x, "c": np.array(c)}
+
+    def measure(xs):
+        return (probabilities(net, xs)[:, c],)
+    out["map"] = occlude(x, 7, 3, measure, batch=5)[2][0]
+    low = np.asarray(net.space.bounds()[0], np.float64)
+    black = []
+    for t in range(0, 28 - 7 + 1, 3):
+        for l in range(0, 28 - 7 + 1, 3):
+            xs = x.copy()
+            xs[:, :, t:t + 7, l:l + 7] = low
+            black.append(measure(xs)[0][0])
+    out["map/mistake: the square filled with black, not the mean colour (0 in input space)"] = \
+        np.array(black).reshape(out["map"].shape)
+    out["map/mistake: the last row and column of positions left out"] = out["map"][:-1, :-1]
+    return out
+
+
+def inversion():
+    from ..viz.image_step import pixel_units
+    from ..viz.inversion import inversion_objective
+    net, (x, _) = digits()
+    step = np.asarray(pixel_units(net.space)[0])
+    target = net.forward(x, end="relu2_1").copy()
+    norm2 = float((target * target).sum())
+    p = np.random.RandomState(0).randn(*x.shape) * 30
+    settings = dict(sigma=40.0, alpha=6.0, lambda_alpha=1e-9, beta=2.0, lambda_tv=0.5)
+    out = {"x": x, "p": p}
+    value, grad = inversion_objective(net, p, step, "relu2_1", target, norm2, **settings)
+    out["value"], out["gradient"] = np.asarray(value), grad
+    code = (value - _prior(p, settings)) * norm2                              # |Phi(p) - Phi_0|^2
+    out["value/mistake: the code's error not divided by |Phi_0|^2"] = np.asarray(code + _prior(p, settings))
+    out["value/mistake: the priors not divided by 2 sigma^2"] = np.asarray(
+        value - _prior(p, settings) + _prior(p, settings) * 2 * settings["sigma"] ** 2)
+    return out
+
+
+def _prior(p, s):
+    from ..objectives import alpha_norm, tv_loss
+    return (s["lambda_alpha"] * alpha_norm(p, s["alpha"])[0] + s["lambda_tv"] * tv_loss(p, s["beta"])[0]) / (
+        2 * s["sigma"] ** 2)
+
+
+def grad_cam():
+    from ..viz.gradcam import channel_weights, gradcam_map, gradcam_pp_map, layer_and_gradient
+    net, (x, _) = digits()
+    rng = np.random.RandomState(0)
+    A, g = np.abs(rng.randn(4, 5, 6)), rng.randn(4, 5, 6)
+    out = {"x": x, "A": A, "g": g, "weights": channel_weights(g), "gradcam": gradcam_map(A, g),
+           "gradcam++": gradcam_pp_map(A, g)}
+    out["gradcam/mistake: no ReLU"] = np.tensordot(g.mean(axis=(1, 2)), A, axes=1)
+    out["gradcam/mistake: the gradients summed over positions, not averaged"] = gradcam_map(A, g) * 30
+    out["gradcam/mistake: gradient times activation at each position, not channel weights"] = np.maximum(
+        (g * A).sum(axis=0), 0)
+    out["layer A"], out["layer g"] = layer_and_gradient(net, x, 3, "relu2_2")
+    return out
+
+
+def integrated_gradients():
+    from ..viz.integrated import path_average, quadrature
+    net, (x, _) = digits()
+    out = {"x": x}
+    for rule in ("left", "right", "middle", "trapezoid", "gauss-legendre"):
+        for m in (4, 5):
+            a, w = quadrature(rule, m)
+            out[f"{rule} {m} points"], out[f"{rule} {m} weights"] = a, w
+    k = np.arange(5, dtype=np.float64)
+    out["middle 5 points/mistake: the points at k/m, not the middles (k + 1/2)/m"] = k / 5
+    out["trapezoid 5 weights/mistake: the end weights not halved"] = np.full(6, 1 / 5)
+    t, w = np.polynomial.legendre.leggauss(5)
+    out["gauss-legendre 5 points/mistake: Legendre's points on [-1, 1], not moved to [0, 1]"] = t
+    x0 = np.full_like(x, float(np.asarray(net.space.bounds()[0]).ravel()[0]))      # black
+    out["x0"] = x0
+    a, w = quadrature("trapezoid", 16)
+    out["path_average trapezoid 16"] = path_average(net, x, 0, x0, a, w, batch=5)
+    out["path_average trapezoid 16/mistake: the gradients summed, not weighted by the rule"] = path_average(
+        net, x, 0, x0, a, np.ones_like(w), batch=5)
+    return out
+
+
 PARTS = {"im2col": im2col, "relu": relu, "maxpool": maxpool, "optimizers": optimizers, "saliency": saliency,
-         "fooling": fooling, "class-model": class_model, "deepdream": deepdream, "style": style}
+         "fooling": fooling, "class-model": class_model, "deepdream": deepdream, "style": style,
+         "occlusion": occlusion, "inversion": inversion, "grad-cam": grad_cam,
+         "integrated-gradients": integrated_gradients}
 
 
 def npz(part):

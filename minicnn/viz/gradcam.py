@@ -53,10 +53,15 @@ def layer_and_gradient(net, x, c, layer):
     return to_numpy(net.outputs[layer])[0].astype(np.float64), to_numpy(grad)[0].astype(np.float64)
 
 
+def channel_weights(g):
+    """(K,) Grad-CAM's weight of each of a layer's K maps: alpha_k from the score's gradient g
+    (K, h, w) there (module docstring)."""
+    return g.mean(axis=(1, 2))
+
+
 def gradcam_map(A, g):
     """(h, w) Grad-CAM map from a layer's maps A and the score's gradient g there, (K, h, w) each."""
-    alpha = g.mean(axis=(1, 2))
-    return np.maximum(np.tensordot(alpha, A, axes=1), 0)
+    return np.maximum(np.tensordot(channel_weights(g), A, axes=1), 0)
 
 
 def gradcam_pp_map(A, g):
@@ -122,7 +127,7 @@ def run(net, x, settings):
     coarse = gradcam_map(A, g)
     cam = enlarge(coarse, hw)
     guided = guided_backprop(net, x, c)
-    alpha = g.mean(axis=(1, 2))
+    alpha = channel_weights(g)
     return GradCAM(settings=settings, x=np.asarray(x), cam=cam, cam_pp=enlarge(gradcam_pp_map(A, g), hw),
                    coarse=coarse, guided=guided, guided_cam=guided * cam, layer=layer, target=class_ref(net, c),
                    probability=probability, predicted=class_ref(net, predicted),

@@ -97,12 +97,15 @@ def integrated_gradients(net, x, c, x0, steps=64, rule="trapezoid", batch=16, pr
     "score" (S_c) or "logprob" (log softmax_c: smooth where the scores are). Returns a Path."""
     x, x0 = np.asarray(x, np.float64), np.asarray(x0, np.float64)
     points, weights = quadrature(rule, steps)
-    average = _weighted_gradients(net, x, c, x0, points, weights, batch, progress, objective)
+    average = path_average(net, x, c, x0, points, weights, batch, progress, objective)
     return _path(net, x, c, x0, average, steps, len(points), objective)
 
 
-def _weighted_gradients(net, x, c, x0, points, weights, batch=16, progress=False, objective="score"):
-    """(C, H, W): sum_k w_k dS/dx at x0 + a_k (x - x0), evaluated in batches."""
+def path_average(net, x, c, x0, points, weights, batch=16, progress=False, objective="score"):
+    """The gradient averaged along the straight path from x0 to x, each (1, C, H, W) in input
+    space: (C, H, W) sum_k w_k dS/dx at x0 + a_k (x - x0), for the points a_k and weights w_k of
+    a quadrature rule, S class c's score or log-probability (class_gradient's objective); the
+    gradients taken ``batch`` points at a time (progress: progress_bar over the points)."""
     total = np.zeros(x.shape[1:])
     with progress_bar(desc="Integrated Gradients", progress=progress, total=len(points), unit="steps") as bar:
         for start in range(0, len(points), batch):
@@ -137,11 +140,11 @@ def auto_steps(net, x, c, x0, rule="trapezoid", start=8, progress=False):
     tried, m, average, evaluated = [], start, None, 0
     while True:
         if average is not None and rule in NESTED:
-            middle = _weighted_gradients(net, x, c, x0, *quadrature("middle", m // 2), progress=progress)
+            middle = path_average(net, x, c, x0, *quadrature("middle", m // 2), progress=progress)
             average, evaluated = (average + middle) / 2, evaluated + m // 2
         else:
             points, weights = quadrature(rule, m)
-            average = _weighted_gradients(net, x, c, x0, points, weights, progress=progress)
+            average = path_average(net, x, c, x0, points, weights, progress=progress)
             evaluated += len(points)
         path = _path(net, x, c, x0, average, m, evaluated)
         tried.append((m, path.gap))

@@ -97,6 +97,22 @@ def learning_rates(lr, iterations):
     return [rates[min(int(i * total / iterations), total - 1)] for i in range(iterations)]
 
 
+def inversion_objective(net, p, step, layer, target, target_norm2, sigma, alpha, lambda_alpha, beta, lambda_tv):
+    """Mahendran & Vedaldi's objective at the image p (1, C, H, W) in pixel units (``step``, as
+    image_step.gradient takes it), float64 on the net's device, and its gradient with respect to p:
+
+        |Phi(p) - Phi_0|^2 / |Phi_0|^2  +  (lambda_alpha N_alpha(p) + lambda_tv TV_beta(p)) / (2 sigma^2)
+
+    Phi the code at ``layer``, Phi_0 = ``target`` (target_norm2 = |Phi_0|^2), N_alpha =
+    objectives.alpha_norm, TV_beta = objectives.tv_loss. Returns (value, gradient shaped like p)."""
+    code, dp = image_step.gradient(net, p, lambda f: content_loss(f, target), layer, step)   # 1/2 |Phi - Phi_0|^2
+    a, da = alpha_norm(p, alpha)
+    tv, dtv = tv_loss(p, beta)
+    prior = 2 * sigma ** 2
+    return 2 * code / target_norm2 + (lambda_alpha * a + lambda_tv * tv) / prior, \
+        2 * dp / target_norm2 + (lambda_alpha * da + lambda_tv * dtv) / prior
+
+
 def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None, momentum=0.9, alpha=6.0,
            lambda_alpha=8e-10, beta=2.0, lambda_tv=None, seed=0, progress=False):
     """Reconstructions (restarts, C, H, W) in input space of x's code at ``layer``, and their final
@@ -121,17 +137,15 @@ def invert(net, x, layer, restarts=1, iterations=400, optimizer="adam", lr=None,
         p *= sigma / get_array_module(p).sqrt((p * p).sum())    # noise with the norm of a natural image
         state, previous_lr = {}, None
         for rate in progress_bar(learning_rates(lr, iterations), f"invert {layer} ({r + 1}/{restarts})", progress):
-            code, dp = image_step.gradient(net, p, lambda f: content_loss(f, target), layer, step)   # 1/2 |f - target|^2
-            a, da = alpha_norm(p, alpha)
-            tv, dtv = tv_loss(p, beta)
+            value, grad = inversion_objective(net, p, step, layer, target, target_norm2, sigma, alpha, lambda_alpha,
+                                              beta, lambda_tv)
             if r == 0:
-                energy.append(2 * code / target_norm2 + (lambda_alpha * a + lambda_tv * tv) / (2 * sigma ** 2))
+                energy.append(value)
             if rate != previous_lr and optimizer == "sgd":      # a new rate: the old momentum would overshoot
                 state = {}
             previous_lr = rate
-            # the objective times sigma^2 (the authors' scaling): code term 2 sigma^2/|Phi_0|^2 * (1/2 |..|^2)
-            grad = (2 * sigma ** 2 / target_norm2) * dp + (lambda_alpha * da + lambda_tv * dtv) / 2
-            p, state = optim.update(optimizer, p, grad, state, rate, momentum=momentum)
+            # the objective times sigma^2 (the authors' scaling) sets the size of the steps
+            p, state = optim.update(optimizer, p, sigma ** 2 * grad, state, rate, momentum=momentum)
         f = net.forward((p * step).astype(net.dtype), end=layer, keep=()).astype(np.float64)
         errors.append(float(((f - target) ** 2).sum()) / target_norm2)
         images.append(to_numpy(p * step)[0])

@@ -66,9 +66,6 @@ def occlusion(net, x, target, layer=None, size=None, stride=None, batch=16, prog
         raise ArgumentError(f"occlusion: the square ({size} pixels) is larger than the image ({H}x{W})")
     layer = net.arch.check_layer(layer, "occlusion") if layer else _default_layer(net)
     check_batch_fits(net, score_layer(net), batch, "occlusion")
-    xp = get_array_module(x)
-    tops, lefts = np.arange(0, H - size + 1, stride), np.arange(0, W - size + 1, stride)
-    positions = [(t, l) for t in tops for l in lefts]
 
     def measure(xs):
         """(probability of c, total of each channel of ``layer``) per image of xs."""
@@ -80,20 +77,38 @@ def occlusion(net, x, target, layer=None, size=None, stride=None, batch=16, prog
 
     base_prob, base_totals = measure(x)
     channel = int(base_totals[0].argmax())
-    prob, feature = np.zeros(len(positions)), np.zeros(len(positions))
+
+    def occluded(xs):
+        p, totals = measure(xs)
+        return p, totals[:, channel]
+    tops, lefts, (prob, feature) = occlude(x, size, stride, occluded, batch, progress)
+    return Occlusion(settings=settings, x=to_numpy(x), prob=prob, feature=feature,
+                     tops=tops, lefts=lefts, patch=size, stride=stride, target=class_ref(net, c), layer=layer,
+                     channel=channel,
+                     base_prob=float(base_prob[0]), base_feature=float(base_totals[0, channel]),
+                     min_prob=float(prob.min()))
+
+
+def occlude(x, size, stride, measure, batch=16, progress=False):
+    """Slide a size x size square over x (1, C, H, W) in steps of ``stride`` pixels, its top-left
+    corner at rows 0, stride, 2 stride, ... and the same columns, as long as it fits inside; fill
+    it with the mean colour (0 in input space) and measure each occluded copy. measure(xs) takes
+    up to ``batch`` copies (n, C, H, W) at a time and returns a tuple of arrays, each with one
+    value per copy (n,). Returns (tops, lefts, a tuple of maps (len(tops), len(lefts)), one per
+    array measure returns); progress: progress_bar over the batches."""
+    xp = get_array_module(x)
+    H, W = x.shape[2:]
+    tops, lefts = np.arange(0, H - size + 1, stride), np.arange(0, W - size + 1, stride)
+    positions = [(t, l) for t in tops for l in lefts]
+    values = []
     for start in progress_bar(range(0, len(positions), batch), "occlusion", progress):
         chunk = positions[start:start + batch]
         xs = xp.repeat(x, len(chunk), axis=0)
         for i, (t, l) in enumerate(chunk):
             xs[i, :, t:t + size, l:l + size] = 0        # the mean colour is 0 in input space
-        p, totals = measure(xs)
-        prob[start:start + len(chunk)], feature[start:start + len(chunk)] = p, totals[:, channel]
-    shape = (len(tops), len(lefts))
-    return Occlusion(settings=settings, x=to_numpy(x), prob=prob.reshape(shape), feature=feature.reshape(shape),
-                     tops=tops, lefts=lefts, patch=size, stride=stride, target=class_ref(net, c), layer=layer,
-                     channel=channel,
-                     base_prob=float(base_prob[0]), base_feature=float(base_totals[0, channel]),
-                     min_prob=float(prob.min()))
+        values.append([to_numpy(v) for v in measure(xs)])
+    maps = tuple(np.concatenate(column).reshape(len(tops), len(lefts)) for column in zip(*values))
+    return tops, lefts, maps
 
 
 def _default_layer(net):
