@@ -562,6 +562,11 @@ def test_a_whole_assignment_solved_is_graded_in_full(tmp_path):
     out = tmp_path / "all"
     chosen = assignment.write(out, im2col=True, gram=True, optimizers=True, lecture=list(assignment.LECTURE))
     assert "gram" not in chosen and "style" in chosen                  # the style part holds the Gram matrix
-    rows = grade_module().grade(solved(out, tmp_path))
+    student = solved(out, tmp_path)
+    rows = grade_module().grade(student)
     assert [r["part"] for r in rows] == chosen and all(r["points"] == 10 for r in rows), \
         [(r["part"], r["first_failure"]) for r in rows if r["points"] < 10]
+    # the copy's own gallery: every technique, on the student's functions
+    r = subprocess.run([sys.executable, "-m", "minicnn", "gallery", "--quick", "-o", str(tmp_path / "gallery")],
+                       cwd=student, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and (tmp_path / "gallery" / "index.html").is_file(), r.stdout[-2000:] + r.stderr[-2000:]
