@@ -268,6 +268,15 @@ WRONG = {   # part: (file, right text, the common mistake, what the failure must
 }
 
 
+def make_mistakes(student, table):
+    """Replace, in the student's folder, each right text of ``table`` ({part: (file, right text,
+    mistake, ...)}) by its mistake; the right text must be there once."""
+    for rel, right, mistake, *_ in table.values():
+        path = student / "minicnn" / rel
+        assert path.read_text().count(right) == 1, right
+        path.write_text(path.read_text().replace(right, mistake))
+
+
 def test_common_mistakes_fail_saying_which(everything, tmp_path):
     """A wrong version of each part, of a kind students write: the failure names the part and
     the input, and says which mistake it is where it is a known one."""
@@ -275,10 +284,7 @@ def test_common_mistakes_fail_saying_which(everything, tmp_path):
     shutil.copytree(everything, student)
     for rel, _ in assignment.PARTS.values():
         shutil.copy(PACKAGE / rel, student / "minicnn" / rel)
-    for rel, right, wrong, _ in WRONG.values():
-        path = student / "minicnn" / rel
-        assert path.read_text().count(right) == 1, right
-        path.write_text(path.read_text().replace(right, wrong))
+    make_mistakes(student, WRONG)
     results, printed = grade(student)
     for part, (_, _, _, says) in WRONG.items():
         messages = [m for p, m in results.values() if p == part and m not in (None, "skipped")]
@@ -463,10 +469,7 @@ def test_the_lectures_parts_fail_until_written_and_pass_when_they_are(lecture, t
 @pytest.mark.parametrize("wrong", LECTURE_WRONG, ids=["first mistakes", "second mistakes"])
 def test_the_lectures_common_mistakes_fail_saying_which(lecture, tmp_path, wrong):
     student = solved(lecture, tmp_path)
-    for rel, right, mistake, _ in wrong.values():
-        path = student / "minicnn" / rel
-        assert path.read_text().count(right) == 1, right
-        path.write_text(path.read_text().replace(right, mistake))
+    make_mistakes(student, wrong)
     results, _ = grade(student)
     for part, (_, _, _, says) in wrong.items():
         messages = [m for p, m in results.values() if p == part and m not in (None, "skipped")]
@@ -530,10 +533,7 @@ def test_second_mistakes_fail_saying_where(everything, tmp_path):
     """Another wrong version of each backward pass, extra: the failure names the part, the
     configuration or input, and the output that is wrong (or the mistake)."""
     student = solved(everything, tmp_path)
-    for rel, right, wrong, _ in WRONG_AGAIN.values():
-        path = student / "minicnn" / rel
-        assert path.read_text().count(right) == 1, right
-        path.write_text(path.read_text().replace(right, wrong))
+    make_mistakes(student, WRONG_AGAIN)
     optim = student / "minicnn" / "train" / "optim.py"             # and the decoupled step taken out
     optim.write_text(optim.read_text().replace("        w = w - lr * weight_decay * w\n", "        pass\n"))
     results, printed = grade(student)
