@@ -194,8 +194,16 @@ def cmd_gallery(args):
 
 def cmd_assignment(args):
     from . import assignment
+    writing = [f"--{name}" for name in ("layers", "parts", "im2col", "gram", "optimizers") if getattr(args, name)]
+    grading = [f"--{name}" for name, default in (("points", 10.0), ("timeout", 600), ("json", None))
+               if getattr(args, name) != default]
     if args.out == "grade":
+        if writing:
+            raise ArgumentError(f"assignment grade: {', '.join(writing)} choose what to write; the grader reads the "
+                                "parts from the student's assignment.json")
         return grade_assignment(args)
+    if grading:
+        raise ArgumentError(f"assignment: {', '.join(grading)} go with grade (minicnn assignment grade DIR)")
     if args.folder is not None:
         raise ArgumentError(f"assignment: give one folder (OUT_DIR), not {args.out!r} and {args.folder!r}; "
                             "to grade one: minicnn assignment grade DIR")

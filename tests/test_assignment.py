@@ -360,7 +360,9 @@ GRADE_BAD = [(["grade"], "give the student's folder"),
              (["grade", "{damaged}"], "is damaged"),
              (["one", "two"], "give one folder"),
              (["grade", "{endless}", "--timeout", "3"], "took over 3 s"),
-             (["grade", "{endless}", "--points", "0"], "--points must be > 0")]
+             (["grade", "{endless}", "--points", "0"], "--points must be > 0"),
+             (["grade", "{endless}", "--layers", "conv"], "--layers choose what to write"),
+             (["{root}/new", "--points", "5"], "--points go with grade")]
 
 
 @pytest.mark.parametrize("args,message", GRADE_BAD, ids=[m for _, m in GRADE_BAD])
