@@ -84,19 +84,13 @@ def test_every_part_stubbed_and_then_every_real_function_put_back(everything, tm
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"], cwd=everything,
                        capture_output=True, text=True, timeout=600)
     assert "write im2col/reference.py first" in r.stdout
-    student = tmp_path / "hw"
-    shutil.copytree(everything, student)
-    for rel, _ in assignment.PARTS.values():
-        shutil.copy(PACKAGE / rel, student / "minicnn" / rel)
+    student = solved(everything, tmp_path)
     results, _ = grade(student)
     assert len(results) > 40 and all(message is None for _, message in results.values())
 
 
 def test_a_wrong_backward_fails_naming_the_configuration(everything, tmp_path):
-    student = tmp_path / "hw"
-    shutil.copytree(everything, student)
-    for rel, _ in assignment.PARTS.values():
-        shutil.copy(PACKAGE / rel, student / "minicnn" / rel)
+    student = solved(everything, tmp_path)
     conv = student / "minicnn" / "layers" / "conv.py"
     right = "dcols = xp.matmul(w.reshape(F, -1).T, d)"
     assert right in conv.read_text()
@@ -280,10 +274,7 @@ def make_mistakes(student, table):
 def test_common_mistakes_fail_saying_which(everything, tmp_path):
     """A wrong version of each part, of a kind students write: the failure names the part and
     the input, and says which mistake it is where it is a known one."""
-    student = tmp_path / "hw"
-    shutil.copytree(everything, student)
-    for rel, _ in assignment.PARTS.values():
-        shutil.copy(PACKAGE / rel, student / "minicnn" / rel)
+    student = solved(everything, tmp_path)
     make_mistakes(student, WRONG)
     results, printed = grade(student)
     for part, (_, _, _, says) in WRONG.items():

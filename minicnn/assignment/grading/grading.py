@@ -49,10 +49,8 @@ def mistakes(arrays, prefix):
 def needs_im2col():
     """Skip a test whose layer runs im2col while the im2col part is not written yet."""
     from minicnn.im2col import reference as im2col_reference
-    try:
-        im2col_reference.im2col(np.zeros((1, 1, 2, 2)), 1, 1, (1, 1), (0, 0), (2, 2))
-    except NotImplementedError:
-        pytest.skip("this layer runs im2col, which is not written yet: write im2col/reference.py first")
+    needs(im2col_reference.im2col, np.zeros((1, 1, 2, 2)), 1, 1, (1, 1), (0, 0), (2, 2),
+          then="write im2col/reference.py first")
 
 
 def chosen_parts():
@@ -80,9 +78,9 @@ def ready(net):
     return net
 
 
-def needs(function, *args):
-    """Skip the test while ``function`` (another part's) is not written yet."""
+def needs(function, *args, then=None):
+    """Skip the test while ``function`` (another part's) is not written yet (then: what to do)."""
     try:
         function(*args)
     except NotImplementedError as e:
-        pytest.skip(f"this runs {str(e).split()[0]}, which is not written yet")
+        pytest.skip(f"this runs {str(e).split()[0]}, which is not written yet" + (f": {then}" if then else ""))
